@@ -1,0 +1,34 @@
+package credentials
+
+import (
+	"context"
+	"time"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// Ticket is a service ticket together with what an initiator needs to use
+// it: the session key and the client identity named in the ticket.
+type Ticket struct {
+	Ticket      messages.Ticket
+	SessionKey  types.EncryptionKey
+	Client      types.PrincipalName
+	ClientRealm string
+	Flags       asn1.BitString
+	AuthTime    time.Time
+	StartTime   time.Time
+	EndTime     time.Time
+	RenewTill   time.Time
+}
+
+// Source hands out service tickets.
+//
+// ServiceTicket returns a ticket for the service principal spn, written
+// "service/host" (for example "HTTP/www.example.com"), in the realm the
+// source's configuration maps the host to. Implementations must be safe for
+// concurrent use and should honour ctx for any network exchange.
+type Source interface {
+	ServiceTicket(ctx context.Context, spn string) (*Ticket, error)
+}

@@ -1,0 +1,3 @@
+module github.com/krbhttp/krbhttp/integration
+
+go 1.26

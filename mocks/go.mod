@@ -1,0 +1,3 @@
+module github.com/krbhttp/krbhttp/mocks
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/krbhttp/krbhttp/sdk
+
+go 1.26

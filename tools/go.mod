@@ -1,0 +1,3 @@
+module github.com/krbhttp/krbhttp/tools
+
+go 1.26

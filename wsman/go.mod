@@ -1,0 +1,3 @@
+module github.com/krbhttp/krbhttp/wsman
+
+go 1.26
