@@ -32,3 +32,16 @@ type Ticket struct {
 type Source interface {
 	ServiceTicket(ctx context.Context, spn string) (*Ticket, error)
 }
+
+// TGTSource is a Source that also hands out its ticket-granting ticket, for
+// delegation (a KRB-CRED carrying a forwarded TGT). All sources of this
+// package implement it.
+type TGTSource interface {
+	Source
+	// TGT returns the current TGT for the client's realm.
+	TGT(ctx context.Context) (*Ticket, error)
+	// ForwardedTGT returns a TGT with the FORWARDED flag, obtained from
+	// the KDC with the current TGT, which must be forwardable (else the
+	// error matches ErrNotForwardable).
+	ForwardedTGT(ctx context.Context) (*Ticket, error)
+}

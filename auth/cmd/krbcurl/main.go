@@ -1,0 +1,269 @@
+// Command krbcurl fetches a URL with Kerberos Negotiate authentication, for
+// trying a Kerberized service the way curl users expect.
+//
+// Usage:
+//
+//	krbcurl [-X METHOD] [-d DATA|@FILE] [-H 'K: V']... [-i] [-o FILE] [-L]
+//	        [-m SECONDS] [--cacert PEM] [--fail] [--mutual required|optional|disabled]
+//	        [--no-sanitize] [--preemptive] [--hostname-override H] [--service S]
+//	        [--principal P] [--password-file F] [--keytab F] [--raw-krb5] [-v] URL
+//
+// Exit status:
+//
+//	0   an HTTP response arrived (any status, unless --fail)
+//	1   any other failure (network, TLS, file)
+//	2   bad usage
+//	10  the server failed mutual authentication
+//	11  Kerberos failure: no ticket, KDC unreachable, unknown service principal
+//	22  --fail and the status was 400 or above (curl's code)
+//	28  the -m time limit ran out (curl's code)
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/authflag"
+)
+
+// Exit codes; see the command documentation.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 2
+	exitMutual   = 10
+	exitKerberos = 11
+	exitHTTP     = 22
+	exitTimeout  = 28
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type headerList []string
+
+func (h *headerList) String() string     { return strings.Join(*h, ", ") }
+func (h *headerList) Set(v string) error { *h = append(*h, v); return nil }
+
+type options struct {
+	method, data, output string
+	headers              headerList
+	include, follow      bool
+	fail, verbose        bool
+	maxTime              float64
+	auth                 *authflag.Flags
+}
+
+func parse(args []string, stderr io.Writer) (*options, string, error) {
+	fs := flag.NewFlagSet("krbcurl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	fs.StringVar(&o.method, "X", "", "request method (default GET, or POST with -d)")
+	fs.StringVar(&o.data, "d", "", "request body, or @FILE to read it from a file (@- for standard input)")
+	fs.Var(&o.headers, "H", "extra header 'Name: value' (repeatable)")
+	fs.BoolVar(&o.include, "i", false, "print the response headers before the body")
+	fs.StringVar(&o.output, "o", "", "write the body to FILE instead of standard output")
+	fs.BoolVar(&o.follow, "L", false, "follow redirects")
+	fs.Float64Var(&o.maxTime, "m", 0, "maximum time in seconds for the whole request")
+	fs.BoolVar(&o.fail, "fail", false, "exit 22 when the HTTP status is 400 or above")
+	fs.BoolVar(&o.verbose, "v", false, "describe the exchange on standard error")
+	o.auth = authflag.Register(fs)
+	if err := fs.Parse(reorder(args)); err != nil {
+		return nil, "", err
+	}
+	if fs.NArg() != 1 {
+		return nil, "", errors.New("exactly one URL is needed")
+	}
+	return o, fs.Arg(0), nil
+}
+
+// reorder moves the URL after the flags, so that "krbcurl URL -i" works as
+// in curl; the flag package stops at the first non-flag argument.
+func reorder(args []string) []string {
+	boolFlags := map[string]bool{"-i": true, "-L": true, "-v": true, "--fail": true, "-fail": true,
+		"--no-sanitize": true, "-no-sanitize": true, "--preemptive": true, "-preemptive": true,
+		"--raw-krb5": true, "-raw-krb5": true}
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			flags = append(flags, a)
+			if !boolFlags[a] && !strings.Contains(a, "=") && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(flags, rest...)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, target, err := parse(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "krbcurl:", err)
+		}
+		return exitUsage
+	}
+	var logger *slog.Logger
+	if o.verbose {
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	client, err := o.client(logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "krbcurl:", err)
+		return exitUsage
+	}
+	ctx := context.Background()
+	if o.maxTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(o.maxTime*float64(time.Second)))
+		defer cancel()
+	}
+	req, err := o.request(ctx, target)
+	if err != nil {
+		fmt.Fprintln(stderr, "krbcurl:", err)
+		return exitUsage
+	}
+	if o.verbose {
+		fmt.Fprintf(stderr, "> %s %s\n", req.Method, req.URL.RequestURI())
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return failure(ctx, stderr, err)
+	}
+	defer resp.Body.Close()
+	if o.verbose {
+		fmt.Fprintf(stderr, "< %s %s\n", resp.Proto, resp.Status)
+	}
+	if reason := auth.ResponseError(resp); reason != nil && resp.StatusCode == http.StatusUnauthorized {
+		fmt.Fprintln(stderr, "krbcurl: kerberos:", reason)
+		return exitKerberos
+	}
+	if err := o.write(resp, stdout); err != nil {
+		return failure(ctx, stderr, err)
+	}
+	if o.fail && resp.StatusCode >= 400 {
+		fmt.Fprintf(stderr, "krbcurl: the requested URL returned error: %s\n", resp.Status)
+		return exitHTTP
+	}
+	return exitOK
+}
+
+func (o *options) client(logger *slog.Logger) (*http.Client, error) {
+	opts, err := o.auth.Options(logger)
+	if err != nil {
+		return nil, err
+	}
+	base, err := o.auth.BaseTransport()
+	if err != nil {
+		return nil, err
+	}
+	tr, err := auth.NewTransport(base, opts...)
+	if err != nil {
+		return nil, err
+	}
+	c := &http.Client{Transport: tr}
+	if !o.follow {
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return c, nil
+}
+
+func (o *options) request(ctx context.Context, target string) (*http.Request, error) {
+	method := o.method
+	var body []byte
+	if o.data != "" {
+		var err error
+		if body, err = readData(o.data); err != nil {
+			return nil, err
+		}
+		if method == "" {
+			method = http.MethodPost
+		}
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	var reader io.Reader
+	if body != nil {
+		reader = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, reader)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for _, h := range o.headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("bad header %q: want 'Name: value'", h)
+		}
+		req.Header.Set(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	return req, nil
+}
+
+func readData(d string) ([]byte, error) {
+	switch {
+	case d == "@-":
+		return io.ReadAll(os.Stdin)
+	case strings.HasPrefix(d, "@"):
+		return os.ReadFile(d[1:])
+	}
+	return []byte(d), nil
+}
+
+func (o *options) write(resp *http.Response, stdout io.Writer) error {
+	out := stdout
+	if o.output != "" {
+		f, err := os.Create(o.output)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	if o.include {
+		fmt.Fprintf(stdout, "%s %s\r\n", resp.Proto, resp.Status)
+		if err := resp.Header.Write(stdout); err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, "\r\n")
+	}
+	_, err := io.Copy(out, resp.Body)
+	return err
+}
+
+func failure(ctx context.Context, stderr io.Writer, err error) int {
+	var mutual *auth.MutualAuthenticationError
+	switch {
+	case errors.As(err, &mutual):
+		fmt.Fprintln(stderr, "krbcurl: mutual authentication failed:", mutual.Error())
+		return exitMutual
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		fmt.Fprintln(stderr, "krbcurl: operation timed out:", err)
+		return exitTimeout
+	}
+	fmt.Fprintln(stderr, "krbcurl:", err)
+	return exitFailure
+}

@@ -1,0 +1,254 @@
+package credentials
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+)
+
+// Flight keys that cannot clash with a principal name (which has no NUL).
+const (
+	tgtKey       = "\x00tgt"
+	forwardedKey = "\x00forwarded"
+)
+
+// identity is what differs between sources: who the client is and where
+// its TGT comes from. Errors it returns are causes; core wraps them in
+// *Error.
+type identity interface {
+	// client returns the client principal, loading what it must.
+	client() (types.PrincipalName, string, error)
+	// tgt returns a usable TGT for the client's realm.
+	tgt(ctx context.Context) (*kdc.Credential, error)
+	// stored returns a ticket for the service principal key held outside
+	// the memory cache (in a credential cache file), or nil.
+	stored(key string) *kdc.Credential
+}
+
+// core is the machinery shared by all sources: the KDC client, the
+// in-memory ticket cache, single-flight and the refresh policy.
+type core struct {
+	cfg    *Config
+	kdc    *kdc.Client
+	opts   options
+	log    *slog.Logger
+	flight flight
+
+	mu      sync.Mutex // guards tickets and gen
+	tickets map[string]*kdc.Credential
+	gen     uint64 // bumped by reset, so work started before is not stored
+}
+
+func newCore(cfg *Config, opts []Option) (*Config, *core, error) {
+	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, nil, &Error{Op: "configure source", Err: err}
+		}
+	}
+	if cfg == nil {
+		var err error
+		if cfg, err = LoadConfig(); err != nil {
+			return nil, nil, err
+		}
+	}
+	log := o.logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tr := o.transport
+	if tr == nil {
+		tr = &kdc.NetTransport{Config: cfg.Config, AttemptTimeout: o.kdcTimeout, Logger: log}
+	}
+	c := &core{
+		cfg:     cfg,
+		kdc:     kdc.New(cfg.Config, kdc.WithTransport(tr), kdc.WithLogger(log)),
+		opts:    o,
+		log:     log,
+		tickets: make(map[string]*kdc.Credential),
+	}
+	return cfg, c, nil
+}
+
+func (c *core) now() time.Time { return c.opts.now() }
+
+// fresh reports whether cred can be handed out without trying to replace
+// it: more than max(refreshBefore, lifetime/10) left.
+func (c *core) fresh(cred *kdc.Credential) bool {
+	if cred == nil {
+		return false
+	}
+	var margin time.Duration
+	if !cred.StartTime.IsZero() {
+		margin = cred.EndTime.Sub(cred.StartTime) / 10
+	}
+	if margin < c.opts.refreshBefore {
+		margin = c.opts.refreshBefore
+	}
+	return c.now().Before(cred.EndTime.Add(-margin))
+}
+
+// valid reports whether cred has not expired yet.
+func (c *core) valid(cred *kdc.Credential) bool {
+	return cred != nil && c.now().Before(cred.EndTime)
+}
+
+func (c *core) lookup(key string) (*kdc.Credential, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tickets[key], c.gen
+}
+
+func (c *core) store(key string, cred *kdc.Credential, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.tickets[key] = cred
+	}
+}
+
+// reset forgets every ticket: the client identity changed.
+func (c *core) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tickets = make(map[string]*kdc.Credential)
+	c.gen++
+}
+
+func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Ticket, error) {
+	const op = "service ticket"
+	name, realm, err := parseSPN(spn)
+	if err != nil {
+		return nil, &Error{Op: op, SPN: spn, Err: err}
+	}
+	cname, crealm, err := id.client()
+	if err != nil {
+		return nil, &Error{Op: op, SPN: spn, Err: err}
+	}
+	client := principalString(cname, crealm)
+	if realm == "" {
+		// domain_realm, else the client's own realm (whose KDC may refer
+		// us on): better than default_realm for a cache from elsewhere.
+		if realm = c.cfg.hostRealm(name.NameString[len(name.NameString)-1]); realm == "" {
+			realm = crealm
+		}
+	}
+	key := principalString(name, realm)
+	if t, _ := c.lookup(key); c.fresh(t) {
+		return toTicket(t), nil
+	}
+	if t := id.stored(key); c.fresh(t) {
+		return toTicket(t), nil
+	}
+	cred, err := c.flight.do(ctx, key, func(ctx context.Context) (*kdc.Credential, error) {
+		old, gen := c.lookup(key)
+		if c.fresh(old) {
+			return old, nil
+		}
+		// kinit or kvno may have put a fresh ticket in the cache file.
+		if s := id.stored(key); c.fresh(s) {
+			return s, nil
+		} else if !c.valid(old) && c.valid(s) {
+			old = s
+		}
+		tgt, err := id.tgt(ctx)
+		if err == nil && c.valid(old) && !tgt.EndTime.After(old.EndTime) {
+			// A new ticket could not outlive the one we have.
+			return old, nil
+		}
+		if err == nil {
+			var cred *kdc.Credential
+			if cred, err = c.kdc.ServiceTicket(ctx, tgt, name, realm, nil); err == nil {
+				c.store(key, cred, gen)
+				c.log.LogAttrs(ctx, slog.LevelDebug, "credentials: service ticket from KDC",
+					slog.String("client", client), slog.String("spn", key), slog.Time("end", cred.EndTime))
+				return cred, nil
+			}
+		}
+		if c.valid(old) {
+			c.log.LogAttrs(ctx, slog.LevelDebug, "credentials: refresh failed, using the current ticket until it expires",
+				slog.String("client", client), slog.String("spn", key), slog.Any("error", err))
+			return old, nil
+		}
+		return nil, err
+	})
+	if err != nil {
+		return nil, &Error{Op: op, Principal: client, SPN: spn, Err: err}
+	}
+	return toTicket(cred), nil
+}
+
+func (c *core) tgtTicket(ctx context.Context, id identity) (*Ticket, error) {
+	tgt, err := id.tgt(ctx)
+	if err != nil {
+		return nil, &Error{Op: "TGT", Principal: clientName(id), Err: err}
+	}
+	return toTicket(tgt), nil
+}
+
+// forwardedTGT asks the KDC for a forwarded copy of the TGT, for a
+// KRB-CRED in a delegating authenticator. It is cached like a service
+// ticket.
+func (c *core) forwardedTGT(ctx context.Context, id identity) (*Ticket, error) {
+	const op = "forwarded TGT"
+	cred, err := c.flight.do(ctx, forwardedKey, func(ctx context.Context) (*kdc.Credential, error) {
+		old, gen := c.lookup(forwardedKey)
+		if c.fresh(old) {
+			return old, nil
+		}
+		tgt, err := id.tgt(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !types.IsFlagSet(&tgt.Flags, flags.Forwardable) {
+			return nil, ErrNotForwardable
+		}
+		cred, err := c.kdc.TGS(ctx, kdc.TGSRequest{
+			TGT:     tgt,
+			Server:  kdc.TGTName(tgt.TGTRealm()),
+			Options: []int{flags.Forwarded},
+		})
+		if err != nil {
+			return nil, err
+		}
+		c.store(forwardedKey, cred, gen)
+		return cred, nil
+	})
+	if err != nil {
+		return nil, &Error{Op: op, Principal: clientName(id), Err: err}
+	}
+	return toTicket(cred), nil
+}
+
+func clientName(id identity) string {
+	n, r, err := id.client()
+	if err != nil {
+		return ""
+	}
+	return principalString(n, r)
+}
+
+func toTicket(c *kdc.Credential) *Ticket {
+	return &Ticket{
+		Ticket:      c.Ticket,
+		SessionKey:  c.SessionKey,
+		Client:      c.Client,
+		ClientRealm: c.ClientRealm,
+		Flags:       c.Flags,
+		AuthTime:    c.AuthTime,
+		StartTime:   c.StartTime,
+		EndTime:     c.EndTime,
+		RenewTill:   c.RenewTill,
+	}
+}
+
+func expiredError(who string, end time.Time) error {
+	return withSentinel(ErrExpired, fmt.Sprintf("TGT of %s expired at %s; run kinit again", who, end.Local().Format(time.DateTime)), nil)
+}

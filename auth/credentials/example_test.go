@@ -1,0 +1,94 @@
+package credentials_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+
+	"github.com/krbhttp/krbhttp/auth/credentials"
+)
+
+const exampleConf = `[libdefaults]
+	default_realm = EXAMPLE.TEST
+	dns_canonicalize_hostname = fallback
+	rdns = false
+[realms]
+	EXAMPLE.TEST = {
+		kdc = kdc.example.test
+	}
+[domain_realm]
+	.example.test = EXAMPLE.TEST
+`
+
+func ExampleNewCCacheSource() {
+	// In a program: cfg, err := credentials.LoadConfig() (KRB5_CONFIG or
+	// /etc/krb5.conf), and cache name "" for KRB5CCNAME or the default.
+	cfg, err := credentials.ParseConfig(exampleConf)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	src, err := credentials.NewCCacheSource(cfg, "FILE:/nonexistent/krb5cc_example", "")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = src.ServiceTicket(context.Background(), "HTTP/web.example.test")
+	fmt.Println(errors.Is(err, credentials.ErrNoCredentials))
+	// Output: true
+}
+
+func ExampleNewPasswordSource() {
+	cfg, err := credentials.ParseConfig(exampleConf)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Nothing is sent to the KDC before the first ServiceTicket call.
+	src, err := credentials.NewPasswordSource(cfg, "alice", "secret",
+		credentials.WithForwardable(true),
+		credentials.WithRefreshBefore(2*time.Minute))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var _ credentials.TGTSource = src
+	fmt.Println(src.Principal())
+	// Output: alice@EXAMPLE.TEST
+}
+
+func ExampleNewKeytabSource() {
+	cfg, err := credentials.ParseConfig(exampleConf)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Usually keytab.Load(path), or nil for the default client keytab
+	// (KRB5_CLIENT_KTNAME, default_client_keytab_name).
+	kt := keytab.New()
+	if err := kt.AddEntry("svc-batch", "EXAMPLE.TEST", "secret", time.Now(), 1, etypeID.AES256_CTS_HMAC_SHA1_96); err != nil {
+		fmt.Println(err)
+		return
+	}
+	src, err := credentials.NewKeytabSource(cfg, "", kt) // "": the keytab's principal
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(src.Principal())
+	// Output: svc-batch@EXAMPLE.TEST
+}
+
+func ExampleParseConfig() {
+	cfg, err := credentials.ParseConfig(exampleConf)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cfg.DNSCanonicalizeHostname, cfg.RDNS, cfg.RealmForHost("web.example.test"))
+	// Output: fallback false EXAMPLE.TEST
+}

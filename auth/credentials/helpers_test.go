@@ -1,0 +1,143 @@
+package credentials
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/krbhttp/krbhttp/auth/internal/ccache"
+	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/internal/kdc/kdcfake"
+)
+
+const testRealm = "EXAMPLE.TEST"
+
+const testConf = `[libdefaults]
+	default_realm = EXAMPLE.TEST
+	forwardable = true
+[realms]
+	EXAMPLE.TEST = {
+		kdc = 127.0.0.1:1
+	}
+[domain_realm]
+	.example.test = EXAMPLE.TEST
+`
+
+// fakeEnv is an environ with fixed values, for hermetic tests.
+func fakeEnv(vars map[string]string) *environ {
+	return &environ{
+		getenv:   func(k string) string { return vars[k] },
+		uid:      func() int { return 1000 },
+		euid:     func() int { return 1001 },
+		username: func() (string, error) { return "tester", nil },
+	}
+}
+
+// clock is a settable clock shared by a source and the fake KDC.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type fixture struct {
+	cfg   *Config
+	kdc   *kdcfake.KDC
+	clock *clock
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	cfg, err := ParseConfig(testConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.env = fakeEnv(nil)
+	f := &fixture{cfg: cfg, kdc: kdcfake.New(testRealm), clock: newClock()}
+	f.kdc.SetClock(f.clock.Now)
+	for _, u := range []string{"alice", "bob"} {
+		if err := f.kdc.AddUser(u, u+"-pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []string{"HTTP/web.example.test", "HTTP/other.example.test"} {
+		if err := f.kdc.AddService(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func (f *fixture) opts(extra ...Option) []Option {
+	return append([]Option{withTransport(f.kdc), WithClock(f.clock.Now)}, extra...)
+}
+
+// login gets a TGT for user from the fake KDC.
+func (f *fixture) login(t *testing.T, user string) *kdc.Credential {
+	t.Helper()
+	c := kdc.New(f.cfg.Config, kdc.WithTransport(f.kdc))
+	cred, err := c.Login(context.Background(), types.PrincipalName{NameType: 1, NameString: []string{user}}, testRealm, kdc.Password(user+"-pw"), kdc.LoginOptions{Forwardable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}
+
+func toCCache(c *kdc.Credential) *ccache.Credential {
+	tb, _ := c.Ticket.Marshal()
+	var fl uint32
+	for i, b := range c.Flags.Bytes {
+		if i < 4 {
+			fl |= uint32(b) << (24 - 8*i)
+		}
+	}
+	return &ccache.Credential{
+		Client:    ccache.Principal{NameType: c.Client.NameType, Components: c.Client.NameString, Realm: c.ClientRealm},
+		Server:    ccache.Principal{NameType: c.Server.NameType, Components: c.Server.NameString, Realm: c.ServerRealm},
+		Key:       ccache.Key{EncType: c.SessionKey.KeyType, Value: c.SessionKey.KeyValue},
+		AuthTime:  c.AuthTime,
+		StartTime: c.StartTime,
+		EndTime:   c.EndTime,
+		RenewTill: c.RenewTill,
+		Flags:     fl,
+		Ticket:    tb,
+	}
+}
+
+// writeCache writes a cache file holding creds, owned by the first one's
+// client.
+func writeCache(t *testing.T, path string, creds ...*kdc.Credential) {
+	t.Helper()
+	c := &ccache.Cache{Version: 4, Principal: toCCache(creds[0]).Client}
+	for _, cr := range creds {
+		c.Credentials = append(c.Credentials, toCCache(cr))
+	}
+	writeFile(t, path, ccache.Marshal(c))
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Write and rename, as a changed file should look to the source.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFileBytes(path string) ([]byte, error) { return os.ReadFile(path) }

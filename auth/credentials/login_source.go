@@ -1,0 +1,162 @@
+package credentials
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+)
+
+// loginSource logs in with a long-term secret (AS exchange) and logs in
+// again when its TGT nears expiry. Nothing runs in the background: the
+// refresh happens in the call that finds the TGT stale.
+type loginSource struct {
+	*core
+	cname       types.PrincipalName
+	realm       string
+	secret      kdc.Secret
+	forwardable bool
+
+	mu  sync.Mutex // guards tgt
+	cur *kdc.Credential
+}
+
+func newLoginSource(cfg *Config, principal string, secret func(*Config) (kdc.Secret, string, error), opts []Option) (*loginSource, error) {
+	cfg, c, err := newCore(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	sec, derived, err := secret(cfg)
+	if err != nil {
+		return nil, &Error{Op: "login", Principal: principal, Err: err}
+	}
+	if principal == "" {
+		principal = derived
+	}
+	if principal == "" {
+		return nil, &Error{Op: "login", Err: withSentinel(ErrNoCredentials, "no principal given", nil)}
+	}
+	name, realm, err := parsePrincipal(principal, cfg.LibDefaults.DefaultRealm, nametype.KRB_NT_PRINCIPAL)
+	if err != nil {
+		return nil, &Error{Op: "login", Err: err}
+	}
+	fwd := cfg.LibDefaults.Forwardable
+	if c.opts.forwardable != nil {
+		fwd = *c.opts.forwardable
+	}
+	return &loginSource{core: c, cname: name, realm: realm, secret: sec, forwardable: fwd}, nil
+}
+
+func (s *loginSource) client() (types.PrincipalName, string, error) { return s.cname, s.realm, nil }
+
+func (s *loginSource) stored(string) *kdc.Credential { return nil }
+
+func (s *loginSource) tgt(ctx context.Context) (*kdc.Credential, error) {
+	s.mu.Lock()
+	cur := s.cur
+	s.mu.Unlock()
+	if s.fresh(cur) {
+		return cur, nil
+	}
+	return s.flight.do(ctx, tgtKey, func(ctx context.Context) (*kdc.Credential, error) {
+		s.mu.Lock()
+		cur := s.cur
+		s.mu.Unlock()
+		if s.fresh(cur) {
+			return cur, nil
+		}
+		cred, err := s.kdc.Login(ctx, s.cname, s.realm, s.secret, kdc.LoginOptions{Forwardable: s.forwardable})
+		if err != nil {
+			if s.valid(cur) && !errors.Is(err, context.Canceled) {
+				s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: login failed, using the current TGT until it expires",
+					slog.String("client", principalString(s.cname, s.realm)), slog.Any("error", err))
+				return cur, nil
+			}
+			return nil, err
+		}
+		s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: logged in",
+			slog.String("client", principalString(s.cname, s.realm)), slog.Time("end", cred.EndTime), slog.Bool("forwardable", s.forwardable))
+		s.mu.Lock()
+		s.cur = cred
+		s.mu.Unlock()
+		return cred, nil
+	})
+}
+
+// ServiceTicket implements Source.
+func (s *loginSource) ServiceTicket(ctx context.Context, spn string) (*Ticket, error) {
+	return s.serviceTicket(ctx, s, spn)
+}
+
+// TGT returns the current TGT, logging in first if there is none or it
+// nears expiry.
+func (s *loginSource) TGT(ctx context.Context) (*Ticket, error) { return s.tgtTicket(ctx, s) }
+
+// ForwardedTGT returns a forwarded copy of the TGT for delegation; see
+// WithForwardable.
+func (s *loginSource) ForwardedTGT(ctx context.Context) (*Ticket, error) {
+	return s.forwardedTGT(ctx, s)
+}
+
+// Principal returns the client principal, name@REALM.
+func (s *loginSource) Principal() string { return principalString(s.cname, s.realm) }
+
+// PasswordSource logs in with a password (AS exchange with encrypted
+// timestamp pre-authentication) on first use and again when the TGT nears
+// expiry. It is safe for concurrent use.
+type PasswordSource struct{ *loginSource }
+
+// KeytabSource logs in with a key from a keytab, like kinit -k. It is safe
+// for concurrent use.
+type KeytabSource struct{ *loginSource }
+
+var (
+	_ TGTSource = PasswordSource{}
+	_ TGTSource = KeytabSource{}
+)
+
+// NewPasswordSource returns a source for principal ("alice" or
+// "alice@REALM"; the realm defaults to default_realm) with password. cfg
+// nil means LoadConfig(). Nothing is sent to the KDC until first use. The
+// password stays in memory for re-logins and appears in no error or log.
+func NewPasswordSource(cfg *Config, principal, password string, opts ...Option) (*PasswordSource, error) {
+	s, err := newLoginSource(cfg, principal, func(*Config) (kdc.Secret, string, error) {
+		if password == "" {
+			return nil, "", withSentinel(ErrNoCredentials, "empty password", nil)
+		}
+		return kdc.Password(password), "", nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &PasswordSource{s}, nil
+}
+
+// NewKeytabSource returns a source logging in as principal with keys from
+// kt. kt nil means DefaultClientKeytab(cfg); principal "" means the
+// principal of the keytab's first entry. cfg nil means LoadConfig().
+func NewKeytabSource(cfg *Config, principal string, kt *keytab.Keytab, opts ...Option) (*KeytabSource, error) {
+	s, err := newLoginSource(cfg, principal, func(cfg *Config) (kdc.Secret, string, error) {
+		if kt == nil {
+			var err error
+			if kt, _, err = DefaultClientKeytab(cfg); err != nil {
+				return nil, "", err
+			}
+		}
+		if len(kt.Entries) == 0 {
+			return nil, "", withSentinel(ErrNoCredentials, "empty keytab", nil)
+		}
+		first := kt.Entries[0].Principal
+		return kdc.Keytab(kt), principalString(types.PrincipalName{NameString: first.Components}, first.Realm), nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &KeytabSource{s}, nil
+}

@@ -1,0 +1,24 @@
+// Package auth adds Kerberos "Negotiate" (SPNEGO, RFC 4559) authentication
+// to any net/http client.
+//
+// [NewTransport] wraps an [http.RoundTripper]; [NewClient] returns a ready
+// [*http.Client]. The transport answers a 401 Negotiate challenge with a
+// Kerberos token, replays the request once with its body rewound, and
+// verifies the server's reply token (mutual authentication, required by
+// default). It mirrors every option of Python's requests-kerberos, with the
+// defects of that library fixed: it never mutates the caller's request, it
+// is safe for concurrent use, it knows which keep-alive connection a
+// response came on (IIS and HTTP.sys authenticate a connection once), and
+// its retries are bounded.
+//
+// Credentials come from the MIT default credential cache unless an option
+// says otherwise; see package credentials for the sources and for how
+// KRB5CCNAME, KRB5_CONFIG and KRB5_CLIENT_KTNAME are honoured.
+//
+// Connection-bound authentication needs HTTP/1.1: IIS refuses Windows
+// authentication over HTTP/2. When no base transport is given, the
+// transport uses a clone of [http.DefaultTransport] that never negotiates
+// HTTP/2. A caller-supplied base that speaks HTTP/2 still works, but every
+// HTTP/2 response must then carry its own token: an HTTP/2 connection is
+// never treated as authenticated, because its streams are multiplexed.
+package auth

@@ -1,0 +1,114 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+)
+
+var (
+	// ErrBodyNotReplayable is returned when a server challenges a request
+	// whose body can be neither rewound (no GetBody) nor held in the
+	// replay buffer.
+	ErrBodyNotReplayable = errors.New("auth: request body cannot be replayed after the 401 challenge")
+	// ErrMalformedHeader marks a WWW-Authenticate value that cannot be
+	// decoded.
+	ErrMalformedHeader = errors.New("auth: malformed Negotiate header")
+	// ErrMutualAuthentication is matched by every
+	// [*MutualAuthenticationError].
+	ErrMutualAuthentication = errors.New("auth: mutual authentication failed")
+)
+
+// MutualAuthenticationError says the server did not prove its identity. The
+// response it refers to is kept for inspection; its body has been closed
+// and replaced by an empty one, because its content cannot be trusted.
+type MutualAuthenticationError struct {
+	Response *http.Response
+	Reason   string
+	Err      error // the verification failure, nil when no token came back
+}
+
+func (e *MutualAuthenticationError) Error() string {
+	msg := "auth: unable to authenticate the server"
+	if e.Response != nil && e.Response.Request != nil && e.Response.Request.URL != nil {
+		msg += fmt.Sprintf(" (%s %s: %d)", e.Response.Request.Method, redactedURL(e.Response.Request), e.Response.StatusCode)
+	}
+	msg += ": " + e.Reason
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *MutualAuthenticationError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrMutualAuthentication) true.
+func (e *MutualAuthenticationError) Is(target error) bool { return target == ErrMutualAuthentication }
+
+// NegotiateError says why the transport could not answer a Negotiate
+// challenge: no credentials, expired tickets, an unreachable KDC, an SPN the
+// KDC does not know. The 401 is still returned to the caller, as
+// requests-kerberos does; [ResponseError] retrieves this error from it.
+type NegotiateError struct {
+	SPN string
+	Err error
+}
+
+func (e *NegotiateError) Error() string {
+	return fmt.Sprintf("auth: cannot authenticate to %s: %v", e.SPN, e.Err)
+}
+
+func (e *NegotiateError) Unwrap() error { return e.Err }
+
+// ResponseError returns why the transport could not authenticate the
+// request that produced resp (typically a *NegotiateError wrapping a
+// credentials error), or nil when it did not fail.
+func ResponseError(resp *http.Response) error {
+	if resp == nil || resp.Request == nil {
+		return nil
+	}
+	slot, _ := resp.Request.Context().Value(errorSlotKey{}).(*errorSlot)
+	if slot == nil {
+		return nil
+	}
+	return slot.get()
+}
+
+type errorSlotKey struct{}
+
+// errorSlot carries a handshake failure from inside RoundTrip to whoever
+// holds the response: the response's Request is the clone we sent, and its
+// context holds the slot.
+type errorSlot struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (s *errorSlot) set(err error) {
+	s.mu.Lock()
+	s.err = err
+	s.mu.Unlock()
+}
+
+func (s *errorSlot) get() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func withErrorSlot(ctx context.Context) (context.Context, *errorSlot) {
+	slot := &errorSlot{}
+	return context.WithValue(ctx, errorSlotKey{}, slot), slot
+}
+
+// redactedURL drops user information and the query, which may carry
+// secrets, from error messages.
+func redactedURL(r *http.Request) string {
+	u := *r.URL
+	u.User = nil
+	u.RawQuery = ""
+	u.Fragment = ""
+	return u.String()
+}

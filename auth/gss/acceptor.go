@@ -1,0 +1,508 @@
+package gss
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/asn1tools"
+	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/iana"
+	"github.com/jcmturner/gokrb5/v8/iana/adtype"
+	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
+	"github.com/jcmturner/gokrb5/v8/iana/chksumtype"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
+	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// defaultMaxSkew is the Kerberos default clock skew (MIT clockskew).
+const defaultMaxSkew = 5 * time.Minute
+
+// AcceptorConfig configures [NewAcceptor].
+type AcceptorConfig struct {
+	// Keytab holds the service keys. Required; it is only read, so it may
+	// be shared, but must not be modified while the Acceptor is in use.
+	Keytab *keytab.Keytab
+	// Service restricts the accepted tickets to one service principal,
+	// "HTTP/host" or "HTTP/host@REALM". Empty accepts a ticket for any
+	// principal the keytab has a key for (MIT's GSS_C_NO_NAME acceptor).
+	Service string
+	// Realms lists the accepted client realms. Empty means the realms of
+	// the keytab entries in use. The client realm is checked here because
+	// gokrb5 does not compare it at all.
+	Realms []string
+	// MaxSkew is the tolerated clock difference; 0 means 5 minutes.
+	MaxSkew time.Duration
+	// ReplayCache detects reused authenticators; nil disables detection.
+	ReplayCache *ReplayCache
+	// ChannelBindings is the expected channel-binding application data
+	// (see TLSServerEndPoint). Nil means bindings are not checked, though
+	// Accepted still reports whether the client sent some.
+	ChannelBindings []byte
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Acceptor verifies initial context tokens against a keytab. It is safe
+// for concurrent use.
+type Acceptor struct {
+	kt           *keytab.Keytab
+	service      *types.PrincipalName // nil: any principal in the keytab
+	serviceRealm string               // "": any realm
+	realms       []string
+	maxSkew      time.Duration
+	rc           *ReplayCache
+	bindings     *[16]byte // nil: not checked
+	now          func() time.Time
+}
+
+// NewAcceptor checks cfg and returns an Acceptor.
+func NewAcceptor(cfg AcceptorConfig) (*Acceptor, error) {
+	if cfg.Keytab == nil || len(cfg.Keytab.Entries) == 0 {
+		return nil, errors.New("gss: AcceptorConfig.Keytab is nil or empty")
+	}
+	a := &Acceptor{kt: cfg.Keytab, maxSkew: cfg.MaxSkew, rc: cfg.ReplayCache, now: cfg.Now}
+	if a.maxSkew == 0 {
+		a.maxSkew = defaultMaxSkew
+	}
+	if a.maxSkew < 0 {
+		return nil, fmt.Errorf("gss: negative MaxSkew %v", cfg.MaxSkew)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.rc != nil && a.rc.window < 2*a.maxSkew {
+		return nil, fmt.Errorf("gss: replay cache window %v is shorter than twice MaxSkew (%v): replays would pass once entries expire", a.rc.window, 2*a.maxSkew)
+	}
+	if cfg.Service != "" {
+		pn, realm := types.ParseSPNString(cfg.Service)
+		a.service, a.serviceRealm = &pn, realm
+	}
+	var keytabRealms []string
+	for _, e := range cfg.Keytab.Entries {
+		if a.serves(types.PrincipalName{NameString: e.Principal.Components}, e.Principal.Realm) && !slices.Contains(keytabRealms, e.Principal.Realm) {
+			keytabRealms = append(keytabRealms, e.Principal.Realm)
+		}
+	}
+	if len(keytabRealms) == 0 {
+		return nil, fmt.Errorf("%w: the keytab has no key for %s", ErrUnknownService, cfg.Service)
+	}
+	a.realms = slices.Clone(cfg.Realms)
+	if len(a.realms) == 0 {
+		a.realms = keytabRealms
+	}
+	if cfg.ChannelBindings != nil {
+		bnd := ChannelBindingsMD5(cfg.ChannelBindings)
+		a.bindings = &bnd
+	}
+	return a, nil
+}
+
+// serves reports whether the Service restriction admits a principal.
+func (a *Acceptor) serves(sname types.PrincipalName, realm string) bool {
+	if a.service == nil {
+		return true
+	}
+	return sname.Equal(*a.service) && (a.serviceRealm == "" || realm == a.serviceRealm)
+}
+
+// Accepted is the outcome of a successful [Acceptor.Accept].
+type Accepted struct {
+	Client      types.PrincipalName
+	ClientRealm string
+	Principal   string              // "alice@REALM", components joined by '/'
+	Service     types.PrincipalName // the ticket's sname
+	// Flags come from the authenticator checksum; FlagMutual is also set
+	// when the AP options ask for mutual authentication, and FlagDelegate
+	// only when Delegation is non-empty.
+	Flags  Flags
+	Format Format // format of the input token
+	// ReplyToken is the token to send back (binary). For SPNEGO input a
+	// NegTokenResp accept-completed naming the client's first mechanism
+	// and, if the client asked for mutual authentication, carrying the
+	// AP-REP. For raw Kerberos input the AP-REP token, or nil without
+	// mutual authentication.
+	ReplyToken []byte
+	// BindingsPresent: the client sent channel bindings (non-zero Bnd).
+	BindingsPresent bool
+	// BindingsMatch: they equal the expected ones. Always false when
+	// AcceptorConfig.ChannelBindings is nil. A client that sent none is
+	// accepted with both fields false; the caller decides whether that is
+	// enough.
+	BindingsMatch bool
+	Delegation    []byte          // KRB-CRED from the checksum, nil if none
+	Ticket        messages.Ticket // with DecryptedEncPart filled in
+	Context       *SecurityContext
+}
+
+// Accept verifies an initial context token (binary): a SPNEGO NegTokenInit
+// whose preferred mechanism is Kerberos (either OID) with its optimistic
+// token, or a raw Kerberos AP-REQ token.
+//
+// The checks, in order: token syntax; service principal and key; ticket
+// decryption and validity period; authenticator decryption and match with
+// the ticket's client (realm included); client realm; clock skew; checksum
+// and channel bindings; replay. Only authenticators that pass everything
+// enter the replay cache, so a token that failed, for instance on a
+// connection with other channel bindings, cannot be used to lock its
+// rightful owner out.
+func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
+	in, err := parseInitialToken(token)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAPReqFields(in.krb5.msg); err != nil {
+		return nil, err
+	}
+	var apReq messages.APReq
+	if err := guard("AP-REQ", func() error { return apReq.Unmarshal(in.krb5.msg) }); err != nil {
+		return nil, err
+	}
+	if apReq.PVNO != iana.PVNO || apReq.Ticket.TktVNO != iana.PVNO {
+		return nil, malformed("AP-REQ pvno %d tkt-vno %d", apReq.PVNO, apReq.Ticket.TktVNO)
+	}
+	if isFlagSet(apReq.APOptions, flags.APOptionUseSessionKey) {
+		return nil, fmt.Errorf("%w: user-to-user AP-REQ", ErrUnsupported)
+	}
+	tkt := apReq.Ticket
+	etp, err := a.decryptTicket(&tkt)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	if err := a.checkTicketTimes(etp, now); err != nil {
+		return nil, err
+	}
+	auth, err := a.decryptAuthenticator(&apReq, etp)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(a.realms, etp.CRealm) {
+		return nil, fmt.Errorf("%w: %q (accepted: %s)", ErrWrongRealm, etp.CRealm, strings.Join(a.realms, ", "))
+	}
+	ctime := auth.CTime.Add(time.Duration(auth.Cusec) * time.Microsecond)
+	if d := now.Sub(ctime).Abs(); d > a.maxSkew {
+		return nil, fmt.Errorf("%w: authenticator time %s is %v away from ours (max %v)", ErrClockSkew, ctime.UTC().Format(time.RFC3339), d.Round(time.Second), a.maxSkew)
+	}
+	ck, err := authenticatorChecksum(auth)
+	if err != nil {
+		return nil, err
+	}
+	acc := &Accepted{
+		Client:          etp.CName,
+		ClientRealm:     etp.CRealm,
+		Principal:       etp.CName.PrincipalNameString() + "@" + etp.CRealm,
+		Service:         tkt.SName,
+		Flags:           ck.flags,
+		Format:          in.format,
+		BindingsPresent: hasBindings(ck.bnd),
+		Delegation:      ck.deleg,
+		Ticket:          tkt,
+	}
+	if isFlagSet(apReq.APOptions, flags.APOptionMutualRequired) {
+		acc.Flags |= FlagMutual
+	}
+	if acc.BindingsMatch, err = a.checkBindings(ck.bnd, auth); err != nil {
+		return nil, err
+	}
+	if a.rc != nil && !a.rc.checkAndInsert(replayKeyOf(acc.Principal, auth, apReq.EncryptedAuthenticator.Cipher), now) {
+		return nil, fmt.Errorf("%w: from %s at %s", ErrReplay, acc.Principal, ctime.UTC().Format(time.RFC3339Nano))
+	}
+	if err := a.reply(acc, in, etp.Key, auth); err != nil {
+		return nil, err
+	}
+	return acc, nil
+}
+
+// initialToken is the acceptor's parsed input.
+type initialToken struct {
+	format Format
+	mech   []byte // the client's preferred mechanism (SPNEGO only)
+	krb5   krb5Token
+}
+
+func parseInitialToken(b []byte) (initialToken, error) {
+	var in initialToken
+	oid, inner, err := unwrapGSS(b)
+	if err != nil {
+		return in, err
+	}
+	switch {
+	case bytes.Equal(oid, oidSPNEGO):
+		nti, err := parseNegTokenInit(inner)
+		if err != nil {
+			return in, err
+		}
+		if !isKRB5OID(nti.mechTypes[0]) {
+			return in, fmt.Errorf("%w: the client prefers a mechanism other than Kerberos", ErrUnsupported)
+		}
+		if nti.mechToken == nil {
+			return in, fmt.Errorf("%w: NegTokenInit without an optimistic Kerberos token", ErrUnsupported)
+		}
+		in.format, in.mech = FormatSPNEGO, nti.mechTypes[0]
+		if in.krb5, err = parseKRB5(nti.mechToken); err != nil {
+			return in, err
+		}
+	case isKRB5OID(oid):
+		in.format = FormatKRB5
+		if in.krb5, err = parseKRB5(b); err != nil {
+			return in, err
+		}
+	default:
+		return in, fmt.Errorf("%w: token for a mechanism other than Kerberos or SPNEGO", ErrUnsupported)
+	}
+	if in.krb5.id != tokIDAPReq {
+		return in, malformed("initial token ID %x is not AP-REQ", in.krb5.id)
+	}
+	return in, nil
+}
+
+// checkAPReqFields checks the DER of an AP-REQ and that its fields are
+// exactly [0] to [4]: gofork decodes the ticket field as a RawValue and
+// then ignores its tag.
+func checkAPReqFields(msg []byte) error {
+	if err := checkDER(msg, "AP-REQ"); err != nil {
+		return err
+	}
+	app, err := readOnlyDER(msg, 0x60|asnAppTag.APREQ, "AP-REQ")
+	if err != nil {
+		return err
+	}
+	next := 0
+	err = sequenceFields(app.content, "AP-REQ", func(n int, _ derElement) error {
+		if n != next {
+			return malformed("AP-REQ field [%d] where [%d] belongs", n, next)
+		}
+		next++
+		return nil
+	})
+	if err == nil && next != 5 {
+		err = malformed("AP-REQ has %d fields, want 5", next)
+	}
+	return err
+}
+
+// decryptTicket finds the service key and decrypts the ticket in place.
+func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart, error) {
+	if len(tkt.SName.NameString) == 0 {
+		return nil, malformed("ticket without sname")
+	}
+	sname := tkt.SName.PrincipalNameString() + "@" + tkt.Realm
+	if !a.serves(tkt.SName, tkt.Realm) {
+		return nil, fmt.Errorf("%w: ticket for %s", ErrUnknownService, sname)
+	}
+	key, _, err := a.kt.GetEncryptionKey(tkt.SName, tkt.Realm, tkt.EncPart.KVNO, tkt.EncPart.EType)
+	if err != nil {
+		return nil, fmt.Errorf("%w: no key for %s kvno %d enctype %d in the keytab", ErrUnknownService, sname, tkt.EncPart.KVNO, tkt.EncPart.EType)
+	}
+	pt, err := decrypt(tkt.EncPart, key, keyusage.KDC_REP_TICKET)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ticket for %s does not decrypt with the keytab key (stale keytab?): %v", ErrIntegrity, sname, err)
+	}
+	if err := guard("EncTicketPart", func() error { return tkt.DecryptedEncPart.Unmarshal(pt) }); err != nil {
+		return nil, err
+	}
+	etp := &tkt.DecryptedEncPart
+	if _, err := checkKey(etp.Key); err != nil {
+		return nil, malformed("ticket session key: %v", err)
+	}
+	return etp, nil
+}
+
+// checkTicketTimes applies RFC 4120 3.2.3 with the skew allowance.
+func (a *Acceptor) checkTicketTimes(etp *messages.EncTicketPart, now time.Time) error {
+	start := etp.StartTime
+	if start.IsZero() {
+		start = etp.AuthTime
+	}
+	switch {
+	case isFlagSet(etp.Flags, flags.Invalid):
+		return fmt.Errorf("%w: ticket flagged invalid", ErrTicketExpired)
+	case start.Sub(now) > a.maxSkew:
+		return fmt.Errorf("%w: ticket valid from %s", ErrTicketExpired, start.UTC().Format(time.RFC3339))
+	case now.Sub(etp.EndTime) > a.maxSkew:
+		return fmt.Errorf("%w: ticket expired at %s", ErrTicketExpired, etp.EndTime.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// decryptAuthenticator decrypts the authenticator and checks that it names
+// the ticket's client, realm included (the check gokrb5 omits, upstream
+// issue #577).
+func (a *Acceptor) decryptAuthenticator(apReq *messages.APReq, etp *messages.EncTicketPart) (*types.Authenticator, error) {
+	pt, err := decrypt(apReq.EncryptedAuthenticator, etp.Key, keyusage.AP_REQ_AUTHENTICATOR)
+	if err != nil {
+		return nil, fmt.Errorf("%w: authenticator does not decrypt with the ticket session key: %v", ErrIntegrity, err)
+	}
+	var auth types.Authenticator
+	if err := guard("authenticator", func() error { return auth.Unmarshal(pt) }); err != nil {
+		return nil, err
+	}
+	if auth.AVNO != iana.PVNO {
+		return nil, malformed("authenticator vno %d", auth.AVNO)
+	}
+	if auth.Cusec < 0 || auth.Cusec > 999999 {
+		return nil, malformed("authenticator cusec %d", auth.Cusec)
+	}
+	if auth.SubKey.KeyType != 0 || len(auth.SubKey.KeyValue) != 0 {
+		if _, err := checkKey(auth.SubKey); err != nil {
+			return nil, malformed("authenticator subkey: %v", err)
+		}
+	}
+	if !auth.CName.Equal(etp.CName) {
+		return nil, fmt.Errorf("%w: authenticator client %s is not the ticket's %s", ErrIntegrity, auth.CName.PrincipalNameString(), etp.CName.PrincipalNameString())
+	}
+	if auth.CRealm != etp.CRealm {
+		return nil, fmt.Errorf("%w: %w: authenticator realm %q is not the ticket's %q", ErrIntegrity, ErrWrongRealm, auth.CRealm, etp.CRealm)
+	}
+	return &auth, nil
+}
+
+// authenticatorChecksum decodes the 0x8003 checksum. A missing checksum
+// means no flags and no bindings; another checksum type is refused, since
+// without 0x8003 there is no place for flags or bindings and this acceptor
+// does not serve raw (non-GSS) Kerberos.
+func authenticatorChecksum(auth *types.Authenticator) (gssChecksum, error) {
+	c := auth.Cksum
+	if c.CksumType == 0 && len(c.Checksum) == 0 {
+		return gssChecksum{}, nil
+	}
+	if c.CksumType != chksumtype.GSSAPI {
+		return gssChecksum{}, malformed("authenticator checksum type %d, want %d", c.CksumType, chksumtype.GSSAPI)
+	}
+	return parseGSSChecksum(c.Checksum)
+}
+
+// checkBindings compares the client's Bnd with the expected bindings and
+// reports whether they match.
+//
+// A client that sent none is accepted, unless it also announced
+// KERB_AP_OPTIONS_CBT: a client that supports bindings and sent none was
+// talked to over another channel (a TLS-terminating proxy, a downgrade),
+// and MIT 1.19+ and Windows refuse it too.
+func (a *Acceptor) checkBindings(bnd [16]byte, auth *types.Authenticator) (bool, error) {
+	if a.bindings == nil {
+		return false, nil
+	}
+	if !hasBindings(bnd) {
+		if announcesCBT(auth.AuthorizationData) {
+			return false, fmt.Errorf("%w: the client supports channel bindings (KERB_AP_OPTIONS_CBT) but sent none", ErrBadBindings)
+		}
+		return false, nil
+	}
+	if bnd != *a.bindings {
+		return false, fmt.Errorf("%w: client Bnd %x, expected %x", ErrBadBindings, bnd, *a.bindings)
+	}
+	return true, nil
+}
+
+// announcesCBT looks for KERB_AP_OPTIONS_CBT inside AD-IF-RELEVANT.
+func announcesCBT(ad types.AuthorizationData) bool {
+	for _, e := range ad {
+		if e.ADType != adtype.ADIfRelevant {
+			continue
+		}
+		var inner types.AuthorizationData
+		if guard("AD-IF-RELEVANT", func() error { return inner.Unmarshal(e.ADData) }) != nil {
+			continue // if-relevant data we cannot read may be ignored
+		}
+		for _, ie := range inner {
+			if ie.ADType == adAuthDataAPOptions && len(ie.ADData) >= 4 &&
+				binary.LittleEndian.Uint32(ie.ADData)&kerbAPOptionsCBT != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// replayKeyOf identifies an authenticator: client, time and a hash of its
+// ciphertext (two clients' authenticators in the same microsecond differ
+// there, and a replay is byte-identical).
+func replayKeyOf(principal string, auth *types.Authenticator, cipher []byte) replayKey {
+	h := sha256.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(len(principal)))
+	h.Write(b[:])
+	h.Write([]byte(principal))
+	binary.BigEndian.PutUint64(b[:], uint64(auth.CTime.Unix()))
+	h.Write(b[:])
+	binary.BigEndian.PutUint64(b[:], uint64(auth.Cusec))
+	h.Write(b[:])
+	h.Write(cipher)
+	return replayKey(h.Sum(nil))
+}
+
+// reply builds the security context and the reply token: an AP-REP when
+// the client asked for mutual authentication, framed as the input was.
+func (a *Acceptor) reply(acc *Accepted, in initialToken, sessionKey types.EncryptionKey, auth *types.Authenticator) error {
+	seq := seqFromASN1(auth.SeqNumber)
+	acc.Context = &SecurityContext{
+		Flags:           acc.Flags,
+		SessionKey:      sessionKey,
+		InitiatorSubkey: auth.SubKey,
+		InitiatorSeq:    seq,
+		AcceptorSeq:     seq,
+	}
+	var apRep []byte
+	if acc.Flags&FlagMutual != 0 {
+		// The acceptor subkey has the session key's enctype, which is
+		// what MIT picks when the client does not negotiate one.
+		subkey, err := newKey(sessionKey.KeyType)
+		if err != nil {
+			return fmt.Errorf("gss: acceptor subkey: %w", err)
+		}
+		aseq, err := randomSeq()
+		if err != nil {
+			return fmt.Errorf("gss: acceptor sequence number: %w", err)
+		}
+		if apRep, err = marshalAPRep(sessionKey, auth, subkey, aseq); err != nil {
+			return err
+		}
+		acc.Context.AcceptorSubkey, acc.Context.AcceptorSeq = subkey, aseq
+	}
+	switch in.format {
+	case FormatSPNEGO:
+		acc.ReplyToken = marshalNegTokenResp(negAcceptCompleted, in.mech, apRep)
+	case FormatKRB5:
+		acc.ReplyToken = apRep
+	}
+	return nil
+}
+
+// encAPRepPart is EncAPRepPart with the sequence number always encoded:
+// gokrb5's struct marks it optional, which would drop a zero.
+type encAPRepPart struct {
+	CTime  time.Time           `asn1:"generalized,explicit,tag:0"`
+	Cusec  int                 `asn1:"explicit,tag:1"`
+	Subkey types.EncryptionKey `asn1:"optional,explicit,tag:2"`
+	Seq    int64               `asn1:"explicit,tag:3"`
+}
+
+// marshalAPRep builds the AP-REP token (RFC 4120 5.5.2 inside RFC 4121
+// framing), encrypted under the ticket session key with key usage 12.
+func marshalAPRep(sessionKey types.EncryptionKey, auth *types.Authenticator, subkey types.EncryptionKey, seq uint64) ([]byte, error) {
+	enc, err := asn1.Marshal(encAPRepPart{CTime: auth.CTime.UTC(), Cusec: auth.Cusec, Subkey: subkey, Seq: int64(seq)})
+	if err != nil {
+		return nil, fmt.Errorf("gss: marshal EncAPRepPart: %w", err)
+	}
+	ed, err := crypto.GetEncryptedData(asn1tools.AddASNAppTag(enc, asnAppTag.EncAPRepPart), sessionKey, keyusage.AP_REP_ENCPART, 0)
+	if err != nil {
+		return nil, fmt.Errorf("gss: encrypt EncAPRepPart: %w", err)
+	}
+	rep, err := asn1.Marshal(messages.APRep{PVNO: iana.PVNO, MsgType: msgtype.KRB_AP_REP, EncPart: ed})
+	if err != nil {
+		return nil, fmt.Errorf("gss: marshal AP-REP: %w", err)
+	}
+	return marshalKRB5(tokIDAPRep, asn1tools.AddASNAppTag(rep, asnAppTag.APREP)), nil
+}

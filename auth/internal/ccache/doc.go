@@ -1,0 +1,11 @@
+// Package ccache reads and writes MIT credential cache files (the FILE:
+// format, versions 1 to 4, also used by DIR: collections).
+//
+// It exists because gokrb5's reader panics on empty or truncated files and
+// cannot be given bytes that did not come from a path. Every length read from
+// the file is checked against the bytes that remain before anything is
+// allocated, so a hostile or corrupt cache costs at most its own size.
+//
+// The format is described at
+// https://web.mit.edu/kerberos/krb5-latest/doc/formats/ccache_file_format.html.
+package ccache

@@ -1,0 +1,311 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/gss"
+)
+
+// MutualMode says how the server's reply token is treated, as
+// requests-kerberos's mutual_authentication argument does.
+type MutualMode int
+
+const (
+	// MutualRequired (the default) asks the server to authenticate itself
+	// and refuses any successful response that is not authenticated: it
+	// must carry a reply token that verifies, or come on a connection that
+	// was already mutually authenticated. Error responses without a token
+	// are sanitized (see [WithSanitize]).
+	MutualRequired MutualMode = iota
+	// MutualOptional asks for mutual authentication and verifies a reply
+	// token when one is present; responses without one pass untouched.
+	MutualOptional
+	// MutualDisabled does not ask for mutual authentication and verifies
+	// nothing.
+	MutualDisabled
+)
+
+func (m MutualMode) String() string {
+	switch m {
+	case MutualRequired:
+		return "required"
+	case MutualOptional:
+		return "optional"
+	case MutualDisabled:
+		return "disabled"
+	}
+	return fmt.Sprintf("MutualMode(%d)", int(m))
+}
+
+// ParseMutualMode accepts "required", "optional" or "disabled" (any case).
+func ParseMutualMode(s string) (MutualMode, error) {
+	for _, m := range []MutualMode{MutualRequired, MutualOptional, MutualDisabled} {
+		if strings.EqualFold(s, m.String()) {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("auth: unknown mutual authentication mode %q (want required, optional or disabled)", s)
+}
+
+// DefaultReplayBuffer is how many bytes of a request body without GetBody
+// are held so that the request can be replayed after a 401.
+const DefaultReplayBuffer = 1 << 20
+
+// An Option configures a [Transport].
+type Option func(*config) error
+
+type config struct {
+	source          credentials.Source
+	krb5conf        *credentials.Config
+	principal       string
+	password        string
+	keytabPath      string
+	ccacheName      string
+	mutual          MutualMode
+	sanitize        bool
+	forcePreemptive bool
+	preemptive      bool
+	hostOverride    string
+	service         string
+	format          gss.Format
+	channelBinding  bool
+	replayBuffer    int
+	logger          *slog.Logger
+	resolver        *net.Resolver
+}
+
+func defaultConfig() config {
+	return config{
+		mutual:         MutualRequired,
+		sanitize:       true,
+		service:        "HTTP",
+		format:         gss.FormatSPNEGO,
+		channelBinding: true,
+		replayBuffer:   DefaultReplayBuffer,
+	}
+}
+
+// WithCredentials supplies service tickets from src instead of the default
+// credential cache. It excludes the other credential options.
+func WithCredentials(src credentials.Source) Option {
+	return func(c *config) error {
+		if src == nil {
+			return errors.New("auth: WithCredentials: nil source")
+		}
+		c.source = src
+		return nil
+	}
+}
+
+// WithConfig uses cfg instead of loading krb5.conf from KRB5_CONFIG or
+// /etc/krb5.conf.
+func WithConfig(cfg *credentials.Config) Option {
+	return func(c *config) error {
+		if cfg == nil {
+			return errors.New("auth: WithConfig: nil config")
+		}
+		c.krb5conf = cfg
+		return nil
+	}
+}
+
+// WithPrincipal selects the client principal ("alice" or "alice@REALM").
+// Alone, it picks that principal's cache in a DIR: collection (or checks a
+// FILE: cache belongs to it); with [WithPassword] or [WithKeytab] it is the
+// principal that logs in.
+func WithPrincipal(principal string) Option {
+	return func(c *config) error {
+		if principal == "" {
+			return errors.New("auth: WithPrincipal: empty principal")
+		}
+		c.principal = principal
+		return nil
+	}
+}
+
+// WithPassword logs the principal given by [WithPrincipal] in with a
+// password (an AS exchange) instead of using a credential cache. The
+// password is kept in memory for re-login and never logged.
+func WithPassword(password string) Option {
+	return func(c *config) error {
+		if password == "" {
+			return errors.New("auth: WithPassword: empty password")
+		}
+		c.password = password
+		return nil
+	}
+}
+
+// WithKeytab logs the principal given by [WithPrincipal] in with the keys
+// in the keytab file at path. An empty path means the client keytab as MIT
+// finds it (KRB5_CLIENT_KTNAME, then default_client_keytab_name).
+func WithKeytab(path string) Option {
+	return func(c *config) error {
+		c.keytabPath = path
+		if path == "" {
+			c.keytabPath = defaultClientKeytab
+		}
+		return nil
+	}
+}
+
+// defaultClientKeytab marks "use the MIT default client keytab".
+const defaultClientKeytab = "\x00default"
+
+// WithCCache names the credential cache ("FILE:/path", "DIR:/dir" or a bare
+// path) instead of the MIT default resolution.
+func WithCCache(name string) Option {
+	return func(c *config) error {
+		if name == "" {
+			return errors.New("auth: WithCCache: empty cache name")
+		}
+		c.ccacheName = name
+		return nil
+	}
+}
+
+// WithMutualAuthentication sets the mutual authentication mode; the
+// default is [MutualRequired].
+func WithMutualAuthentication(m MutualMode) Option {
+	return func(c *config) error {
+		if m < MutualRequired || m > MutualDisabled {
+			return fmt.Errorf("auth: invalid mutual authentication mode %d", int(m))
+		}
+		c.mutual = m
+		return nil
+	}
+}
+
+// WithSanitize switches the sanitizing of unauthenticated error responses
+// under [MutualRequired] on (the default) or off. A sanitized response
+// keeps its status code but has an empty body and only the Content-Length,
+// Date and Server headers, so that nothing an impostor wrote reaches the
+// caller.
+func WithSanitize(on bool) Option {
+	return func(c *config) error {
+		c.sanitize = on
+		return nil
+	}
+}
+
+// WithForcePreemptive sends a fresh token on every request, without
+// waiting for a 401 (requests-kerberos's force_preemptive, minus its
+// defect of stopping after the first response).
+func WithForcePreemptive() Option {
+	return func(c *config) error {
+		c.forcePreemptive = true
+		return nil
+	}
+}
+
+// WithPreemptiveAfterChallenge sends a token up front to every host that
+// has once answered with a Negotiate challenge, which saves the 401 round
+// trip on all later requests to it. Off by default.
+func WithPreemptiveAfterChallenge() Option {
+	return func(c *config) error {
+		c.preemptive = true
+		return nil
+	}
+}
+
+// WithHostnameOverride uses host instead of the request's URL host when
+// naming the service principal. Connection and channel-binding state stay
+// keyed by the URL host.
+func WithHostnameOverride(host string) Option {
+	return func(c *config) error {
+		if host == "" || strings.ContainsAny(host, "/@ ") {
+			return fmt.Errorf("auth: invalid hostname override %q", host)
+		}
+		c.hostOverride = strings.ToLower(host)
+		return nil
+	}
+}
+
+// WithService sets the service part of the principal name; the default is
+// "HTTP" ("WSMAN" is sometimes used for WinRM).
+func WithService(service string) Option {
+	return func(c *config) error {
+		if service == "" || strings.ContainsAny(service, "/@ ") {
+			return fmt.Errorf("auth: invalid service name %q", service)
+		}
+		c.service = service
+		return nil
+	}
+}
+
+// WithRawKerberos sends raw GSS-API Kerberos tokens, as requests-kerberos
+// does, instead of SPNEGO NegTokenInit tokens.
+func WithRawKerberos() Option {
+	return func(c *config) error {
+		c.format = gss.FormatKRB5
+		return nil
+	}
+}
+
+// WithChannelBinding switches RFC 5929 tls-server-end-point channel
+// bindings over TLS on (the default) or off. Off helps with old servers
+// that reject tokens carrying bindings.
+func WithChannelBinding(on bool) Option {
+	return func(c *config) error {
+		c.channelBinding = on
+		return nil
+	}
+}
+
+// WithReplayBuffer sets how many bytes of a body without GetBody are held
+// to replay it after a 401 (default [DefaultReplayBuffer]). A larger body
+// fails with [ErrBodyNotReplayable] if the server challenges it; 0 holds
+// nothing. Bodies with GetBody (bytes, strings, files via http.NewRequest)
+// are never buffered.
+func WithReplayBuffer(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("auth: negative replay buffer %d", n)
+		}
+		c.replayBuffer = n
+		return nil
+	}
+}
+
+// WithLogger logs the handshake at debug level (and failures at warn) to l.
+// Tokens, keys and passwords are never logged. The default logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
+}
+
+// WithResolver sets the DNS resolver used to canonicalize host names when
+// krb5.conf asks for it (dns_canonicalize_hostname, rdns).
+func WithResolver(r *net.Resolver) Option {
+	return func(c *config) error {
+		c.resolver = r
+		return nil
+	}
+}
+
+func (c *config) validate() error {
+	explicit := c.password != "" || c.keytabPath != ""
+	if c.password != "" && c.keytabPath != "" {
+		return errors.New("auth: WithPassword and WithKeytab exclude each other")
+	}
+	if explicit && c.principal == "" && c.keytabPath != defaultClientKeytab {
+		return errors.New("auth: WithPassword and WithKeytab need WithPrincipal")
+	}
+	if c.password != "" && c.principal == "" {
+		return errors.New("auth: WithPassword needs WithPrincipal")
+	}
+	if c.source != nil && (explicit || c.principal != "" || c.ccacheName != "") {
+		return errors.New("auth: WithCredentials excludes the other credential options")
+	}
+	if c.ccacheName != "" && explicit {
+		return errors.New("auth: WithCCache excludes WithPassword and WithKeytab")
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+package integration
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/auth/credentials"
+)
+
+func get(t *testing.T, c *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func wantAlice(t *testing.T, status int, body string) {
+	t.Helper()
+	if status != 200 || !strings.HasPrefix(body, "alice@"+env.realm.Realm+" ") {
+		t.Fatalf("got %d %q, want 200 from alice@%s", status, body, env.realm.Realm)
+	}
+}
+
+func TestCCacheFromKinit(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	cc := kinit(t, "alice")
+	status, body := get(t, client(t, auth.WithCCache(cc)), srv.URL+"/whoami")
+	wantAlice(t, status, body)
+}
+
+func TestDefaultCCacheFromKRB5CCNAME(t *testing.T) {
+	// Not parallel: it sets the process environment, as a user's shell does.
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	t.Setenv("KRB5CCNAME", kinit(t, "alice"))
+	t.Setenv("KRB5_CONFIG", env.realm.ConfigPath)
+	c, err := auth.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := get(t, c, srv.URL)
+	wantAlice(t, status, body)
+}
+
+func TestPasswordLogin(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	c := client(t, auth.WithPrincipal("alice@"+env.realm.Realm), auth.WithPassword(alicePassword))
+	status, body := get(t, c, srv.URL)
+	wantAlice(t, status, body)
+}
+
+func TestWrongPasswordReturns401WithReason(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	c := client(t, auth.WithPrincipal("alice"), auth.WithPassword("wrong"))
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	reason := auth.ResponseError(resp)
+	if resp.StatusCode != 401 || !errors.Is(reason, credentials.ErrPreauthFailed) {
+		t.Fatalf("status %d, reason %v; want 401 and ErrPreauthFailed", resp.StatusCode, reason)
+	}
+}
+
+func TestKeytabLogin(t *testing.T) {
+	t.Parallel()
+	user, _ := newUser(t)
+	kt, err := env.realm.Keytab(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	status, body := get(t, client(t, auth.WithPrincipal(user), auth.WithKeytab(kt)), srv.URL)
+	if status != 200 || !strings.HasPrefix(body, user+"@") {
+		t.Fatalf("got %d %q, want 200 from %s", status, body, user)
+	}
+}
+
+func TestMutualModes(t *testing.T) {
+	t.Parallel()
+	cc := kinit(t, "alice")
+	for _, mode := range []auth.MutualMode{auth.MutualRequired, auth.MutualOptional, auth.MutualDisabled} {
+		t.Run(mode.String(), func(t *testing.T) {
+			srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+			status, body := get(t, client(t, auth.WithCCache(cc), auth.WithMutualAuthentication(mode)), srv.URL)
+			wantAlice(t, status, body)
+		})
+	}
+}
+
+// failing answers 500 with no token, as a WinRM fault or a proxy error
+// page does.
+func failing() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Del("WWW-Authenticate")
+		w.Header().Set("X-Detail", "internal")
+		http.Error(w, "fault detail", http.StatusInternalServerError)
+	})
+}
+
+func TestSanitizing(t *testing.T) {
+	t.Parallel()
+	cc := kinit(t, "alice")
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, failing())
+	for _, sanitize := range []bool{true, false} {
+		t.Run(fmt.Sprint("sanitize=", sanitize), func(t *testing.T) {
+			resp, err := client(t, auth.WithCCache(cc), auth.WithSanitize(sanitize)).Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			hidden := len(b) == 0 && resp.Header.Get("X-Detail") == ""
+			if resp.StatusCode != 500 || hidden != sanitize {
+				t.Fatalf("status %d body %q headers %v; want 500, sanitized=%v", resp.StatusCode, b, resp.Header, sanitize)
+			}
+		})
+	}
+}
+
+func TestForcePreemptive(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithForcePreemptive())
+	for range 3 {
+		status, body := get(t, c, srv.URL)
+		wantAlice(t, status, body)
+	}
+	if got := srv.hits.Load(); got != 3 {
+		t.Fatalf("server saw %d requests, want 3: no 401 round trips", got)
+	}
+}
+
+func TestHostnameOverride(t *testing.T) {
+	t.Parallel()
+	// The server holds only the key of HTTP/web.krbhttp.test, and is reached
+	// as localhost: only the overridden SPN can work.
+	srv := startServer(t, env.webKeytab, acceptor.Config{}, nil)
+	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithHostnameOverride("web.krbhttp.test"))
+	status, body := get(t, c, srv.URL)
+	wantAlice(t, status, body)
+
+	resp, err := client(t, auth.WithCCache(kinit(t, "alice"))).Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("without the override: status %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestPostBodyReplayedAfter401(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	c := client(t, auth.WithCCache(kinit(t, "alice")))
+	payload := strings.Repeat("x", 300<<10)
+	for name, body := range map[string]io.Reader{
+		"with GetBody":    strings.NewReader(payload),
+		"plain io.Reader": io.MultiReader(strings.NewReader(payload)),
+	} {
+		resp, err := c.Post(srv.URL, "text/plain", body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := fmt.Sprintf("alice@%s POST %d", env.realm.Realm, len(payload)); string(b) != want {
+			t.Fatalf("%s: server saw %q, want %q", name, b, want)
+		}
+	}
+}
+
+func TestOneTGSRequestForManyRequestsAndGoroutines(t *testing.T) {
+	t.Parallel()
+	user, password := newUser(t)
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	c := client(t, auth.WithPrincipal(user), auth.WithPassword(password))
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				resp, err := c.Get(srv.URL)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs <- fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	n, err := env.realm.TGSCount(user+"@"+env.realm.Realm, "HTTP/localhost@"+env.realm.Realm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := env.realm.ASCount(user + "@" + env.realm.Realm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("the KDC issued %d service tickets for 200 requests from 40 goroutines, want 1", n)
+	}
+	t.Logf("200 requests, 40 goroutines: %d TGS request(s), %d AS request(s)", n, as)
+}

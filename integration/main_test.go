@@ -1,0 +1,171 @@
+package integration
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jcmturner/gokrb5/v8/keytab"
+
+	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/kdctest"
+)
+
+// The realm every test shares: one KDC for the whole test binary keeps the
+// suite fast; tests that count KDC requests use principals of their own.
+var env struct {
+	realm      *kdctest.Realm
+	conf       *credentials.Config
+	httpKeytab string // HTTP/localhost
+	webKeytab  string // HTTP/web.krbhttp.test, for hostname override
+}
+
+const alicePassword = "alice-secret-1"
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "krbhttp-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	realm, err := kdctest.New(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the KDC:", err)
+		return 1
+	}
+	defer realm.Close()
+	env.realm = realm
+	if err := setupRealm(realm); err != nil {
+		fmt.Fprintln(os.Stderr, "setting up the realm:", err)
+		return 1
+	}
+	defer runCleanups()
+	return m.Run()
+}
+
+// Shared servers outlive any one test; they are stopped when the binary
+// ends.
+var (
+	cleanupMu sync.Mutex
+	cleanups  []func()
+)
+
+func addCleanup(f func()) {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	cleanups = append(cleanups, f)
+}
+
+func runCleanups() {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+}
+
+func setupRealm(r *kdctest.Realm) error {
+	var err error
+	if err = r.AddPrincipal("alice", alicePassword); err != nil {
+		return err
+	}
+	if env.httpKeytab, err = r.AddService("HTTP/localhost", false); err != nil {
+		return err
+	}
+	if env.webKeytab, err = r.AddService("HTTP/web.krbhttp.test", true); err != nil {
+		return err
+	}
+	env.conf, err = credentials.LoadConfigFiles(r.ConfigPath)
+	return err
+}
+
+// kinit gets a fresh TGT for principal into a new FILE cache and returns
+// its name.
+func kinit(t *testing.T, principal string) string {
+	t.Helper()
+	cc := "FILE:" + filepath.Join(t.TempDir(), "ccache")
+	env.realm.Kinit(t, principal, cc)
+	return cc
+}
+
+// newUser adds a principal with a password, for tests that count the
+// KDC requests made for it.
+func newUser(t *testing.T) (name, password string) {
+	t.Helper()
+	name = strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	password = name + "-pw"
+	if err := env.realm.AddPrincipal(name, password); err != nil {
+		t.Fatal(err)
+	}
+	return name, password
+}
+
+// server is our acceptor on loopback, reached as http://localhost:PORT.
+type server struct {
+	URL  string
+	hits atomic.Int32
+}
+
+func startServer(t *testing.T, keytabPath string, cfg acceptor.Config, h http.Handler) *server {
+	t.Helper()
+	kt, err := keytab.Load(keytabPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Keytab = kt
+	a, err := acceptor.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h == nil {
+		h = whoamiHandler()
+	}
+	s := &server{}
+	inner := a.Wrap(h)
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		inner.ServeHTTP(w, r)
+	}))
+	ts.Config.ConnContext = a.ConnContext
+	ts.Start()
+	t.Cleanup(ts.Close)
+	s.URL = strings.Replace(ts.URL, "127.0.0.1", "localhost", 1)
+	return s
+}
+
+// whoamiHandler answers "<principal> <method> <body length>".
+func whoamiHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := acceptor.IdentityFromContext(r.Context())
+		if !ok {
+			http.Error(w, "no identity", http.StatusInternalServerError)
+			return
+		}
+		n, _ := io.Copy(io.Discard, io.LimitReader(r.Body, 64<<20))
+		fmt.Fprintf(w, "%s %s %d", id.Principal, r.Method, n)
+	})
+}
+
+func client(t *testing.T, opts ...auth.Option) *http.Client {
+	t.Helper()
+	c, err := auth.NewClient(append([]auth.Option{auth.WithConfig(env.conf)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}

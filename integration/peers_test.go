@@ -1,0 +1,191 @@
+package integration
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/integration/internal/apache"
+)
+
+var (
+	apacheOnce sync.Once
+	apacheSrv  *apache.Server
+	apacheErr  error
+)
+
+// startApache shares one Apache among the tests that need it; it lives as
+// long as the test binary (stopped by TestMain's cleanups), since no single
+// test's cleanup may stop it while others still use it.
+func startApache(t *testing.T) *apache.Server {
+	t.Helper()
+	apacheOnce.Do(func() {
+		apacheSrv, apacheErr = apache.New(apache.Config{Keytab: env.httpKeytab, Krb5Config: env.realm.ConfigPath})
+		if apacheSrv != nil {
+			addCleanup(apacheSrv.Stop)
+		}
+	})
+	if apacheErr != nil {
+		t.Fatal(apacheErr)
+	}
+	return apacheSrv
+}
+
+func TestApacheMutualAuthentication(t *testing.T) {
+	t.Parallel()
+	a := startApache(t)
+	c := client(t, auth.WithCCache(kinit(t, "alice")))
+	resp, err := c.Get(a.URL + apache.PathProtected)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, a.ErrorLog())
+	}
+	resp.Body.Close()
+	// Under MutualRequired a 200 only comes back when mod_auth_gssapi's
+	// token verified; check the token was there and who Apache saw.
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Negotiate ") ||
+		resp.Header.Get("X-Remote-User") != "alice@"+env.realm.Realm {
+		t.Fatalf("status %d, headers %v", resp.StatusCode, resp.Header)
+	}
+}
+
+func TestApacheCorruptedTokenIsRefused(t *testing.T) {
+	t.Parallel()
+	a := startApache(t)
+	c := client(t, auth.WithCCache(kinit(t, "alice")))
+	_, err := c.Get(a.URL + apache.PathCorrupt)
+	var me *auth.MutualAuthenticationError
+	if !errors.As(err, &me) {
+		t.Fatalf("error %v, want a MutualAuthenticationError", err)
+	}
+}
+
+func TestApacheConnectionBound(t *testing.T) {
+	t.Parallel()
+	a := startApache(t)
+	c := client(t, auth.WithCCache(kinit(t, "alice")))
+	for range 3 {
+		resp, err := c.Get(a.URL + apache.PathConnectionBound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+}
+
+func TestApacheRawKerberosAndPreemptive(t *testing.T) {
+	t.Parallel()
+	a := startApache(t)
+	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithRawKerberos(), auth.WithForcePreemptive())
+	for range 2 {
+		resp, err := c.Get(a.URL + apache.PathProtected)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+}
+
+var (
+	krbcurlOnce sync.Once
+	krbcurlPath string
+	krbcurlErr  error
+)
+
+func krbcurl(t *testing.T) string {
+	t.Helper()
+	krbcurlOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "krbcurl-")
+		if err != nil {
+			krbcurlErr = err
+			return
+		}
+		addCleanup(func() { _ = os.RemoveAll(dir) })
+		krbcurlPath = filepath.Join(dir, "krbcurl")
+		out, err := exec.Command("go", "build", "-o", krbcurlPath, "github.com/krbhttp/krbhttp/auth/cmd/krbcurl").CombinedOutput()
+		if err != nil {
+			krbcurlErr = errors.New("building krbcurl: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if krbcurlErr != nil {
+		t.Fatal(krbcurlErr)
+	}
+	return krbcurlPath
+}
+
+// runTool runs a command line tool with the realm's configuration and the
+// given cache, returning its exit code and output.
+func runTool(t *testing.T, ccache string, name string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+env.realm.ConfigPath, "KRB5CCNAME="+ccache)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func TestKrbcurlAgainstApache(t *testing.T) {
+	t.Parallel()
+	a := startApache(t)
+	bin := krbcurl(t)
+	cc := kinit(t, "alice")
+
+	code, out, errOut := runTool(t, cc, bin, "-i", a.URL+apache.PathProtected)
+	if code != 0 || !strings.Contains(out, "hello from apache") || !strings.Contains(out, "X-Remote-User: alice@") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, _, errOut = runTool(t, cc, bin, a.URL+apache.PathCorrupt)
+	if code != 10 || !strings.Contains(errOut, "mutual authentication") {
+		t.Fatalf("corrupted token: exit %d (want 10), stderr %q", code, errOut)
+	}
+	code, _, errOut = runTool(t, "FILE:"+filepath.Join(t.TempDir(), "none"), bin, a.URL+apache.PathProtected)
+	if code != 11 || !strings.Contains(errOut, "HTTP/localhost") {
+		t.Fatalf("no ticket: exit %d (want 11), stderr %q", code, errOut)
+	}
+	code, _, _ = runTool(t, cc, bin, "--fail", a.URL+apache.PathMissing)
+	if code != 22 {
+		t.Fatalf("--fail on 404: exit %d, want 22", code)
+	}
+}
+
+func TestCurlNegotiateAgainstOurAcceptor(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	code, out, errOut := runTool(t, kinit(t, "alice"), "curl", "-sS", "--negotiate", "-u", ":", srv.URL+"/whoami")
+	if code != 0 || !strings.HasPrefix(out, "alice@"+env.realm.Realm) {
+		t.Fatalf("curl exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestRequestsKerberosAgainstOurAcceptor(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	// REQUIRED mutual authentication: requests-kerberos raises unless our
+	// AP-REP verifies with MIT's GSSAPI.
+	script := `import sys, requests, requests_kerberos as rk
+r = requests.get(sys.argv[1], auth=rk.HTTPKerberosAuth(mutual_authentication=rk.REQUIRED))
+print(r.status_code, r.text)`
+	code, out, errOut := runTool(t, kinit(t, "alice"), "/usr/bin/python3", "-c", script, srv.URL+"/whoami")
+	if code != 0 || !strings.HasPrefix(out, "200 alice@"+env.realm.Realm) {
+		t.Fatalf("python exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
