@@ -5,15 +5,38 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/krbhttp/krbhttp/auth/kdctest"
 )
 
-func TestParseKinitFile(t *testing.T) {
-	b, err := os.ReadFile("testdata/kinit-v4.ccache")
+func kinitCache(t *testing.T) []byte {
+	t.Helper()
+	r := kdctest.Start(t)
+	if err := r.AddPrincipal("alice", "alice-pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.AddService("HTTP/web.krbhttp.test", false); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ccache")
+	r.Kinit(t, "alice", "FILE:"+path, "-f")
+	if out, err := r.Run("kvno", "-c", "FILE:"+path, "HTTP/web.krbhttp.test"); err != nil {
+		t.Fatalf("kvno: %v: %s", err, out)
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// TestParseKinitFile reads a cache written by MIT kinit and kvno against a
+// throwaway KDC: credential caches hold keys, so none is committed.
+func TestParseKinitFile(t *testing.T) {
+	b := kinitCache(t)
 	c, err := Parse(b)
 	if err != nil {
 		t.Fatal(err)
