@@ -1,0 +1,24 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDemo runs the README's main job as a test, so CI keeps it working.
+func TestDemo(t *testing.T) {
+	var out strings.Builder
+	if err := run(&out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"server saw: principal=alice@KRBHTTP.TEST channel_bound=false connection_auth=false",
+		"no token: connection already mutually authenticated",
+		"channel_bound=true",
+		"1 service-ticket request(s)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
