@@ -70,7 +70,7 @@ type lab struct {
 	requests atomic.Int32 // requests that reached the server, authenticated or not
 }
 
-func newLab(t *testing.T, cfg acceptor.Config, h http.Handler) *lab {
+func newLab(t testing.TB, cfg acceptor.Config, h http.Handler) *lab {
 	t.Helper()
 	l := &lab{}
 	l.srv = httptest.NewUnstartedServer(nil)
@@ -96,7 +96,7 @@ func newLab(t *testing.T, cfg acceptor.Config, h http.Handler) *lab {
 	return l
 }
 
-func (l *lab) client(t *testing.T, opts ...auth.Option) *http.Client {
+func (l *lab) client(t testing.TB, opts ...auth.Option) *http.Client {
 	t.Helper()
 	opts = append([]auth.Option{auth.WithCredentials(l.src), auth.WithConfig(testConfig(t))}, opts...)
 	tr, err := auth.NewTransport(l.srv.Client().Transport, opts...)
