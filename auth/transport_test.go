@@ -53,7 +53,7 @@ func (f *fakeSource) ServiceTicket(_ context.Context, spn string) (*credentials.
 	if f.err != nil {
 		return nil, f.err
 	}
-	return f.svc.Ticket(f.t, "alice"), nil
+	return f.svc.NewTicket("alice")
 }
 
 func (f *fakeSource) spns() []string {
