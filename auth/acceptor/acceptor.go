@@ -55,6 +55,9 @@ type Config struct {
 	// MaxHeaderBytes bounds the Authorization header; longer ones get 400
 	// as IIS answers (default 64 KiB).
 	MaxHeaderBytes int
+	// MaxSkew is the clock skew tolerated on authenticators and ticket
+	// lifetimes; zero means 5 minutes, as MIT and Windows allow.
+	MaxSkew time.Duration
 	// Logger receives failures at info level; nil logs nothing.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -111,6 +114,7 @@ func New(cfg Config) (*Authenticator, error) {
 		Realms:          cfg.Realms,
 		ReplayCache:     gss.NewReplayCache(cfg.ReplayCacheSize, 10*time.Minute),
 		ChannelBindings: bindings,
+		MaxSkew:         cfg.MaxSkew,
 		Now:             cfg.Now,
 	})
 	if err != nil {

@@ -7,7 +7,7 @@
 //
 //	iislike --listen 127.0.0.1:8080 --keytab http.keytab
 //	        [--tls-cert cert.pem --tls-key key.pem] [--cbt none|relaxed|strict]
-//	        [--persistent-auth=true|false]
+//	        [--persistent-auth=true|false] [--clock-skew 5m]
 package main
 
 import (
@@ -45,6 +45,7 @@ func run(args []string) error {
 	keyFile := fs.String("tls-key", "", "PEM private key for --tls-cert")
 	cbt := fs.String("cbt", "none", "channel binding (Extended Protection): none, relaxed or strict")
 	persistent := fs.Bool("persistent-auth", true, "authenticate a connection once, as IIS does (false: every request)")
+	skew := fs.Duration("clock-skew", 5*time.Minute, "tolerated clock skew, also past a ticket's end time")
 	verbose := fs.Bool("v", false, "log authentication failures")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,7 +57,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := iis.Config{Keytab: kt, PersistentAuth: *persistent}
+	cfg := iis.Config{Keytab: kt, PersistentAuth: *persistent, MaxSkew: *skew}
 	if cfg.ChannelBinding, err = parseCBT(*cbt); err != nil {
 		return err
 	}

@@ -36,7 +36,9 @@ type Config struct {
 	// Mounts adds handlers behind authentication, by path pattern
 	// ("/wsman", "/webhdfs/v1/").
 	Mounts map[string]http.Handler
-	Logger *slog.Logger
+	// MaxSkew is the tolerated clock skew (zero: 5 minutes).
+	MaxSkew time.Duration
+	Logger  *slog.Logger
 }
 
 // Server is the IIS-like server.
@@ -55,6 +57,7 @@ func New(cfg Config) (*Server, error) {
 		ConnectionBound: cfg.PersistentAuth,
 		ChannelBinding:  cfg.ChannelBinding,
 		MaxHeaderBytes:  MaxHeaderBytes,
+		MaxSkew:         cfg.MaxSkew,
 		Logger:          cfg.Logger,
 	}
 	if cfg.TLS != nil && len(cfg.TLS.Certificates) > 0 {

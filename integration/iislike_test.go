@@ -1,0 +1,363 @@
+package integration
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/integration/internal/iis"
+	"github.com/krbhttp/krbhttp/integration/internal/testcert"
+)
+
+var (
+	iislikeOnce sync.Once
+	iislikeBin  string
+	iislikeErr  error
+)
+
+// buildTool builds a command of this repository once per test binary.
+func buildTool(once *sync.Once, path *string, errp *error, pkg string) {
+	once.Do(func() {
+		dir, err := os.MkdirTemp("", "krbhttp-bin-")
+		if err != nil {
+			*errp = err
+			return
+		}
+		addCleanup(func() { _ = os.RemoveAll(dir) })
+		*path = filepath.Join(dir, filepath.Base(pkg))
+		if out, err := exec.Command("go", "build", "-o", *path, pkg).CombinedOutput(); err != nil {
+			*errp = fmt.Errorf("building %s: %v\n%s", pkg, err, out)
+		}
+	})
+}
+
+// iisProcess is the iislike command running as its own process.
+type iisProcess struct {
+	URL    string // scheme://localhost:port
+	CACert string // PEM of the CA that signed its certificate, for HTTPS
+	ca     *testcert.CA
+}
+
+// startIISLike runs iislike with the HTTP/localhost keytab and extra
+// flags; tls adds a certificate for localhost.
+func startIISLike(t *testing.T, useTLS bool, flags ...string) *iisProcess {
+	t.Helper()
+	buildTool(&iislikeOnce, &iislikeBin, &iislikeErr, "github.com/krbhttp/krbhttp/integration/cmd/iislike")
+	if iislikeErr != nil {
+		t.Fatal(iislikeErr)
+	}
+	p := &iisProcess{}
+	args := []string{"--keytab", env.httpKeytab}
+	scheme := "http"
+	if useTLS {
+		ca, err := testcert.NewCA()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := ca.Server("localhost", "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		certFile, keyFile, err := testcert.WriteFiles(dir, "server", cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.CACert = filepath.Join(dir, "ca.pem")
+		if err := testcert.WritePEM(p.CACert, ca.Cert); err != nil {
+			t.Fatal(err)
+		}
+		p.ca = ca
+		args = append(args, "--tls-cert", certFile, "--tls-key", keyFile)
+		scheme = "https"
+	}
+	for range 3 {
+		port, err := freeTCPPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(iislikeBin, append(append(args, "--listen", fmt.Sprintf("127.0.0.1:%d", port)), flags...)...)
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+		})
+		if waitForPort(port, 10*time.Second) == nil {
+			p.URL = fmt.Sprintf("%s://localhost:%d", scheme, port)
+			return p
+		}
+		_ = cmd.Process.Kill()
+	}
+	t.Fatal("iislike did not start")
+	return nil
+}
+
+// base returns an HTTP/1.1 transport trusting the process's CA.
+func (p *iisProcess) base() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	var h1 http.Protocols
+	h1.SetHTTP1(true)
+	tr.Protocols = &h1
+	if p.ca != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: p.ca.Pool(), MinVersion: tls.VersionTLS12}
+	}
+	return tr
+}
+
+func (p *iisProcess) client(t *testing.T, opts ...auth.Option) *http.Client {
+	t.Helper()
+	tr, err := auth.NewTransport(p.base(), append([]auth.Option{auth.WithConfig(env.conf)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitForPort(port int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errors.New("timed out")
+}
+
+func whoamiOf(t *testing.T, c *http.Client, url string) (iis.WhoAmI, *http.Response) {
+	t.Helper()
+	resp, err := c.Get(url + "/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var w iis.WhoAmI
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d (%v)", resp.StatusCode, auth.ResponseError(resp))
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&w); err != nil {
+		t.Fatal(err)
+	}
+	return w, resp
+}
+
+func TestIISLikeChallengesAsIISDoes(t *testing.T) {
+	t.Parallel()
+	p := startIISLike(t, false)
+	resp, err := http.Get(p.URL + "/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got := resp.Header.Values("WWW-Authenticate")
+	if resp.StatusCode != 401 || len(got) != 2 || got[0] != "Negotiate" || got[1] != "NTLM" || resp.Header.Get("Server") != iis.ServerHeader {
+		t.Fatalf("status %d, challenges %q, server %q", resp.StatusCode, got, resp.Header.Get("Server"))
+	}
+	req, _ := http.NewRequest("GET", p.URL+"/whoami", nil)
+	req.Header.Set("Authorization", "Negotiate "+strings.Repeat("A", iis.MaxHeaderBytes+1))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("oversized Authorization: status %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestIISLikePersistentAndPerRequest(t *testing.T) {
+	t.Parallel()
+	cc := kinit(t, "alice")
+	for _, persistent := range []bool{true, false} {
+		t.Run(fmt.Sprint("persistent=", persistent), func(t *testing.T) {
+			p := startIISLike(t, false, fmt.Sprintf("--persistent-auth=%v", persistent))
+			c := p.client(t, auth.WithCCache(cc))
+			first, resp := whoamiOf(t, c, p.URL)
+			if first.Principal != "alice@"+env.realm.Realm || first.ConnectionAuth || resp.Header.Get("Persistent-Auth") != map[bool]string{true: "true"}[persistent] {
+				t.Fatalf("first: %+v, Persistent-Auth %q", first, resp.Header.Get("Persistent-Auth"))
+			}
+			second, _ := whoamiOf(t, c, p.URL)
+			if second.ConnectionAuth != persistent || second.Principal != first.Principal {
+				t.Fatalf("second: %+v, want connection_auth=%v", second, persistent)
+			}
+		})
+	}
+}
+
+func TestIISLikeStrictChannelBinding(t *testing.T) {
+	t.Parallel()
+	p := startIISLike(t, true, "--cbt", "strict")
+	cc := kinit(t, "alice")
+	saw, _ := whoamiOf(t, p.client(t, auth.WithCCache(cc)), p.URL)
+	if !saw.ChannelBound {
+		t.Fatalf("server saw %+v, want channel_bound", saw)
+	}
+	resp, err := p.client(t, auth.WithCCache(cc), auth.WithChannelBinding(false)).Get(p.URL + "/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("without channel binding: status %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestIISLikePeers(t *testing.T) {
+	t.Parallel()
+	p := startIISLike(t, false)
+	cc := kinit(t, "alice")
+	code, out, errOut := runTool(t, cc, "curl", "-sS", "--negotiate", "-u", ":", p.URL+"/whoami")
+	if code != 0 || !strings.Contains(out, `"principal":"alice@`+env.realm.Realm) {
+		t.Fatalf("curl: exit %d, %q, %q", code, out, errOut)
+	}
+	script := `import sys, requests, requests_kerberos as rk
+for pre in (False, True):
+    a = rk.HTTPKerberosAuth(mutual_authentication=rk.REQUIRED, force_preemptive=pre)
+    r = requests.get(sys.argv[1], auth=a)
+    print(r.status_code, len(r.history), r.json()["principal"])`
+	code, out, errOut = runTool(t, cc, "/usr/bin/python3", "-c", script, p.URL+"/whoami")
+	want := fmt.Sprintf("200 1 alice@%[1]s\n200 0 alice@%[1]s\n", env.realm.Realm)
+	if code != 0 || out != want {
+		t.Fatalf("requests-kerberos: exit %d, %q (want %q), %q", code, out, want, errOut)
+	}
+}
+
+// authzSpy keeps the Authorization values sent through it.
+type authzSpy struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	sent []string
+}
+
+func (s *authzSpy) RoundTrip(r *http.Request) (*http.Response, error) {
+	if v := r.Header.Get("Authorization"); v != "" {
+		s.mu.Lock()
+		s.sent = append(s.sent, v)
+		s.mu.Unlock()
+	}
+	return s.base.RoundTrip(r)
+}
+
+func TestIISLikeRefusesReplayedAndExpiredTokens(t *testing.T) {
+	t.Parallel()
+	// A one-second skew: MIT and Windows accept a ticket up to the skew
+	// past its end time, and the test should not wait five minutes.
+	p := startIISLike(t, false, "--persistent-auth=false", "--clock-skew", "1s")
+	spy := &authzSpy{base: p.base()}
+	tr, err := auth.NewTransport(spy, auth.WithConfig(env.conf), auth.WithCCache(kinit(t, "alice")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whoamiOf(t, &http.Client{Transport: tr}, p.URL)
+	if len(spy.sent) != 1 {
+		t.Fatalf("%d tokens sent, want 1", len(spy.sent))
+	}
+	if status := rawGet(t, p.URL, spy.sent[0]); status != 401 {
+		t.Fatalf("replayed Authorization: status %d, want 401", status)
+	}
+
+	// A token built from a service ticket that has expired.
+	user, _ := newUser(t)
+	cc := "FILE:" + filepath.Join(t.TempDir(), "short")
+	env.realm.Kinit(t, user, cc, "-l", "2s")
+	short, err := credentials.NewCCacheSource(env.conf, cc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tkt, err := short.ServiceTicket(context.Background(), "HTTP/localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(tkt.EndTime) + 2*time.Second)
+	_, tok, err := gss.NewInitiator(gss.InitiatorConfig{Ticket: tkt, Flags: gss.FlagMutual | gss.FlagSequence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status := rawGet(t, p.URL, "Negotiate "+base64.StdEncoding.EncodeToString(tok)); status != 401 {
+		t.Fatalf("token from an expired ticket: status %d, want 401", status)
+	}
+}
+
+func rawGet(t *testing.T, url, authz string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url+"/whoami", nil)
+	req.Header.Set("Authorization", authz)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestIISLikeBurstIsOneTGSRequestPerSPN(t *testing.T) {
+	t.Parallel()
+	user, password := newUser(t)
+	p := startIISLike(t, false, "--persistent-auth=false")
+	c := p.client(t, auth.WithPrincipal(user), auth.WithPassword(password))
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				resp, err := c.Get(p.URL + "/whoami")
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs <- fmt.Errorf("status %d", resp.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	n, err := env.realm.TGSCount(user+"@"+env.realm.Realm, "HTTP/localhost@"+env.realm.Realm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("1,000 requests over 50 goroutines made %d TGS requests for HTTP/localhost, want 1", n)
+	}
+}
