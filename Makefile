@@ -4,3 +4,5 @@ test:
 	bash scripts/test.sh
 demo:
 	bash scripts/demo.sh
+generate:
+	bash scripts/generate.sh

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+
+	"github.com/krbhttp/krbhttp/auth/credentials"
 )
 
 var (
@@ -61,6 +63,26 @@ func (e *NegotiateError) Error() string {
 }
 
 func (e *NegotiateError) Unwrap() error { return e.Err }
+
+// DelegationError says why the user's credentials could not be delegated
+// although [WithDelegation] asked for it. It comes wrapped in a
+// [*NegotiateError] from [ResponseError]; errors.Is(err,
+// credentials.ErrNotForwardable) tells the commonest cause, a TGT that is
+// not forwardable, whose message names the fix.
+type DelegationError struct {
+	Err error
+}
+
+func (e *DelegationError) Error() string {
+	msg := "auth: cannot delegate credentials: " + e.Err.Error()
+	if errors.Is(e.Err, credentials.ErrNotForwardable) {
+		msg += " (get a forwardable TGT: kinit -f, or forwardable = true in the [libdefaults] of krb5.conf;" +
+			" the KDC must also allow the principal forwardable tickets)"
+	}
+	return msg
+}
+
+func (e *DelegationError) Unwrap() error { return e.Err }
 
 // ResponseError returns why the transport could not authenticate the
 // request that produced resp (typically a *NegotiateError wrapping a

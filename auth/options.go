@@ -74,6 +74,7 @@ type config struct {
 	service         string
 	format          gss.Format
 	channelBinding  bool
+	delegation      DelegationPolicy
 	replayBuffer    int
 	logger          *slog.Logger
 	resolver        *net.Resolver
@@ -250,9 +251,89 @@ func WithRawKerberos() Option {
 // WithChannelBinding switches RFC 5929 tls-server-end-point channel
 // bindings over TLS on (the default) or off. Off helps with old servers
 // that reject tokens carrying bindings.
+//
+// A token answering a challenge is bound to the certificate of the
+// response that carried the challenge. A token sent up front
+// ([WithForcePreemptive], [WithPreemptiveAfterChallenge]) is bound to the
+// certificate last seen for the same scheme, host and port; when none has
+// been seen yet and the base transport is an [*http.Transport] (the
+// default is one), the transport learns it first with a TLS handshake of
+// its own, made with the base's dialer and TLS settings, once per origin.
+// It does not when the base would use a proxy for the request, nor with
+// any other kind of base transport: that first token then carries no
+// bindings, and a server that insists on them answers with a challenge,
+// which is then answered with a bound token.
 func WithChannelBinding(on bool) Option {
 	return func(c *config) error {
 		c.channelBinding = on
+		return nil
+	}
+}
+
+// DelegationPolicy says when the transport delegates the user's
+// credentials (a forwarded TGT) to the server, as requests-kerberos's
+// delegate and curl's --delegation do.
+type DelegationPolicy int
+
+const (
+	// DelegateNever (the default) delegates nothing.
+	DelegateNever DelegationPolicy = iota
+	// DelegateAlways delegates to every server.
+	DelegateAlways
+	// DelegatePolicy delegates only to services the KDC marks
+	// OK-AS-DELEGATE (ticket flag ok-as-delegate, set by a domain admin as
+	// "trusted for delegation"), as Windows and curl --delegation policy
+	// do. To other services the token is sent without delegation.
+	DelegatePolicy
+)
+
+func (p DelegationPolicy) String() string {
+	switch p {
+	case DelegateNever:
+		return "never"
+	case DelegateAlways:
+		return "always"
+	case DelegatePolicy:
+		return "policy"
+	}
+	return fmt.Sprintf("DelegationPolicy(%d)", int(p))
+}
+
+// ParseDelegationPolicy accepts "never" (or curl's "none"), "always" or
+// "policy", in any case: the String values, and curl's --delegation
+// levels.
+func ParseDelegationPolicy(s string) (DelegationPolicy, error) {
+	if strings.EqualFold(s, "none") {
+		return DelegateNever, nil
+	}
+	for _, p := range []DelegationPolicy{DelegateNever, DelegateAlways, DelegatePolicy} {
+		if strings.EqualFold(s, p.String()) {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("auth: unknown delegation policy %q (want never, always or policy)", s)
+}
+
+// WithDelegation delegates the user's credentials to the server under
+// policy p (requests-kerberos delegate=True is DelegateAlways): the token
+// carries the GSS delegation flag and a KRB-CRED holding a forwarded TGT,
+// encrypted in the service ticket's session key, so that the server can
+// act as the user towards further services (the "double hop" of IIS and
+// WinRM).
+//
+// Delegation needs a forwardable TGT. Password and keytab logins ask for
+// one when delegation is on; a credential cache must hold one (kinit -f,
+// or forwardable = true in krb5.conf). When the TGT is not forwardable the
+// request is not sent with an undelegated token: the token cannot be
+// built, the server's 401 is returned, and [ResponseError] gives a
+// [*DelegationError] naming the fix. A source given with [WithCredentials]
+// must implement [credentials.TGTSource].
+func WithDelegation(p DelegationPolicy) Option {
+	return func(c *config) error {
+		if p < DelegateNever || p > DelegatePolicy {
+			return fmt.Errorf("auth: invalid delegation policy %d", int(p))
+		}
+		c.delegation = p
 		return nil
 	}
 }
@@ -306,6 +387,9 @@ func (c *config) validate() error {
 	}
 	if c.ccacheName != "" && explicit {
 		return errors.New("auth: WithCCache excludes WithPassword and WithKeytab")
+	}
+	if _, ok := c.source.(credentials.TGTSource); c.source != nil && c.delegation != DelegateNever && !ok {
+		return errors.New("auth: WithDelegation needs a credentials.TGTSource; the source given to WithCredentials cannot forward a TGT")
 	}
 	return nil
 }

@@ -40,6 +40,9 @@ type Transport struct {
 	// certs holds the last TLS leaf certificate seen per origin, so that a
 	// token sent up front can carry channel bindings.
 	certs sync.Map
+	// probes learns a certificate before the first preemptive request to
+	// an origin (see preemptiveCert).
+	probes certProbes
 
 	srcMu sync.Mutex // guards src
 	src   credentials.Source
@@ -144,10 +147,15 @@ func (t *Transport) source() (credentials.Source, error) {
 }
 
 func (t *Transport) credentialOptions() []credentials.Option {
-	if t.cfg.logger == nil {
-		return nil
+	var opts []credentials.Option
+	if t.cfg.logger != nil {
+		opts = append(opts, credentials.WithLogger(t.cfg.logger))
 	}
-	return []credentials.Option{credentials.WithLogger(t.cfg.logger)}
+	if t.cfg.delegation != DelegateNever {
+		// Delegation forwards the TGT, which a login must ask for.
+		opts = append(opts, credentials.WithForwardable(true))
+	}
+	return opts
 }
 
 // RoundTrip implements [http.RoundTripper].
@@ -182,7 +190,7 @@ func (x *exchange) run() (*http.Response, error) {
 		header string
 	)
 	if t.cfg.forcePreemptive || t.cfg.preemptive && t.hostChallenged(x.origin) {
-		init, header = x.token(t.cachedCert(x.origin))
+		init, header = x.token(t.preemptiveCert(x.ctx, x.req, x.origin))
 	}
 	first, err := x.prepareBody(header != "")
 	if err != nil {
@@ -301,11 +309,19 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	if t.cfg.channelBinding && strings.EqualFold(req.URL.Scheme, "https") && cert != nil {
 		bindings = gss.TLSServerEndPoint(cert)
 	}
+	deleg, err := t.delegation(ctx, src, tkt)
+	if err != nil {
+		return nil, "", &NegotiateError{SPN: spns[0], Err: err}
+	}
+	if deleg != nil {
+		flags |= gss.FlagDelegate
+	}
 	init, tok, err := gss.NewInitiator(gss.InitiatorConfig{
 		Ticket:          tkt,
 		Flags:           flags,
 		Format:          t.cfg.format,
 		ChannelBindings: bindings,
+		Delegation:      deleg,
 	})
 	if err != nil {
 		return nil, "", &NegotiateError{SPN: spns[0], Err: err}

@@ -3,18 +3,27 @@ module github.com/krbhttp/krbhttp/integration
 go 1.26.0
 
 require (
+	github.com/google/uuid v1.6.0
 	github.com/jcmturner/gokrb5/v8 v8.4.4
 	github.com/krbhttp/krbhttp/auth v0.0.0
+	github.com/krbhttp/krbhttp/sdk v0.0.0
 )
 
 require (
+	github.com/apapsch/go-jsonmerge/v2 v2.0.0 // indirect
 	github.com/hashicorp/go-uuid v1.0.3 // indirect
 	github.com/jcmturner/aescts/v2 v2.0.0 // indirect
 	github.com/jcmturner/dnsutils/v2 v2.0.0 // indirect
 	github.com/jcmturner/gofork v1.7.6 // indirect
 	github.com/jcmturner/rpc/v2 v2.0.3 // indirect
-	golang.org/x/crypto v0.6.0 // indirect
-	golang.org/x/net v0.7.0 // indirect
+	github.com/krbhttp/krbhttp/wsman v0.0.0
+	github.com/oapi-codegen/runtime v1.9.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
 )
 
 replace github.com/krbhttp/krbhttp/auth => ../auth
+
+replace github.com/krbhttp/krbhttp/sdk => ../sdk
+
+replace github.com/krbhttp/krbhttp/wsman => ../wsman

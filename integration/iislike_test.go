@@ -1,11 +1,11 @@
 package integration
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -88,28 +88,41 @@ func startIISLike(t *testing.T, useTLS bool, flags ...string) *iisProcess {
 		args = append(args, "--tls-cert", certFile, "--tls-key", keyFile)
 		scheme = "https"
 	}
-	for range 3 {
-		port, err := freeTCPPort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(iislikeBin, append(append(args, "--listen", fmt.Sprintf("127.0.0.1:%d", port)), flags...)...)
-		cmd.Stderr = io.Discard
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-		})
-		if waitForPort(port, 10*time.Second) == nil {
-			p.URL = fmt.Sprintf("%s://localhost:%d", scheme, port)
-			return p
-		}
-		_ = cmd.Process.Kill()
+	// Port 0 and the address the server prints: a port picked here and
+	// bound later could be taken by another test's server in between.
+	cmd := exec.Command(iislikeBin, append(append(args, "--listen", "127.0.0.1:0"), flags...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("iislike did not start")
-	return nil
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "iislike: serving on "); ok {
+				addr <- a
+			}
+		}
+		close(addr)
+	}()
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			t.Fatal("iislike exited before serving")
+		}
+		_, port, _ := net.SplitHostPort(a)
+		p.URL = scheme + "://localhost:" + port
+	case <-time.After(10 * time.Second):
+		t.Fatal("iislike did not start within 10 s")
+	}
+	return p
 }
 
 // base returns an HTTP/1.1 transport trusting the process's CA.
@@ -132,28 +145,6 @@ func (p *iisProcess) client(t *testing.T, opts ...auth.Option) *http.Client {
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
-}
-
-func freeTCPPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitForPort(port int, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("timed out")
 }
 
 func whoamiOf(t *testing.T, c *http.Client, url string) (iis.WhoAmI, *http.Response) {

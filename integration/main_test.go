@@ -26,6 +26,7 @@ var env struct {
 	realm      *kdctest.Realm
 	conf       *credentials.Config
 	httpKeytab string // HTTP/localhost
+	ipKeytab   string // HTTP/127.0.0.1, for a second host
 	webKeytab  string // HTTP/web.krbhttp.test, for hostname override
 }
 
@@ -42,9 +43,16 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	realm, err := kdctest.New(dir)
+	var realm *kdctest.Realm
+	if labDir := os.Getenv("KRBHTTP_LAB_DIR"); labDir != "" {
+		// A running lab's realm (the compose kdc service's volume, or
+		// integration/lab on the host): its KDC runs elsewhere.
+		realm, err = kdctest.Attach(labDir)
+	} else {
+		realm, err = kdctest.New(dir)
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the KDC:", err)
+		fmt.Fprintln(os.Stderr, "starting or attaching the KDC:", err)
 		return 1
 	}
 	defer realm.Close()
@@ -87,6 +95,9 @@ func setupRealm(r *kdctest.Realm) error {
 		return err
 	}
 	if env.webKeytab, err = r.AddService("HTTP/web.krbhttp.test", true); err != nil {
+		return err
+	}
+	if env.ipKeytab, err = r.AddService("HTTP/127.0.0.1", false); err != nil {
 		return err
 	}
 	env.conf, err = credentials.LoadConfigFiles(r.ConfigPath)

@@ -19,11 +19,7 @@ import (
 // the second server holds only the key of HTTP/127.0.0.1.
 func TestCrossHostRedirectUsesTheNewHostsSPN(t *testing.T) {
 	t.Parallel()
-	ipKeytab, err := env.realm.AddService("HTTP/127.0.0.1", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second := startServer(t, ipKeytab, acceptor.Config{}, nil)
+	second := startServer(t, env.ipKeytab, acceptor.Config{}, nil)
 	target := strings.Replace(second.URL, "localhost", "127.0.0.1", 1) + "/landed"
 	first := startServer(t, env.httpKeytab, acceptor.Config{}, http.RedirectHandler(target, http.StatusTemporaryRedirect))
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project: formatting, vet, staticcheck,
 # then each module's tests with the race detector, standalone (GOWORK=off)
-# so a module that only builds inside the workspace is caught. The
+# so a module that only builds inside the workspace is caught; the
+# generated-code drift check; the lab scripts on this host; the compose lab
+# when a Docker engine answers; and one pass of every benchmark. The
 # end-to-end tests start their own MIT KDC and servers on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +29,19 @@ for m in "${modules[@]}"; do
   (cd "$root/$m" && GOWORK=off go vet ./... && GOWORK=off go test -race -count=1 -timeout 20m ./...) || status=1
 done
 
+step "generated code matches its specs"
+bash scripts/check-generated.sh || status=1
+
+step "lab scripts on this host (no Docker)"
+bash integration/lab/host-test.sh || status=1
+
+step "compose lab (when a Docker engine answers)"
+bash scripts/compose-test.sh || status=1
+
 step "benchmarks compile and run once"
-(cd "$root/auth" && go test -run '^$' -bench . -benchtime 1x ./... >/dev/null) || status=1
+for m in auth wsman; do
+  (cd "$root/$m" && go test -run '^$' -bench . -benchtime 1x ./... >/dev/null) || status=1
+done
 
 echo
 if ((status)); then echo "FAILED"; else echo "all checks passed"; fi

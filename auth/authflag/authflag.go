@@ -27,7 +27,42 @@ type Flags struct {
 	Keytab           string
 	RawKRB5          bool
 	CACert           string
+	// Delegate is the delegation policy: --delegate (always) or
+	// --delegate=always|policy|never.
+	Delegate auth.DelegationPolicy
+	// NoCBT switches TLS channel bindings off.
+	NoCBT bool
 }
+
+// delegateFlag is the --delegate flag: a boolean flag (so that a bare
+// --delegate does not swallow the next argument) that also takes a policy
+// name after "=", as curl's --delegation does.
+type delegateFlag auth.DelegationPolicy
+
+func (d *delegateFlag) String() string {
+	if d == nil {
+		return auth.DelegateNever.String()
+	}
+	return auth.DelegationPolicy(*d).String()
+}
+
+func (d *delegateFlag) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "true":
+		v = auth.DelegateAlways.String()
+	case "false":
+		v = auth.DelegateNever.String()
+	}
+	p, err := auth.ParseDelegationPolicy(v)
+	if err != nil {
+		return err
+	}
+	*d = delegateFlag(p)
+	return nil
+}
+
+// IsBoolFlag lets --delegate stand alone.
+func (d *delegateFlag) IsBoolFlag() bool { return true }
 
 // Register defines the shared flags on fs.
 func Register(fs *flag.FlagSet) *Flags {
@@ -42,6 +77,9 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.Keytab, "keytab", "", "log the principal in with this client keytab")
 	fs.BoolVar(&f.RawKRB5, "raw-krb5", false, "send raw GSS-API Kerberos tokens instead of SPNEGO")
 	fs.StringVar(&f.CACert, "cacert", "", "PEM file of CA certificates to trust for HTTPS")
+	fs.Var((*delegateFlag)(&f.Delegate), "delegate", "delegate credentials (a forwarded TGT) to the server: --delegate or --delegate=always, "+
+		"--delegate=policy only to services trusted for delegation (OK-AS-DELEGATE); needs a forwardable TGT (kinit -f)")
+	fs.BoolVar(&f.NoCBT, "no-cbt", false, "send no TLS channel bindings (for old servers that reject tokens carrying them)")
 	return f
 }
 
@@ -76,6 +114,12 @@ func (f *Flags) Options(logger *slog.Logger) ([]auth.Option, error) {
 	}
 	if f.RawKRB5 {
 		opts = append(opts, auth.WithRawKerberos())
+	}
+	if f.Delegate != auth.DelegateNever {
+		opts = append(opts, auth.WithDelegation(f.Delegate))
+	}
+	if f.NoCBT {
+		opts = append(opts, auth.WithChannelBinding(false))
 	}
 	if logger != nil {
 		opts = append(opts, auth.WithLogger(logger))

@@ -6,14 +6,16 @@
 // The HTTP transport in package auth asks a [Source] for service tickets; any
 // implementation (including a gomock mock) can stand in for the KDC.
 //
-// Three sources are provided, all safe for concurrent use and all
+// Four sources are provided, all safe for concurrent use and all
 // implementing [TGTSource]: [CCacheSource] (what kinit left, re-read when
 // it changes), [PasswordSource] and [KeytabSource] (their own AS exchange,
-// repeated when the TGT nears expiry). Each keeps the service tickets it
-// obtains in memory, keyed by service principal and realm, makes one KDC
-// request however many goroutines ask for the same ticket at once, and
-// replaces tickets before they expire (see [DefaultRefreshBefore]). No
-// source starts a goroutine: refreshing happens in the call that needs it.
+// repeated when the TGT nears expiry), and [DelegatedSource] (a TGT a
+// client delegated to a server, for the second hop). Each keeps the
+// service tickets it obtains in memory, keyed by service principal and
+// realm, makes one KDC request however many goroutines ask for the same
+// ticket at once, and replaces tickets before they expire (see
+// [DefaultRefreshBefore]). No source starts a goroutine: refreshing happens
+// in the call that needs it.
 //
 // KDC exchanges take the caller's context, go to the KDCs listed in
 // krb5.conf over UDP then TCP, and fail with errors that match the

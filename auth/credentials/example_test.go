@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 )
@@ -91,4 +94,34 @@ func ExampleParseConfig() {
 	}
 	fmt.Println(cfg.DNSCanonicalizeHostname, cfg.RDNS, cfg.RealmForHost("web.example.test"))
 	// Output: fallback false EXAMPLE.TEST
+}
+
+func ExampleNewDelegatedSource() {
+	cfg, err := credentials.ParseConfig(exampleConf)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// A server gets the delegated TGT from the client's authenticator:
+	// package acceptor offers it as Identity.Credentials, already wrapped
+	// in a DelegatedSource; gss.ParseKRBCred decodes one by hand.
+	tgt := &credentials.Ticket{
+		Ticket: messages.Ticket{
+			Realm: "EXAMPLE.TEST",
+			SName: types.NewPrincipalName(nametype.KRB_NT_SRV_INST, "krbtgt/EXAMPLE.TEST"),
+		},
+		Client:      types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "alice"),
+		ClientRealm: "EXAMPLE.TEST",
+		EndTime:     time.Now().Add(time.Hour),
+	}
+	src, err := credentials.NewDelegatedSource(cfg, tgt)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// src.ServiceTicket(ctx, "HTTP/backend.example.test") now asks the
+	// KDC for tickets as alice; auth.WithCredentials(src) makes a client
+	// of it.
+	fmt.Println(src.Principal())
+	// Output: alice@EXAMPLE.TEST
 }

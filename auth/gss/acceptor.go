@@ -23,6 +23,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/krbhttp/krbhttp/auth/credentials"
 )
 
 // defaultMaxSkew is the Kerberos default clock skew (MIT clockskew).
@@ -49,6 +51,12 @@ type AcceptorConfig struct {
 	// (see TLSServerEndPoint). Nil means bindings are not checked, though
 	// Accepted still reports whether the client sent some.
 	ChannelBindings []byte
+	// RequireChannelBindings refuses clients that send no bindings
+	// (Extended Protection "Require"); without it a client that sends none
+	// is accepted ("Allow"). It needs ChannelBindings. The check runs
+	// before the replay cache records the authenticator, like every other
+	// check, so a refused token costs its owner nothing.
+	RequireChannelBindings bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -63,6 +71,7 @@ type Acceptor struct {
 	maxSkew      time.Duration
 	rc           *ReplayCache
 	bindings     *[16]byte // nil: not checked
+	requireBnd   bool
 	now          func() time.Time
 }
 
@@ -105,6 +114,10 @@ func NewAcceptor(cfg AcceptorConfig) (*Acceptor, error) {
 		bnd := ChannelBindingsMD5(cfg.ChannelBindings)
 		a.bindings = &bnd
 	}
+	if cfg.RequireChannelBindings && a.bindings == nil {
+		return nil, errors.New("gss: RequireChannelBindings needs ChannelBindings")
+	}
+	a.requireBnd = cfg.RequireChannelBindings
 	return a, nil
 }
 
@@ -140,9 +153,15 @@ type Accepted struct {
 	// accepted with both fields false; the caller decides whether that is
 	// enough.
 	BindingsMatch bool
-	Delegation    []byte          // KRB-CRED from the checksum, nil if none
-	Ticket        messages.Ticket // with DecryptedEncPart filled in
-	Context       *SecurityContext
+	Delegation    []byte // KRB-CRED from the checksum, nil if none
+	// DelegatedTicket is the credential Delegation carries, decrypted: in
+	// GSS-API delegation the client's forwarded TGT with its session key.
+	// Nil without delegation. It is checked to belong to the
+	// authenticated client; whether it is a usable TGT is for the caller
+	// to find out (see credentials.NewDelegatedSource).
+	DelegatedTicket *credentials.Ticket
+	Ticket          messages.Ticket // with DecryptedEncPart filled in
+	Context         *SecurityContext
 }
 
 // Accept verifies an initial context token (binary): a SPNEGO NegTokenInit
@@ -214,6 +233,16 @@ func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
 	}
 	if acc.BindingsMatch, err = a.checkBindings(ck.bnd, auth); err != nil {
 		return nil, err
+	}
+	if ck.deleg != nil {
+		// The initiator's choice of key is not signalled: MIT and this
+		// package use the session key, others the authenticator subkey;
+		// MIT's acceptor tries both as well.
+		tkts, err := delegatedTickets(ck.deleg, etp.CName, etp.CRealm, etp.Key, auth.SubKey)
+		if err != nil {
+			return nil, err
+		}
+		acc.DelegatedTicket = tkts[0]
 	}
 	if a.rc != nil && !a.rc.checkAndInsert(replayKeyOf(acc.Principal, auth, apReq.EncryptedAuthenticator.Cipher), now) {
 		return nil, fmt.Errorf("%w: from %s at %s", ErrReplay, acc.Principal, ctime.UTC().Format(time.RFC3339Nano))
@@ -397,6 +426,9 @@ func (a *Acceptor) checkBindings(bnd [16]byte, auth *types.Authenticator) (bool,
 	if !hasBindings(bnd) {
 		if announcesCBT(auth.AuthorizationData) {
 			return false, fmt.Errorf("%w: the client supports channel bindings (KERB_AP_OPTIONS_CBT) but sent none", ErrBadBindings)
+		}
+		if a.requireBnd {
+			return false, fmt.Errorf("%w: the client sent no channel bindings and they are required", ErrBadBindings)
 		}
 		return false, nil
 	}

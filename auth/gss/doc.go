@@ -10,9 +10,11 @@
 //
 // gokrb5 v8 supplies the Kerberos messages and ciphers. On top of them this
 // package writes the authenticator checksum (flags, channel bindings,
-// delegation), builds and verifies AP-REPs, compares the client realm of
-// the authenticator with the ticket's and with the accepted realms, keeps
-// an atomic, bounded replay cache, and decodes all token framing itself.
+// delegation), builds and reads the KRB-CRED that carries a delegated TGT
+// ([MarshalKRBCred], [ParseKRBCred]; gokrb5 builds none and cannot read
+// MIT's), builds and verifies AP-REPs, compares the client realm of the
+// authenticator with the ticket's and with the accepted realms, keeps an
+// atomic, bounded replay cache, and decodes all token framing itself.
 //
 // # Hostile input
 //
@@ -29,5 +31,6 @@
 //
 // The tests run MIT's GSS-API (through python3-gssapi) as acceptor and as
 // initiator against this package, both token formats, with and without
-// mutual authentication and channel bindings.
+// mutual authentication and channel bindings, and MIT's acceptor takes the
+// credentials this package delegates.
 package gss

@@ -20,10 +20,11 @@ func FuzzAcceptorAccept(f *testing.F) {
 		f.Fatal(err)
 	}
 	for _, format := range []gss.Format{gss.FormatSPNEGO, gss.FormatKRB5} {
+		tkt := svc.Ticket(f, "alice")
 		for _, cfg := range []gss.InitiatorConfig{
 			{},
 			{Flags: gss.FlagMutual | gss.FlagSequence, ChannelBindings: bindingsA},
-			{Flags: gss.FlagMutual | gss.FlagDelegate, Delegation: []byte("krb-cred"), ChannelBindings: bindingsB},
+			{Ticket: tkt, Flags: gss.FlagMutual | gss.FlagDelegate, Delegation: krbCredFor(f, forwardedTGT(f, "alice"), tkt), ChannelBindings: bindingsA},
 		} {
 			cfg.Format = format
 			_, tok := newInitiator(f, svc, cfg)
@@ -84,6 +85,30 @@ func FuzzInitiatorAccept(f *testing.F) {
 		}
 		if !init.Complete() || init.SecurityContext() == nil {
 			t.Fatal("Accept succeeded without completing the context")
+		}
+	})
+}
+
+// FuzzParseKRBCred feeds hostile KRB-CRED messages to the parser with the
+// key of the seed: no panic, every error classified, and whatever parses
+// has a usable session key.
+func FuzzParseKRBCred(f *testing.F) {
+	svc := krbtest.NewService(f, spn, realm)
+	tkt := svc.Ticket(f, "alice")
+	f.Add(krbCredFor(f, forwardedTGT(f, "alice"), tkt))
+	f.Add([]byte{0x76, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tkts, err := gss.ParseKRBCred(b, tkt.SessionKey)
+		if err != nil {
+			if !isClassified(err) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		for _, c := range tkts {
+			if len(c.SessionKey.KeyValue) == 0 {
+				t.Fatal("a credential without a session key")
+			}
 		}
 	})
 }

@@ -201,33 +201,6 @@ func TestEnctypes(t *testing.T) {
 	}
 }
 
-func TestDelegation(t *testing.T) {
-	t.Parallel()
-	svc := krbtest.NewService(t, spn, realm)
-	krbCred := bytes.Repeat([]byte{0x76, 0x82}, 700) // opaque to gss; any bytes do
-	init, tok := newInitiator(t, svc, gss.InitiatorConfig{Flags: gss.FlagDelegate | gss.FlagMutual, Delegation: krbCred, Format: gss.FormatKRB5})
-	acc, err := newAcceptor(t, svc, nil).Accept(tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(acc.Delegation, krbCred) || acc.Flags&gss.FlagDelegate == 0 {
-		t.Fatalf("delegation %d bytes, flags %v", len(acc.Delegation), acc.Flags)
-	}
-	if err := init.Accept(acc.ReplyToken); err != nil {
-		t.Fatal(err)
-	}
-
-	// FlagDelegate with nothing to delegate is dropped, as MIT does.
-	_, tok = newInitiator(t, svc, gss.InitiatorConfig{Flags: gss.FlagDelegate})
-	acc, err = newAcceptor(t, svc, nil).Accept(tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if acc.Flags&gss.FlagDelegate != 0 || acc.Delegation != nil {
-		t.Fatalf("flags %v delegation %x", acc.Flags, acc.Delegation)
-	}
-}
-
 func TestInitiatorConfigErrors(t *testing.T) {
 	t.Parallel()
 	svc := krbtest.NewService(t, spn, realm)

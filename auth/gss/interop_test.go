@@ -53,8 +53,10 @@ try:
     if mode == "accept":
         ctx = gssapi.SecurityContext(usage="accept", channel_bindings=bindings)
         out = ctx.step(read_token())
+        deleg = ctx.delegated_creds
         say(complete=ctx.complete, initiator=str(ctx.initiator_name), mech=ctx.mech.dotted_form,
-            flags=int(ctx.actual_flags), token=(out or b"").hex())
+            flags=int(ctx.actual_flags), token=(out or b"").hex(),
+            delegated=str(deleg.name) if deleg else "", delegated_lifetime=deleg.lifetime if deleg else 0)
     else:
         ctx = gssapi.SecurityContext(
             name=gssapi.Name(target, gssapi.NameType.kerberos_principal), usage="initiate",
@@ -82,8 +84,12 @@ type mitResult struct {
 	Mech      string `json:"mech"`
 	Flags     uint32 `json:"flags"`
 	Token     string `json:"token"`
-	Error     string `json:"error"`
-	Kind      string `json:"kind"`
+	// Delegated names the delegated credentials MIT's acceptor got, and
+	// DelegatedLifetime is their remaining lifetime in seconds.
+	Delegated         string `json:"delegated"`
+	DelegatedLifetime int64  `json:"delegated_lifetime"`
+	Error             string `json:"error"`
+	Kind              string `json:"kind"`
 }
 
 // mit is a running script.

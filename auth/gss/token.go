@@ -29,6 +29,7 @@ func isKRB5OID(oid []byte) bool {
 
 // Identifier octets used in the framing.
 const (
+	tagInteger     = 0x02
 	tagEnumerated  = 0x0a
 	tagOctetString = 0x04
 	tagOID         = 0x06

@@ -6,7 +6,8 @@
 //	krbcurl [-X METHOD] [-d DATA|@FILE] [-H 'K: V']... [-i] [-o FILE] [-L]
 //	        [-m SECONDS] [--cacert PEM] [--fail] [--mutual required|optional|disabled]
 //	        [--no-sanitize] [--preemptive] [--hostname-override H] [--service S]
-//	        [--principal P] [--password-file F] [--keytab F] [--raw-krb5] [-v] URL
+//	        [--principal P] [--password-file F] [--keytab F] [--raw-krb5]
+//	        [--delegate[=always|policy]] [--no-cbt] [-v] URL
 //
 // Exit status:
 //
@@ -93,7 +94,8 @@ func parse(args []string, stderr io.Writer) (*options, string, error) {
 func reorder(args []string) []string {
 	boolFlags := map[string]bool{"-i": true, "-L": true, "-v": true, "--fail": true, "-fail": true,
 		"--no-sanitize": true, "-no-sanitize": true, "--preemptive": true, "-preemptive": true,
-		"--raw-krb5": true, "-raw-krb5": true}
+		"--raw-krb5": true, "-raw-krb5": true, "--delegate": true, "-delegate": true,
+		"--no-cbt": true, "-no-cbt": true}
 	var flags, rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]

@@ -38,7 +38,27 @@ const (
 	// PathMissing is a protected location with no file: a 404 after
 	// authentication.
 	PathMissing = "/krb/missing.html"
+	// PathDelegation stores delegated credentials in a credential cache
+	// (GssapiDelegCcacheDir) and runs a CGI that proves them usable: it
+	// prints "user=<REMOTE_USER> ccache=<KRB5CCNAME>", then klist -f of
+	// the cache and, given a service principal as query string ("?HTTP/host"),
+	// the output of kvno for it, a service ticket obtained with the
+	// delegated TGT.
+	PathDelegation = "/krb-deleg/whoami.cgi"
 )
+
+// delegationCGI is the script behind PathDelegation. The query string
+// reaches kvno only when it looks like a principal name.
+const delegationCGI = `#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+echo "user=$REMOTE_USER ccache=$KRB5CCNAME"
+[ -n "$KRB5CCNAME" ] || exit 0
+/usr/bin/klist -f 2>&1
+case "$QUERY_STRING" in
+'' | *[!A-Za-z0-9/._@-]*) exit 0 ;;
+esac
+/usr/bin/kvno "$QUERY_STRING" 2>&1
+`
 
 // Config says which keytab and krb5.conf the server uses.
 type Config struct {
@@ -110,10 +130,20 @@ func start(dir string, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "rcache"), 0o777); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "htdocs", "krb-deleg"), 0o755); err != nil {
 		return nil, err
 	}
-	_ = os.Chmod(filepath.Join(dir, "rcache"), 0o777)
+	if err := os.WriteFile(filepath.Join(dir, "htdocs", "krb-deleg", "whoami.cgi"), []byte(delegationCGI), 0o755); err != nil {
+		return nil, err
+	}
+	// The workers write the replay cache and the delegated credential
+	// caches.
+	for _, d := range []string{"rcache", "deleg"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
+			return nil, err
+		}
+		_ = os.Chmod(filepath.Join(dir, d), 0o777)
+	}
 
 	var lastErr error
 	for range 3 {
@@ -122,7 +152,7 @@ func start(dir string, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		conf := filepath.Join(dir, "httpd.conf")
-		if err := os.WriteFile(conf, []byte(httpdConf(dir, port, keytab)), 0o644); err != nil {
+		if err := os.WriteFile(conf, []byte(httpdConf(dir, port, keytab, krb5conf)), 0o644); err != nil {
 			return nil, err
 		}
 		cmd := exec.Command(binary, "-f", conf, "-DFOREGROUND")
@@ -151,11 +181,11 @@ func start(dir string, cfg Config) (*Server, error) {
 	return nil, lastErr
 }
 
-func httpdConf(dir string, port int, keytab string) string {
+func httpdConf(dir string, port int, keytab, krb5conf string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ServerRoot %q\nServerName localhost\nListen 127.0.0.1:%d\nPidFile %q\n", dir, port, filepath.Join(dir, "httpd.pid"))
 	fmt.Fprintf(&b, "ErrorLog %q\nLogLevel info auth_gssapi:debug\nDocumentRoot %q\n", filepath.Join(dir, "error.log"), filepath.Join(dir, "htdocs"))
-	for _, m := range []string{"mpm_prefork", "authz_core", "authz_user", "authn_core", "auth_gssapi", "headers", "mime", "dir"} {
+	for _, m := range []string{"mpm_prefork", "authz_core", "authz_user", "authn_core", "auth_gssapi", "headers", "mime", "dir", "cgi", "env"} {
 		fmt.Fprintf(&b, "LoadModule %s_module %s\n", m, filepath.Join(modulesDir, "mod_"+m+".so"))
 	}
 	if os.Geteuid() == 0 {
@@ -174,6 +204,10 @@ func httpdConf(dir string, port int, keytab string) string {
 	// Prepending "AAAA" (three zero bytes) to the token breaks its DER framing.
 	fmt.Fprintf(&b, "<Location /krb-corrupt/>\n%s  Header edit WWW-Authenticate \"^Negotiate (.+)$\" \"Negotiate AAAA$1\"\n  Header always edit WWW-Authenticate \"^Negotiate (.+)$\" \"Negotiate AAAA$1\"\n</Location>\n", gssapi)
 	fmt.Fprintf(&b, "<Location /krb-conn/>\n%s  GssapiConnectionBound On\n  GssapiSignalPersistentAuth On\n</Location>\n", gssapi)
+	// The CGI's tools need the realm's krb5.conf; KRB5CCNAME comes from
+	// mod_auth_gssapi when the client delegated.
+	fmt.Fprintf(&b, "<Directory %q>\n  Options +ExecCGI\n  AddHandler cgi-script .cgi\n</Directory>\n", filepath.Join(dir, "htdocs", "krb-deleg"))
+	fmt.Fprintf(&b, "<Location /krb-deleg/>\n%s  GssapiDelegCcacheDir %s\n  SetEnv KRB5_CONFIG %s\n</Location>\n", gssapi, filepath.Join(dir, "deleg"), krb5conf)
 	return b.String()
 }
 

@@ -1,0 +1,64 @@
+package credentials
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/krbhttp/krbhttp/auth/internal/ccache"
+)
+
+// WriteCCache stores tkt, with its session key, as the only credential of
+// a new MIT credential cache file (format version 4) at path, readable by
+// the owner only, whose default principal is tkt's client. An existing
+// file is replaced atomically.
+//
+// It is for handing a ticket to programs that read KRB5CCNAME, such as a
+// command a server runs for a client who delegated a TGT
+// (acceptor.Identity.Credentials.TGT): MIT's klist and kvno, curl
+// --negotiate and a nested auth.Transport all find it there.
+func WriteCCache(path string, tkt *Ticket) error {
+	if tkt == nil || len(tkt.Client.NameString) == 0 {
+		return errors.New("credentials: WriteCCache: no ticket or no client name")
+	}
+	der, err := tkt.Ticket.Marshal()
+	if err != nil {
+		return &Error{Op: "write credential cache", Err: err}
+	}
+	var flags uint32
+	for i, b := range tkt.Flags.Bytes {
+		if i < 4 {
+			flags |= uint32(b) << (24 - 8*i)
+		}
+	}
+	client := ccache.Principal{NameType: tkt.Client.NameType, Components: tkt.Client.NameString, Realm: tkt.ClientRealm}
+	sname := tkt.Ticket.SName
+	c := &ccache.Cache{
+		Version:   4,
+		Principal: client,
+		Credentials: []*ccache.Credential{{
+			Client:    client,
+			Server:    ccache.Principal{NameType: sname.NameType, Components: sname.NameString, Realm: tkt.Ticket.Realm},
+			Key:       ccache.Key{EncType: tkt.SessionKey.KeyType, Value: tkt.SessionKey.KeyValue},
+			AuthTime:  tkt.AuthTime,
+			StartTime: tkt.StartTime,
+			EndTime:   tkt.EndTime,
+			RenewTill: tkt.RenewTill,
+			Flags:     flags,
+			Ticket:    der,
+		}},
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".krb5cc-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if _, err := tmp.Write(ccache.Marshal(c)); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,310 @@
+package gss
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jcmturner/gokrb5/v8/crypto/etype"
+	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// ErrSequence: a per-message token carries another sequence number than
+// the one expected next (a replayed, dropped or reordered message).
+var ErrSequence = errors.New("gss: per-message token out of sequence")
+
+// RFC 4121 4.2.6.2 Wrap token header, 16 bytes:
+//
+//	0..1  TOK_ID   05 04
+//	2     Flags    SentByAcceptor 0x01, Sealed 0x02, AcceptorSubkey 0x04
+//	3     Filler   FF
+//	4..5  EC       extra count, big-endian
+//	6..7  RRC      right rotation count, big-endian
+//	8..15 SND_SEQ  sender's sequence number, big-endian
+const (
+	wrapHeaderLen = 16
+
+	wrapFlagSentByAcceptor = 0x01
+	wrapFlagSealed         = 0x02
+	wrapFlagAcceptorSubkey = 0x04
+
+	wrapFiller = 0xff
+)
+
+var tokIDWrap = [2]byte{0x05, 0x04}
+
+// RFC 4121 2: key usages of sealed Wrap tokens.
+const (
+	usageAcceptorSeal  = 22
+	usageInitiatorSeal = 24
+)
+
+// wrapKey is the key and enctype protecting this side's tokens, or, for
+// acceptorSubkey = the flag of a received token, the peer's.
+func (c *SecurityContext) wrapKey(acceptorSubkey bool) (types.EncryptionKey, etype.EType, error) {
+	key := c.SessionKey
+	switch {
+	case acceptorSubkey:
+		if len(c.AcceptorSubkey.KeyValue) == 0 {
+			return key, nil, malformed("wrap token flagged AcceptorSubkey, but the context has no acceptor subkey")
+		}
+		key = c.AcceptorSubkey
+	case len(c.InitiatorSubkey.KeyValue) != 0:
+		key = c.InitiatorSubkey
+	}
+	et, err := checkKey(key)
+	if err != nil {
+		return key, nil, fmt.Errorf("%w: wrap key: %v", ErrUnsupported, err)
+	}
+	switch key.KeyType {
+	case etypeID.AES128_CTS_HMAC_SHA1_96, etypeID.AES256_CTS_HMAC_SHA1_96,
+		etypeID.AES128_CTS_HMAC_SHA256_128, etypeID.AES256_CTS_HMAC_SHA384_192:
+		return key, et, nil
+	}
+	// RC4-HMAC and the DES types use the RFC 1964 / RFC 4757 token
+	// format, which WinRM only meets with RC4 session keys.
+	return key, nil, fmt.Errorf("%w: wrap tokens for enctype %d", ErrUnsupported, key.KeyType)
+}
+
+// sendFlags are the flags of the tokens this side sends.
+func (c *SecurityContext) sendFlags() byte {
+	f := byte(wrapFlagSealed)
+	if !c.Initiator {
+		f |= wrapFlagSentByAcceptor
+	}
+	if len(c.AcceptorSubkey.KeyValue) != 0 {
+		f |= wrapFlagAcceptorSubkey
+	}
+	return f
+}
+
+// WrapRRC is the right rotation count [SecurityContext.Wrap] puts in its
+// tokens for a key whose checksum is checksumLen bytes long: 16 + the
+// checksum length, 28 for the AES-SHA1 enctypes. It moves the encrypted
+// header copy and the checksum to the front, so that the token splits into
+// a fixed-size header and a part exactly as long as the plaintext: the
+// layout of Windows' WinRM and of MIT's gss_wrap_iov.
+func WrapRRC(checksumLen int) uint16 { return uint16(wrapHeaderLen + checksumLen) }
+
+// Wrap seals plaintext into an RFC 4121 Wrap token with confidentiality,
+// sequence number seq, EC 0 and RRC [WrapRRC] (28 for AES-SHA1): the layout
+// Windows and MIT agree on. The token is keyed with the acceptor subkey if
+// the context has one (and then flagged AcceptorSubkey), else the
+// initiator subkey, else the session key, with key usage 24 from the
+// initiator and 22 from the acceptor.
+//
+// The caller chooses seq; [Sealer] numbers tokens for a conversation.
+// len(token) - len(plaintext) is the size of the part that precedes data
+// as long as the plaintext (60 bytes for AES-SHA1).
+func (c *SecurityContext) Wrap(plaintext []byte, seq uint64) ([]byte, error) {
+	key, et, err := c.wrapKey(len(c.AcceptorSubkey.KeyValue) != 0)
+	if err != nil {
+		return nil, err
+	}
+	rrc := WrapRRC(et.GetHMACBitLength() / 8)
+	return c.wrapWith(key, et, plaintext, seq, 0, rrc, int(rrc))
+}
+
+// wrap is Wrap with a chosen EC and RRC and a rotation by rotate bytes,
+// RRC or RRC+EC (tests make the layouts of other peers with it).
+func (c *SecurityContext) wrap(plaintext []byte, seq uint64, ec, rrc uint16, rotate int) ([]byte, error) {
+	key, et, err := c.wrapKey(len(c.AcceptorSubkey.KeyValue) != 0)
+	if err != nil {
+		return nil, err
+	}
+	return c.wrapWith(key, et, plaintext, seq, ec, rrc, rotate)
+}
+
+// wrapWith builds the token; the EC filler bytes are zeros.
+func (c *SecurityContext) wrapWith(key types.EncryptionKey, et etype.EType, plaintext []byte, seq uint64, ec, rrc uint16, rotate int) ([]byte, error) {
+	usage := uint32(usageInitiatorSeal)
+	if !c.Initiator {
+		usage = usageAcceptorSeal
+	}
+	var hdr [wrapHeaderLen]byte
+	copy(hdr[:], tokIDWrap[:])
+	hdr[2] = c.sendFlags()
+	hdr[3] = wrapFiller
+	binary.BigEndian.PutUint16(hdr[4:], ec)
+	// The encrypted copy of the header has RRC 0 (RFC 4121 4.2.4).
+	binary.BigEndian.PutUint64(hdr[8:], seq)
+
+	msg := make([]byte, 0, len(plaintext)+int(ec)+wrapHeaderLen)
+	msg = append(msg, plaintext...)
+	msg = append(msg, make([]byte, ec)...)
+	msg = append(msg, hdr[:]...)
+	_, ct, err := et.EncryptMessage(key.KeyValue, msg, usage)
+	if err != nil {
+		return nil, fmt.Errorf("gss: wrap: %w", err)
+	}
+	binary.BigEndian.PutUint16(hdr[6:], rrc)
+	tok := make([]byte, wrapHeaderLen+len(ct))
+	copy(tok, hdr[:])
+	rotateRight(tok[wrapHeaderLen:], ct, rotate)
+	return tok, nil
+}
+
+// Unwrap verifies and decrypts a sealed Wrap token from the peer and
+// returns its plaintext and sequence number; checking the sequence is the
+// caller's job (see [Sealer]).
+//
+// Any EC and RRC are accepted. The payload is rotated back by RRC as RFC
+// 4121 says; when that does not verify and EC is not 0, by RRC+EC as the
+// MS-KILE text describes. The outer header must equal the encrypted copy
+// but for RRC. Tokens without confidentiality, in the RFC 1964 format or
+// flagged as sent by this side are refused.
+func (c *SecurityContext) Unwrap(token []byte) ([]byte, uint64, error) {
+	if len(token) < wrapHeaderLen {
+		return nil, 0, malformed("wrap token of %d bytes", len(token))
+	}
+	hdr := token[:wrapHeaderLen]
+	if !bytes.Equal(hdr[:2], tokIDWrap[:]) {
+		return nil, 0, malformed("token ID %x is not a wrap token", hdr[:2])
+	}
+	flags := hdr[2]
+	switch {
+	case flags&^(wrapFlagSentByAcceptor|wrapFlagSealed|wrapFlagAcceptorSubkey) != 0:
+		return nil, 0, malformed("wrap token flags %#x", flags)
+	case flags&wrapFlagSentByAcceptor == 0 && c.Initiator:
+		return nil, 0, malformed("wrap token from the initiator received by the initiator")
+	case flags&wrapFlagSentByAcceptor != 0 && !c.Initiator:
+		return nil, 0, malformed("wrap token from the acceptor received by the acceptor")
+	case flags&wrapFlagSealed == 0:
+		return nil, 0, fmt.Errorf("%w: wrap token without confidentiality", ErrUnsupported)
+	case hdr[3] != wrapFiller:
+		return nil, 0, malformed("wrap token filler %#x", hdr[3])
+	}
+	ec := int(binary.BigEndian.Uint16(hdr[4:]))
+	rrc := int(binary.BigEndian.Uint16(hdr[6:]))
+	seq := binary.BigEndian.Uint64(hdr[8:])
+
+	key, et, err := c.wrapKey(flags&wrapFlagAcceptorSubkey != 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	usage := uint32(usageAcceptorSeal)
+	if !c.Initiator {
+		usage = usageInitiatorSeal
+	}
+	body := token[wrapHeaderLen:]
+	// The ciphertext holds a confounder, the EC filler, the header copy and
+	// the checksum besides the plaintext; decrypt() checks the confounder
+	// and checksum part again before gokrb5 slices the ciphertext.
+	if minLen := et.GetConfounderByteSize() + ec + wrapHeaderLen + et.GetHMACBitLength()/8; len(body) < minLen {
+		return nil, 0, malformed("wrap token of %d bytes, EC %d needs at least %d", len(token), ec, wrapHeaderLen+minLen)
+	}
+	ct := make([]byte, len(body))
+	rotateLeft(ct, body, rrc)
+	pt, err := decrypt(types.EncryptedData{EType: key.KeyType, Cipher: ct}, key, usage)
+	if err != nil && ec != 0 {
+		rotateLeft(ct, body, rrc+ec)
+		pt, err = decrypt(types.EncryptedData{EType: key.KeyType, Cipher: ct}, key, usage)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: wrap token: %v", ErrIntegrity, err)
+	}
+	if len(pt) < ec+wrapHeaderLen {
+		return nil, 0, fmt.Errorf("%w: wrap token decrypts to %d bytes, EC %d", ErrIntegrity, len(pt), ec)
+	}
+	inner := pt[len(pt)-wrapHeaderLen:]
+	var want [wrapHeaderLen]byte
+	copy(want[:], hdr)
+	want[6], want[7] = 0, 0
+	if subtle.ConstantTimeCompare(inner, want[:]) != 1 {
+		return nil, 0, fmt.Errorf("%w: wrap token header %x does not match its encrypted copy %x", ErrIntegrity, hdr, inner)
+	}
+	return pt[:len(pt)-ec-wrapHeaderLen], seq, nil
+}
+
+// rotateRight sets dst to src rotated right by n bytes (RFC 4121 4.2.5).
+func rotateRight(dst, src []byte, n int) {
+	if len(src) == 0 {
+		return
+	}
+	n %= len(src)
+	copy(dst, src[len(src)-n:])
+	copy(dst[n:], src[:len(src)-n])
+}
+
+// rotateLeft sets dst to src rotated left by n bytes, undoing rotateRight.
+func rotateLeft(dst, src []byte, n int) {
+	if len(src) == 0 {
+		return
+	}
+	rotateRight(dst, src, len(src)-n%len(src))
+}
+
+// Sealer seals and opens the Wrap tokens of one conversation over an
+// established context: Seal numbers outgoing tokens from this side's
+// initial sequence number, Open insists on the peer's tokens arriving in
+// order from the peer's initial sequence number, as a connection that
+// carries one message at a time (WinRM over HTTP/1.1) delivers them.
+//
+// It is safe for concurrent use, but the order of concurrent Seals is the
+// order in which they take the lock: callers that need wire order hold
+// their own lock across sealing and sending.
+type Sealer struct {
+	ctx *SecurityContext
+
+	mu      sync.Mutex
+	sendSeq uint64 // guarded by mu: the next outgoing sequence number
+	recvSeq uint64 // guarded by mu: the sequence number expected next
+}
+
+// NewSealer returns a Sealer for ctx, which it copies. It fails when the
+// context's key cannot make wrap tokens.
+func NewSealer(ctx *SecurityContext) (*Sealer, error) {
+	if ctx == nil {
+		return nil, errors.New("gss: NewSealer: nil context")
+	}
+	c := ctx.clone()
+	if _, _, err := c.wrapKey(len(c.AcceptorSubkey.KeyValue) != 0); err != nil {
+		return nil, err
+	}
+	s := &Sealer{ctx: c, sendSeq: c.InitiatorSeq, recvSeq: c.AcceptorSeq}
+	if !c.Initiator {
+		s.sendSeq, s.recvSeq = c.AcceptorSeq, c.InitiatorSeq
+	}
+	return s, nil
+}
+
+// Seal wraps plaintext (see [SecurityContext.Wrap]) with the next
+// sequence number.
+func (s *Sealer) Seal(plaintext []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok, err := s.ctx.Wrap(plaintext, s.sendSeq)
+	if err != nil {
+		return nil, err
+	}
+	s.sendSeq++
+	return tok, nil
+}
+
+// Open unwraps a token from the peer (see [SecurityContext.Unwrap]) and
+// checks that it carries the sequence number expected next; a token that
+// does not is refused with [ErrSequence] and the expectation stays.
+func (s *Sealer) Open(token []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pt, seq, err := s.ctx.Unwrap(token)
+	if err != nil {
+		return nil, err
+	}
+	if seq != s.recvSeq {
+		return nil, fmt.Errorf("%w: sequence number %d, expected %d", ErrSequence, seq, s.recvSeq)
+	}
+	s.recvSeq++
+	return pt, nil
+}
+
+// Overhead returns how many bytes a sealed token adds to its plaintext:
+// 60 for AES-SHA1.
+func (s *Sealer) Overhead() int {
+	_, et, _ := s.ctx.wrapKey(len(s.ctx.AcceptorSubkey.KeyValue) != 0)
+	return wrapHeaderLen + et.GetConfounderByteSize() + int(WrapRRC(et.GetHMACBitLength()/8))
+}

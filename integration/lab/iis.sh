@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# iis.sh run|start|stop DIR: the lab's IIS-like server (cmd/iislike) with
+# the keytab realm.sh made (DIR/keytabs/iis.keytab), over HTTP and over
+# HTTPS with a throwaway CA and certificate made at every start
+# (DIR/tls/ca.pem is what clients trust).
+#
+#   run    the compose iis service's entry point: waits for the realm (made
+#          by the kdc service on the shared volume), then serves HTTP on :80
+#          and HTTPS on :443 of the container in the foreground; exits when
+#          either server does, and stops both on SIGTERM.
+#   start  on a host: the same on loopback ports (LAB_IIS_HTTP_PORT,
+#          LAB_IIS_HTTPS_PORT, or free ones), in the background, pids in
+#          DIR/iis-http.pid and DIR/iis-https.pid, ports in DIR/iis.ports.
+#   stop   stops the servers started by "start", by their pids.
+#
+# Environment: IISLIKE (the binary; default iislike on PATH), LAB_IIS_CBT
+# (channel-binding policy over HTTPS: none, relaxed (default) or strict),
+# LAB_IIS_PERSISTENT (true: a connection is authenticated once, the IIS
+# default; false: every request).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$here/lib.sh"
+
+cmd=${1:-}
+dir=${2:-}
+[[ -n $cmd && -n $dir ]] || lab_die "usage: iis.sh run|start|stop DIR"
+dir=$(cd "$dir" && pwd)
+iislike=${IISLIKE:-iislike}
+cbt=${LAB_IIS_CBT:-relaxed}
+persistent=${LAB_IIS_PERSISTENT:-true}
+
+# certs HOST: a CA and a server certificate for HOST, localhost and
+# 127.0.0.1 (clients on the host reach published ports by address), valid
+# two days. Made at each start, so no key outlives the lab.
+certs() {
+  local tls=$dir/tls
+  mkdir -p "$tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=krbhttp lab CA" -keyout "$tls/ca.key" -out "$tls/ca.pem.tmp" 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj "/CN=$1" -keyout "$tls/iis.key" -out "$tls/iis.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:%s,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' "$1" >"$tls/ext.cnf"
+  openssl x509 -req -in "$tls/iis.csr" -CA "$tls/ca.pem.tmp" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 2 -extfile "$tls/ext.cnf" -out "$tls/iis.pem" 2>/dev/null
+  mv -f "$tls/ca.pem.tmp" "$tls/ca.pem"
+}
+
+prepare() {
+  command -v "$iislike" >/dev/null || lab_die "$iislike not found (set IISLIKE to the iislike binary)"
+  lab_wait_realm "$dir"
+  # shellcheck source=/dev/null
+  source "$dir/lab.env"
+  certs "$LAB_IIS_HOST"
+  kt=$dir/keytabs/iis.keytab
+}
+
+case $cmd in
+run)
+  prepare
+  "$iislike" -v --listen "${LAB_IIS_HTTP_LISTEN:-:80}" --keytab "$kt" --persistent-auth="$persistent" &
+  http_pid=$!
+  "$iislike" -v --listen "${LAB_IIS_HTTPS_LISTEN:-:443}" --keytab "$kt" --persistent-auth="$persistent" \
+    --tls-cert "$dir/tls/iis.pem" --tls-key "$dir/tls/iis.key" --cbt "$cbt" &
+  https_pid=$!
+  # As PID 1 of the container this shell gets docker stop's SIGTERM: pass
+  # it on. Either server ending ends the container, so a crash shows.
+  stopping=0
+  trap 'stopping=1; kill -TERM "$http_pid" "$https_pid" 2>/dev/null || true' TERM INT
+  status=0
+  wait -n "$http_pid" "$https_pid" || status=$?
+  if ((stopping)); then status=0; fi
+  kill -TERM "$http_pid" "$https_pid" 2>/dev/null || true
+  wait "$http_pid" "$https_pid" || true
+  exit "$status"
+  ;;
+start)
+  prepare
+  http_port=${LAB_IIS_HTTP_PORT:-$(lab_free_port)}
+  https_port=${LAB_IIS_HTTPS_PORT:-$(lab_free_port)}
+  "$iislike" -v --listen "127.0.0.1:$http_port" --keytab "$kt" --persistent-auth="$persistent" \
+    </dev/null >>"$dir/iis-http.out" 2>&1 &
+  echo $! >"$dir/iis-http.pid"
+  "$iislike" -v --listen "127.0.0.1:$https_port" --keytab "$kt" --persistent-auth="$persistent" \
+    --tls-cert "$dir/tls/iis.pem" --tls-key "$dir/tls/iis.key" --cbt "$cbt" \
+    </dev/null >>"$dir/iis-https.out" 2>&1 &
+  echo $! >"$dir/iis-https.pid"
+  up() { lab_tcp_open 127.0.0.1 "$http_port" && lab_tcp_open 127.0.0.1 "$https_port"; }
+  if ! lab_wait 10 "iislike on 127.0.0.1:$http_port and :$https_port" up; then
+    lab_stop_pid "$dir/iis-http.pid" iislike
+    lab_stop_pid "$dir/iis-https.pid" iislike
+    lab_die "iislike did not start: $(tail -n 3 "$dir/iis-http.out" "$dir/iis-https.out")"
+  fi
+  printf 'LAB_IIS_HTTP_PORT=%s\nLAB_IIS_HTTPS_PORT=%s\n' "$http_port" "$https_port" >"$dir/iis.ports"
+  echo "iis.sh: iislike for HTTP/$LAB_IIS_HOST on http://127.0.0.1:$http_port and https://127.0.0.1:$https_port"
+  ;;
+stop)
+  lab_stop_pid "$dir/iis-http.pid" iislike
+  lab_stop_pid "$dir/iis-https.pid" iislike
+  ;;
+*)
+  lab_die "usage: iis.sh run|start|stop DIR"
+  ;;
+esac

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# lab.sh up|env|down [DIR]: the whole lab on a host, without Docker: the
+# realm and KDC (kdc.sh) and the IIS-like server (iis.sh), everything in one
+# directory, on loopback ports, stopped by pid.
+#
+#   up [DIR]   makes DIR (default: a new temporary directory), builds
+#              iislike into DIR/bin unless IISLIKE names one, starts the
+#              KDC and the servers, and prints "lab.sh env DIR".
+#   env DIR    prints the environment (shell exports) that points the
+#              integration tests and MIT tools at the lab: KRB5_CONFIG,
+#              KRBHTTP_LAB_DIR (the suite attaches to the realm) and the
+#              KRBHTTP_LAB_* variables of the lab tests (compose_test.go).
+#   down DIR   stops everything by pid and removes DIR.
+#
+# Example:
+#   dir=$(bash integration/lab/lab.sh up | sed -n 's/^lab: //p')
+#   eval "$(bash integration/lab/lab.sh env "$dir")"
+#   kinit labuser   # password labuser-secret-1
+#   curl --negotiate -u : --connect-to "iis.example.test:80:${KRBHTTP_LAB_URL#http://}" \
+#     http://iis.example.test/whoami
+#   bash integration/lab/lab.sh down "$dir"
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$here/lib.sh"
+
+usage="usage: lab.sh up [DIR] | env DIR | down DIR"
+cmd=${1:-}
+dir=${2:-}
+
+env_of() {
+  local d=$1
+  # shellcheck source=/dev/null
+  source "$d/lab.env"
+  # shellcheck source=/dev/null
+  source "$d/iis.ports"
+  local -A vars=(
+    [KRB5_CONFIG]=$d/krb5.conf
+    [KRBHTTP_LAB_DIR]=$d
+    [KRBHTTP_LAB_REALM]=$LAB_REALM
+    [KRBHTTP_LAB_KDC]=$LAB_KDC_ADDR
+    [KRBHTTP_LAB_URL]=http://127.0.0.1:$LAB_IIS_HTTP_PORT
+    [KRBHTTP_LAB_TLS_URL]=https://127.0.0.1:$LAB_IIS_HTTPS_PORT
+    [KRBHTTP_LAB_HOST]=$LAB_IIS_HOST
+    [KRBHTTP_LAB_CA]=$d/tls/ca.pem
+    [KRBHTTP_LAB_KDC_STOP]="bash $(printf %q "$here/kdc.sh") stop $(printf %q "$d")"
+    [KRBHTTP_LAB_KDC_START]="bash $(printf %q "$here/kdc.sh") start $(printf %q "$d")"
+  )
+  local k
+  for k in "${!vars[@]}"; do
+    printf 'export %s=%q\n' "$k" "${vars[$k]}"
+  done | sort
+}
+
+down() {
+  local d=$1
+  bash "$here/iis.sh" stop "$d" || true
+  bash "$here/kdc.sh" stop "$d" || true
+  # Only a directory "up" made a lab of is removed.
+  if [[ -f $d/.krbhttp-lab ]]; then rm -rf "$d"; fi
+}
+
+case $cmd in
+up)
+  if [[ -z $dir ]]; then dir=$(mktemp -d "${TMPDIR:-/tmp}/krbhttp-lab.XXXXXX"); fi
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  # down removes the directory: only one that is empty or already a lab.
+  if [[ ! -f $dir/.krbhttp-lab && -n $(ls -A "$dir") ]]; then
+    lab_die "$dir is not empty: give a new or empty directory"
+  fi
+  touch "$dir/.krbhttp-lab"
+  trap 'down "$dir"' EXIT # a lab half up is taken down again
+  trap 'exit 130' INT TERM
+  if [[ -z ${IISLIKE:-} ]]; then
+    command -v go >/dev/null || lab_die "go is needed to build iislike (or set IISLIKE)"
+    (cd "$here/.." && go build -o "$dir/bin/iislike" ./cmd/iislike)
+    export IISLIKE=$dir/bin/iislike
+  fi
+  bash "$here/kdc.sh" start "$dir"
+  bash "$here/iis.sh" start "$dir"
+  trap - EXIT
+  echo "lab: $dir"
+  ;;
+env)
+  [[ -n $dir && -f $dir/lab.env && -f $dir/iis.ports ]] || lab_die "$usage (DIR: a lab that is up)"
+  env_of "$(cd "$dir" && pwd)"
+  ;;
+down)
+  [[ -n $dir ]] || lab_die "$usage"
+  [[ -d $dir ]] || exit 0
+  down "$(cd "$dir" && pwd)"
+  ;;
+*)
+  lab_die "$usage"
+  ;;
+esac

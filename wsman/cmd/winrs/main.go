@@ -1,0 +1,195 @@
+// Command winrs runs a command on a WinRM host, as Windows' winrs does,
+// with Kerberos: stdin is forwarded, stdout and stderr are streamed, and
+// the exit status is the remote command's.
+//
+// Usage:
+//
+//	winrs -r URL [--cacert PEM] [--encryption auto|always|never]
+//	      [--auth-scheme negotiate|kerberos] [--workdir DIR] [--env K=V]...
+//	      [--operation-timeout DUR] [--codepage N] [--no-profile] [--no-stdin] [-v]
+//	      [--mutual required|optional|disabled] [--no-sanitize] [--preemptive]
+//	      [--hostname-override H] [--service S] [--principal P]
+//	      [--password-file F] [--keytab F] [--raw-krb5] [--delegate[=policy]] [--no-cbt]
+//	      [--] COMMAND [ARGS...]
+//
+// URL is the endpoint, e.g. http://host:5985/wsman or
+// https://host:5986/wsman. Over http the messages are encrypted with the
+// Kerberos session (--encryption auto, the default); over https TLS
+// protects them and the Kerberos token is bound to the TLS channel.
+// COMMAND and ARGS are joined with spaces into the command line, as
+// Windows' winrs does; quoting is the remote shell's business.
+//
+// Exit status: the remote command's exit code (modulo 256); 125 when
+// winrs itself fails (usage, connection, authentication, a fault); 130
+// after an interrupt (the remote command is terminated and its shell
+// deleted first).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/authflag"
+	"github.com/krbhttp/krbhttp/wsman"
+)
+
+// Exit codes of winrs's own failures; see the command documentation.
+const (
+	exitFailure     = 125
+	exitInterrupted = 130
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+type envList map[string]string
+
+func (e envList) String() string { return fmt.Sprint(map[string]string(e)) }
+
+func (e envList) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("--env %q: want NAME=VALUE", v)
+	}
+	e[k] = val
+	return nil
+}
+
+type options struct {
+	endpoint, encryption, scheme string
+	shell                        wsman.ShellOptions
+	operationTimeout             time.Duration
+	noStdin, verbose             bool
+	auth                         *authflag.Flags
+	command                      []string
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("winrs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{shell: wsman.ShellOptions{Environment: envList{}}}
+	fs.StringVar(&o.endpoint, "r", "", "WinRM endpoint URL, e.g. https://host:5986/wsman (required)")
+	fs.StringVar(&o.encryption, "encryption", "auto", "message encryption: auto (over http only), always or never")
+	fs.StringVar(&o.scheme, "auth-scheme", "negotiate", "HTTP authentication scheme of encrypted connections: negotiate or kerberos")
+	fs.StringVar(&o.shell.WorkingDirectory, "workdir", "", "working directory of the command")
+	fs.Var(envList(o.shell.Environment), "env", "environment variable NAME=VALUE for the command (repeatable)")
+	fs.DurationVar(&o.operationTimeout, "operation-timeout", wsman.DefaultOperationTimeout, "how long the server may hold a request for output")
+	fs.IntVar(&o.shell.Codepage, "codepage", 65001, "console code page of the output: 65001 (UTF-8) or 437")
+	fs.BoolVar(&o.shell.NoProfile, "no-profile", false, "do not load the user profile")
+	fs.BoolVar(&o.noStdin, "no-stdin", false, "do not forward standard input (the command's stdin is closed)")
+	fs.BoolVar(&o.verbose, "v", false, "log the exchanges on standard error")
+	o.auth = authflag.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	o.command = fs.Args()
+	switch {
+	case o.endpoint == "":
+		return nil, errors.New("-r URL is required")
+	case len(o.command) == 0:
+		return nil, errors.New("no command given")
+	}
+	return o, nil
+}
+
+func (o *options) client(logger *slog.Logger) (*wsman.Client, error) {
+	enc, err := wsman.ParseEncryption(o.encryption)
+	if err != nil {
+		return nil, err
+	}
+	var scheme wsman.AuthScheme
+	switch strings.ToLower(o.scheme) {
+	case "negotiate":
+		scheme = wsman.SchemeNegotiate
+	case "kerberos":
+		scheme = wsman.SchemeKerberos
+	default:
+		return nil, fmt.Errorf("--auth-scheme %q: want negotiate or kerberos", o.scheme)
+	}
+	authOpts, err := o.auth.Options(logger)
+	if err != nil {
+		return nil, err
+	}
+	base, err := o.auth.BaseTransport()
+	if err != nil {
+		return nil, err
+	}
+	opts := []wsman.Option{
+		wsman.WithAuth(authOpts...), wsman.WithEncryption(enc), wsman.WithAuthScheme(scheme),
+		wsman.WithOperationTimeout(o.operationTimeout),
+	}
+	if base.TLSClientConfig != nil {
+		opts = append(opts, wsman.WithTLSConfig(base.TLSClientConfig))
+	}
+	if logger != nil {
+		opts = append(opts, wsman.WithLogger(logger))
+	}
+	return wsman.NewClient(o.endpoint, opts...)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parse(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "winrs:", err)
+		}
+		return exitFailure
+	}
+	var logger *slog.Logger
+	if o.verbose {
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	c, err := o.client(logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "winrs:", err)
+		return exitFailure
+	}
+	defer c.Close()
+	req := wsman.RunRequest{Command: o.command[0], Args: o.command[1:], Stdout: stdout, Stderr: stderr, Shell: o.shell}
+	if !o.noStdin {
+		req.Stdin = stdin
+	}
+	code, err := c.Run(ctx, req)
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "winrs: interrupted; the remote command was terminated")
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintln(stderr, "winrs:", describe(err))
+		return exitFailure
+	}
+	return code
+}
+
+// describe adds a hint to the errors users can act on.
+func describe(err error) string {
+	var (
+		neg    *auth.NegotiateError
+		mutual *auth.MutualAuthenticationError
+		fault  *wsman.Fault
+	)
+	switch {
+	case errors.As(err, &mutual):
+		return err.Error() + " (the server could not prove its identity)"
+	case errors.As(err, &neg):
+		return err.Error() + " (no usable Kerberos ticket: run kinit, or pass --principal with --password-file or --keytab)"
+	case errors.As(err, &fault):
+		return fmt.Sprintf("%v [WSManFault %d]", err, fault.Code)
+	case errors.Is(err, wsman.ErrTampered):
+		return err.Error() + " (the connection is not to be trusted)"
+	}
+	return err.Error()
+}
