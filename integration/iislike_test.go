@@ -26,28 +26,6 @@ import (
 	"github.com/krbhttp/krbhttp/integration/internal/testcert"
 )
 
-var (
-	iislikeOnce sync.Once
-	iislikeBin  string
-	iislikeErr  error
-)
-
-// buildTool builds a command of this repository once per test binary.
-func buildTool(once *sync.Once, path *string, errp *error, pkg string) {
-	once.Do(func() {
-		dir, err := os.MkdirTemp("", "krbhttp-bin-")
-		if err != nil {
-			*errp = err
-			return
-		}
-		addCleanup(func() { _ = os.RemoveAll(dir) })
-		*path = filepath.Join(dir, filepath.Base(pkg))
-		if out, err := exec.Command("go", "build", "-o", *path, pkg).CombinedOutput(); err != nil {
-			*errp = fmt.Errorf("building %s: %v\n%s", pkg, err, out)
-		}
-	})
-}
-
 // iisProcess is the iislike command running as its own process.
 type iisProcess struct {
 	URL    string // scheme://localhost:port
@@ -59,10 +37,6 @@ type iisProcess struct {
 // flags; tls adds a certificate for localhost.
 func startIISLike(t *testing.T, useTLS bool, flags ...string) *iisProcess {
 	t.Helper()
-	buildTool(&iislikeOnce, &iislikeBin, &iislikeErr, "github.com/krbhttp/krbhttp/integration/cmd/iislike")
-	if iislikeErr != nil {
-		t.Fatal(iislikeErr)
-	}
 	p := &iisProcess{}
 	args := []string{"--keytab", env.httpKeytab}
 	scheme := "http"
@@ -90,7 +64,8 @@ func startIISLike(t *testing.T, useTLS bool, flags ...string) *iisProcess {
 	}
 	// Port 0 and the address the server prints: a port picked here and
 	// bound later could be taken by another test's server in between.
-	cmd := exec.Command(iislikeBin, append(append(args, "--listen", "127.0.0.1:0"), flags...)...)
+	cmd := exec.Command(tool(t, "github.com/krbhttp/krbhttp/integration/cmd/iislike"), append(append(args, "--listen", "127.0.0.1:0"), flags...)...)
+	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+env.realm.ConfigPath)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -350,5 +325,47 @@ func TestIISLikeBurstIsOneTGSRequestPerSPN(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("1,000 requests over 50 goroutines made %d TGS requests for HTTP/localhost, want 1", n)
+	}
+}
+
+// The double hop through the iislike process: each client delegates, and
+// the server reports it got a service ticket as alice with the forwarded
+// TGT (delegation_usable).
+func TestIISLikeDelegation(t *testing.T) {
+	t.Parallel()
+	p := startIISLike(t, false)
+	cc := kinit(t, "alice")
+	saw, _ := whoamiOf(t, p.client(t, auth.WithCCache(cc), auth.WithDelegation(auth.DelegateAlways)), p.URL)
+	if !saw.Delegated || !saw.DelegationUsable {
+		t.Fatalf("our client: server saw %+v, want a usable delegation", saw)
+	}
+	code, out, errOut := runTool(t, cc, "curl", "-sS", "--negotiate", "-u", ":", "--delegation", "always", p.URL+"/whoami")
+	if code != 0 || !strings.Contains(out, `"delegated":true,"delegation_usable":true`) {
+		t.Fatalf("curl --delegation always: exit %d, %q, %q", code, out, errOut)
+	}
+	script := `import sys, requests, requests_kerberos as rk
+r = requests.get(sys.argv[1], auth=rk.HTTPKerberosAuth(mutual_authentication=rk.REQUIRED, delegate=True))
+j = r.json()
+print(r.status_code, j["delegated"], j["delegation_usable"])`
+	code, out, errOut = runTool(t, cc, "/usr/bin/python3", "-c", script, p.URL+"/whoami")
+	if code != 0 || out != "200 True True\n" {
+		t.Fatalf("requests-kerberos delegate=True: exit %d, %q, %q", code, out, errOut)
+	}
+}
+
+// winrs runs commands on the iislike process's /wsman: over HTTP with
+// Kerberos message encryption, and over HTTPS with channel binding.
+func TestWinrsAgainstIISLike(t *testing.T) {
+	t.Parallel()
+	cc := kinit(t, "alice")
+	plain := startIISLike(t, false)
+	code, out, errOut := winrs(t, cc, "", "-r", plain.URL+"/wsman", "--encryption", "always", "--", "echo encrypted; exit 3")
+	if code != 3 || out != "encrypted\n" {
+		t.Fatalf("winrs over http: exit %d, %q, %q", code, out, errOut)
+	}
+	secure := startIISLike(t, true, "--cbt", "strict")
+	code, out, errOut = winrs(t, cc, "from stdin", "-r", secure.URL+"/wsman", "--cacert", secure.CACert, "--", "cat")
+	if code != 0 || out != "from stdin" {
+		t.Fatalf("winrs over https: exit %d, %q, %q", code, out, errOut)
 	}
 }

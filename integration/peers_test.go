@@ -97,33 +97,6 @@ func TestApacheRawKerberosAndPreemptive(t *testing.T) {
 	}
 }
 
-var (
-	krbcurlOnce sync.Once
-	krbcurlPath string
-	krbcurlErr  error
-)
-
-func krbcurl(t *testing.T) string {
-	t.Helper()
-	krbcurlOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "krbcurl-")
-		if err != nil {
-			krbcurlErr = err
-			return
-		}
-		addCleanup(func() { _ = os.RemoveAll(dir) })
-		krbcurlPath = filepath.Join(dir, "krbcurl")
-		out, err := exec.Command("go", "build", "-o", krbcurlPath, "github.com/krbhttp/krbhttp/auth/cmd/krbcurl").CombinedOutput()
-		if err != nil {
-			krbcurlErr = errors.New("building krbcurl: " + err.Error() + "\n" + string(out))
-		}
-	})
-	if krbcurlErr != nil {
-		t.Fatal(krbcurlErr)
-	}
-	return krbcurlPath
-}
-
 // runTool runs a command line tool with the realm's configuration and the
 // given cache, returning its exit code and output.
 func runTool(t *testing.T, ccache string, name string, args ...string) (int, string, string) {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth/acceptor"
@@ -103,21 +102,11 @@ func TestPywinrmAgainstOurEndpoint(t *testing.T) {
 	}
 }
 
-var (
-	winrsOnce sync.Once
-	winrsPath string
-	winrsErr  error
-)
-
 // winrs runs the winrs command with alice's cache and the realm's
 // configuration, stdin as given, and returns its exit code and output.
 func winrs(t *testing.T, cc string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	buildTool(&winrsOnce, &winrsPath, &winrsErr, "github.com/krbhttp/krbhttp/wsman/cmd/winrs")
-	if winrsErr != nil {
-		t.Fatal(winrsErr)
-	}
-	cmd := exec.Command(winrsPath, args...)
+	cmd := exec.Command(tool(t, "github.com/krbhttp/krbhttp/wsman/cmd/winrs"), args...)
 	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+env.realm.ConfigPath, "KRB5CCNAME="+cc)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr strings.Builder

@@ -22,8 +22,8 @@ mkdir -p "$here/bin"
   rm -rf "${here:?}/bin"
   mkdir -p "$here/bin"
   # Every command of the workspace's modules (tools holds generators):
-  # the suite builds some of those it runs (krbcurl, iislike, winrs) with
-  # "go build", which the image's "go" stand-in answers from these.
+  # the suite runs some of them (krbcurl, iislike, winrs) as processes and
+  # finds them through KRBHTTP_BIN_DIR in the image.
   mapfile -t cmds < <(go list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' \
     ./auth/... ./wsman/... ./sdk/... ./mocks/... ./integration/... | grep .)
   go build -o "$here/bin/" "${cmds[@]}"

@@ -62,6 +62,10 @@ func run(out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	conf, err := credentials.LoadConfigFiles(realm.ConfigPath)
+	if err != nil {
+		return err
+	}
 	ca, err := testcert.NewCA()
 	if err != nil {
 		return err
@@ -70,12 +74,12 @@ func run(out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	plainURL, stopPlain, err := serve(iis.Config{Keytab: kt, PersistentAuth: true})
+	plainURL, stopPlain, err := serve(iis.Config{Keytab: kt, PersistentAuth: true, Krb5Config: conf})
 	if err != nil {
 		return err
 	}
 	defer stopPlain()
-	tlsURL, stopTLS, err := serve(iis.Config{Keytab: kt, PersistentAuth: true, ChannelBinding: acceptor.BindingStrict,
+	tlsURL, stopTLS, err := serve(iis.Config{Keytab: kt, PersistentAuth: true, ChannelBinding: acceptor.BindingStrict, Krb5Config: conf,
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
 	if err != nil {
 		return err
@@ -83,33 +87,37 @@ func run(out io.Writer) error {
 	defer stopTLS()
 	fmt.Fprintf(out, "servers    IIS-like %s (HTTP) and %s (HTTPS, channel binding required)\n\n", plainURL, tlsURL)
 
-	conf, err := credentials.LoadConfigFiles(realm.ConfigPath)
-	if err != nil {
-		return err
-	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	var h1 http.Protocols
 	h1.SetHTTP1(true)
 	base.Protocols = &h1
 	base.TLSClientConfig = &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}
-	tr, err := auth.NewTransport(base,
+	login := []auth.Option{
 		auth.WithConfig(conf),
 		auth.WithPrincipal("alice"),
 		auth.WithPassword(alicePassword),
 		auth.WithMutualAuthentication(auth.MutualRequired),
-	)
+	}
+	client, err := newClient(base, login...)
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	delegating, err := newClient(base.Clone(), append(login, auth.WithDelegation(auth.DelegateAlways))...)
+	if err != nil {
+		return err
+	}
 
-	calls := []struct{ what, url string }{
-		{"HTTP, mutual authentication required", plainURL + "/whoami"},
-		{"HTTP, same keep-alive connection (IIS persistent auth)", plainURL + "/whoami"},
-		{"HTTPS, channel binding (tls-server-end-point)", tlsURL + "/whoami"},
+	calls := []struct {
+		what, url string
+		client    *http.Client
+	}{
+		{"HTTP, mutual authentication required", plainURL + "/whoami", client},
+		{"HTTP, same keep-alive connection (IIS persistent auth)", plainURL + "/whoami", client},
+		{"HTTPS, channel binding (tls-server-end-point)", tlsURL + "/whoami", client},
+		{"HTTPS, channel binding, credential delegation (the server makes a second hop as alice)", tlsURL + "/whoami", delegating},
 	}
 	for i, c := range calls {
-		if err := call(out, client, i+1, c.what, c.url); err != nil {
+		if err := call(out, c.client, i+1, c.what, c.url); err != nil {
 			return err
 		}
 	}
@@ -117,7 +125,8 @@ func run(out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "KDC log    %d service-ticket request(s) for HTTP/localhost across %d calls\n", n, len(calls))
+	fmt.Fprintf(out, "KDC log    %d service-ticket request(s) as alice for HTTP/localhost across %d calls\n"+
+		"           (one per client transport, cached for all its calls; one by the server with the delegated TGT)\n", n, len(calls))
 	fmt.Fprintf(out, "done in %s; KDC and servers stopped, %s removed\n", time.Since(start).Round(time.Millisecond), dir)
 	return nil
 }
@@ -143,9 +152,17 @@ func call(out io.Writer, c *http.Client, n int, what, url string) error {
 	if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Negotiate ") {
 		token = "no token: connection already mutually authenticated"
 	}
-	fmt.Fprintf(out, "call %d     %s\n  GET %s -> %s, %s (%s)\n  server saw: principal=%s channel_bound=%v connection_auth=%v delegated=%v\n\n",
-		n, what, url, resp.Status, resp.Proto, token, saw.Principal, saw.ChannelBound, saw.ConnectionAuth, saw.Delegated)
+	fmt.Fprintf(out, "call %d     %s\n  GET %s -> %s, %s (%s)\n  server saw: principal=%s channel_bound=%v connection_auth=%v delegated=%v delegation_usable=%v\n\n",
+		n, what, url, resp.Status, resp.Proto, token, saw.Principal, saw.ChannelBound, saw.ConnectionAuth, saw.Delegated, saw.DelegationUsable)
 	return nil
+}
+
+func newClient(base http.RoundTripper, opts ...auth.Option) (*http.Client, error) {
+	tr, err := auth.NewTransport(base, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}, nil
 }
 
 // serve starts an IIS-like server on a loopback port and returns its URL

@@ -15,7 +15,8 @@ func TestDemo(t *testing.T) {
 		"server saw: principal=alice@KRBHTTP.TEST channel_bound=false connection_auth=false",
 		"no token: connection already mutually authenticated",
 		"channel_bound=true",
-		"1 service-ticket request(s)",
+		"delegated=true delegation_usable=true",
+		"3 service-ticket request(s) as alice for HTTP/localhost across 4 calls",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())

@@ -8,6 +8,7 @@
 //	iislike --listen 127.0.0.1:8080 --keytab http.keytab
 //	        [--tls-cert cert.pem --tls-key key.pem] [--cbt none|relaxed|strict]
 //	        [--persistent-auth=true|false] [--clock-skew 5m]
+//	        [--allow-unencrypted] [--datanode-listen 127.0.0.2:8081]
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,7 +29,10 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 
 	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
+	"github.com/krbhttp/krbhttp/integration/internal/restapis"
+	"github.com/krbhttp/krbhttp/integration/internal/winrmserver"
 )
 
 func main() {
@@ -46,6 +51,8 @@ func run(args []string) error {
 	cbt := fs.String("cbt", "none", "channel binding (Extended Protection): none, relaxed or strict")
 	persistent := fs.Bool("persistent-auth", true, "authenticate a connection once, as IIS does (false: every request)")
 	skew := fs.Duration("clock-skew", 5*time.Minute, "tolerated clock skew, also past a ticket's end time")
+	allowUnencrypted := fs.Bool("allow-unencrypted", false, "WinRM: accept plaintext SOAP over http (WinRM's AllowUnencrypted)")
+	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS data node (WebHDFS is served only with it)")
 	verbose := fs.Bool("v", false, "log authentication failures")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -58,6 +65,9 @@ func run(args []string) error {
 		return err
 	}
 	cfg := iis.Config{Keytab: kt, PersistentAuth: *persistent, MaxSkew: *skew}
+	// Delegated credentials need the realm's configuration; without one
+	// they are reported but not used.
+	cfg.Krb5Config, _ = credentials.LoadConfig()
 	if cfg.ChannelBinding, err = parseCBT(*cbt); err != nil {
 		return err
 	}
@@ -78,6 +88,31 @@ func run(args []string) error {
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	winrm, err := winrmserver.New(winrmserver.Config{AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	defer winrm.Close()
+	cfg.Mounts = map[string]http.Handler{
+		"/wsman":                     winrm,
+		restapis.ReportsPrefix + "/": restapis.NewReports(),
+	}
+	servers := []*served{}
+	if *dataListen != "" {
+		dl, err := net.Listen("tcp", *dataListen)
+		if err != nil {
+			return err
+		}
+		namenode, datanode := restapis.NewWebHDFS(urlFor(dl, cfg.TLS != nil))
+		cfg.Mounts[restapis.WebHDFSPrefix+"/"] = namenode
+		dcfg := cfg
+		dcfg.Mounts = map[string]http.Handler{restapis.WebHDFSPrefix + "/": datanode}
+		dsrv, err := iis.New(dcfg)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, &served{dsrv, dl, "data node"})
+	}
 	srv, err := iis.New(cfg)
 	if err != nil {
 		return err
@@ -86,16 +121,40 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	servers = append(servers, &served{srv, l, "serving"})
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	fmt.Fprintf(os.Stderr, "iislike: serving on %s\n", l.Addr())
-	return srv.Serve(l)
+	errs := make(chan error, len(servers))
+	for _, s := range servers {
+		// The "serving on" line comes last: tests wait for it.
+		fmt.Fprintf(os.Stderr, "iislike: %s on %s\n", s.what, s.l.Addr())
+		go func() { errs <- s.srv.Serve(s.l) }()
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		_ = s.srv.Shutdown(shutdown)
+	}
+	return err
+}
+
+type served struct {
+	srv  *iis.Server
+	l    net.Listener
+	what string
+}
+
+func urlFor(l net.Listener, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + l.Addr().String()
 }
 
 func parseCBT(s string) (acceptor.ChannelBindingPolicy, error) {

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/keytab"
 
 	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 )
 
 // ServerHeader is what HTTP.sys puts on the responses it writes itself.
@@ -36,6 +38,10 @@ type Config struct {
 	// Mounts adds handlers behind authentication, by path pattern
 	// ("/wsman", "/webhdfs/v1/").
 	Mounts map[string]http.Handler
+	// Krb5Config lets the server use credentials its clients delegate
+	// (GET /whoami reports delegation_usable); nil: delegated tickets are
+	// reported but not used.
+	Krb5Config *credentials.Config
 	// MaxSkew is the tolerated clock skew (zero: 5 minutes).
 	MaxSkew time.Duration
 	Logger  *slog.Logger
@@ -58,6 +64,7 @@ func New(cfg Config) (*Server, error) {
 		ChannelBinding:  cfg.ChannelBinding,
 		MaxHeaderBytes:  MaxHeaderBytes,
 		MaxSkew:         cfg.MaxSkew,
+		Krb5Config:      cfg.Krb5Config,
 		Logger:          cfg.Logger,
 	}
 	if cfg.TLS != nil && len(cfg.TLS.Certificates) > 0 {
@@ -124,12 +131,24 @@ func whoami() http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(WhoAmI{
-			Principal:      id.Principal,
-			Delegated:      id.Delegated,
-			ChannelBound:   id.ChannelBound,
-			ConnectionAuth: id.ConnectionAuth,
+			Principal:        id.Principal,
+			Delegated:        id.Delegated,
+			DelegationUsable: delegationUsable(r.Context(), id),
+			ChannelBound:     id.ChannelBound,
+			ConnectionAuth:   id.ConnectionAuth,
 		})
 	})
+}
+
+// delegationUsable makes the second hop's first step: a service ticket, as
+// the client, for this very service, with the TGT the client forwarded.
+func delegationUsable(ctx context.Context, id *acceptor.Identity) bool {
+	if id.Credentials == nil {
+		return false
+	}
+	spn, _, _ := strings.Cut(id.Service, "@")
+	_, err := id.Credentials.ServiceTicket(ctx, spn)
+	return err == nil
 }
 
 // httpSys adds what HTTP.sys adds: its Server header, and an NTLM
