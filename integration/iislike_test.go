@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -23,14 +24,13 @@ import (
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
-	"github.com/krbhttp/krbhttp/integration/internal/testcert"
 )
 
 // iisProcess is the iislike command running as its own process.
 type iisProcess struct {
 	URL    string // scheme://localhost:port
 	CACert string // PEM of the CA that signed its certificate, for HTTPS
-	ca     *testcert.CA
+	pool   *x509.CertPool
 }
 
 // startIISLike runs iislike with the HTTP/localhost keytab and extra
@@ -41,25 +41,9 @@ func startIISLike(t *testing.T, useTLS bool, flags ...string) *iisProcess {
 	args := []string{"--keytab", env.httpKeytab}
 	scheme := "http"
 	if useTLS {
-		ca, err := testcert.NewCA()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cert, err := ca.Server("localhost", "127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := t.TempDir()
-		certFile, keyFile, err := testcert.WriteFiles(dir, "server", cert)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.CACert = filepath.Join(dir, "ca.pem")
-		if err := testcert.WritePEM(p.CACert, ca.Cert); err != nil {
-			t.Fatal(err)
-		}
-		p.ca = ca
-		args = append(args, "--tls-cert", certFile, "--tls-key", keyFile)
+		site := newTLSSite(t)
+		p.CACert, p.pool = site.caFile, site.pool
+		args = append(args, "--tls-cert", site.certFile, "--tls-key", site.keyFile)
 		scheme = "https"
 	}
 	// Port 0 and the address the server prints: a port picked here and
@@ -106,8 +90,8 @@ func (p *iisProcess) base() *http.Transport {
 	var h1 http.Protocols
 	h1.SetHTTP1(true)
 	tr.Protocols = &h1
-	if p.ca != nil {
-		tr.TLSClientConfig = &tls.Config{RootCAs: p.ca.Pool(), MinVersion: tls.VersionTLS12}
+	if p.pool != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12}
 	}
 	return tr
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 // Flags holds the parsed values of the shared flags.
 type Flags struct {
+	Verbose          bool
 	Mutual           string
 	NoSanitize       bool
 	Preemptive       bool
@@ -67,6 +69,7 @@ func (d *delegateFlag) IsBoolFlag() bool { return true }
 // Register defines the shared flags on fs.
 func Register(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
+	fs.BoolVar(&f.Verbose, "v", false, "log the exchange (never tokens or passwords) on standard error")
 	fs.StringVar(&f.Mutual, "mutual", "required", "mutual authentication: required, optional or disabled")
 	fs.BoolVar(&f.NoSanitize, "no-sanitize", false, "return unauthenticated error responses as they are")
 	fs.BoolVar(&f.Preemptive, "preemptive", false, "send a Kerberos token with every request, without waiting for a 401")
@@ -160,4 +163,13 @@ func readPassword(path string) (string, error) {
 		return "", fmt.Errorf("%s: %w", path, errors.New("empty password file"))
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// Logger returns a debug-level logger writing to w when -v was given, and
+// nil (log nothing) otherwise.
+func (f *Flags) Logger(w io.Writer) *slog.Logger {
+	if !f.Verbose {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

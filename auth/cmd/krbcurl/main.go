@@ -61,7 +61,7 @@ type options struct {
 	method, data, output string
 	headers              headerList
 	include, follow      bool
-	fail, verbose        bool
+	fail                 bool
 	maxTime              float64
 	auth                 *authflag.Flags
 }
@@ -78,7 +78,6 @@ func parse(args []string, stderr io.Writer) (*options, string, error) {
 	fs.BoolVar(&o.follow, "L", false, "follow redirects")
 	fs.Float64Var(&o.maxTime, "m", 0, "maximum time in seconds for the whole request")
 	fs.BoolVar(&o.fail, "fail", false, "exit 22 when the HTTP status is 400 or above")
-	fs.BoolVar(&o.verbose, "v", false, "describe the exchange on standard error")
 	o.auth = authflag.Register(fs)
 	if err := fs.Parse(reorder(args)); err != nil {
 		return nil, "", err
@@ -124,11 +123,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	var logger *slog.Logger
-	if o.verbose {
-		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	client, err := o.client(logger)
+	client, err := o.client(o.auth.Logger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "krbcurl:", err)
 		return exitUsage
@@ -144,7 +139,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "krbcurl:", err)
 		return exitUsage
 	}
-	if o.verbose {
+	if o.auth.Verbose {
 		fmt.Fprintf(stderr, "> %s %s\n", req.Method, req.URL.RequestURI())
 	}
 	resp, err := client.Do(req)
@@ -152,7 +147,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return failure(ctx, stderr, err)
 	}
 	defer resp.Body.Close()
-	if o.verbose {
+	if o.auth.Verbose {
 		fmt.Fprintf(stderr, "< %s %s\n", resp.Proto, resp.Status)
 	}
 	if reason := auth.ResponseError(resp); reason != nil && resp.StatusCode == http.StatusUnauthorized {

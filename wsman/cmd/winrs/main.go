@@ -72,7 +72,7 @@ type options struct {
 	endpoint, encryption, scheme string
 	shell                        wsman.ShellOptions
 	operationTimeout             time.Duration
-	noStdin, verbose             bool
+	noStdin                      bool
 	auth                         *authflag.Flags
 	command                      []string
 }
@@ -90,7 +90,6 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.shell.Codepage, "codepage", 65001, "console code page of the output: 65001 (UTF-8) or 437")
 	fs.BoolVar(&o.shell.NoProfile, "no-profile", false, "do not load the user profile")
 	fs.BoolVar(&o.noStdin, "no-stdin", false, "do not forward standard input (the command's stdin is closed)")
-	fs.BoolVar(&o.verbose, "v", false, "log the exchanges on standard error")
 	o.auth = authflag.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -148,11 +147,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitFailure
 	}
-	var logger *slog.Logger
-	if o.verbose {
-		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	c, err := o.client(logger)
+	c, err := o.client(o.auth.Logger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "winrs:", err)
 		return exitFailure
