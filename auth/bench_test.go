@@ -35,16 +35,16 @@ func BenchmarkNewToken(b *testing.B) {
 func BenchmarkRoundTrip(b *testing.B) {
 	cases := []struct {
 		name string
-		acc  acceptor.Config
+		acc  []acceptor.Option
 		opts []auth.Option
 	}{
-		{"challenge-every-request", acceptor.Config{}, nil},
-		{"preemptive", acceptor.Config{}, []auth.Option{auth.WithForcePreemptive()}},
-		{"connection-bound", acceptor.Config{ConnectionBound: true}, nil},
+		{"challenge-every-request", nil, nil},
+		{"preemptive", nil, []auth.Option{auth.WithForcePreemptive()}},
+		{"connection-bound", []acceptor.Option{acceptor.WithConnectionBound(true)}, nil},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			l := newLab(b, c.acc, nil)
+			l := newLab(b, nil, c.acc...)
 			client := l.client(b, c.opts...)
 			b.ReportAllocs()
 			for b.Loop() {

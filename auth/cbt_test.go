@@ -64,7 +64,7 @@ func newTLSLab(t *testing.T, policy acceptor.ChannelBindingPolicy, boundTo *x509
 	if boundTo == nil {
 		boundTo = cert.Leaf
 	}
-	a, err := acceptor.New(acceptor.Config{Keytab: l.svc.Keytab(), ChannelBinding: policy, Certificate: boundTo})
+	a, err := acceptor.New(l.svc.Keytab(), acceptor.WithChannelBinding(policy, boundTo))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func TestEarlyFailureClosesBody(t *testing.T) {
 
 func TestForcePreemptiveSendsTokenOnEveryRequest(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	c := l.client(t, auth.WithForcePreemptive())
 	for range 3 {
 		resp, err := c.Get(l.srv.URL)
@@ -114,7 +114,7 @@ func TestForcePreemptiveSendsTokenOnEveryRequest(t *testing.T) {
 
 func TestPreemptiveAfterChallenge(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	c := l.client(t, auth.WithPreemptiveAfterChallenge())
 	for range 3 {
 		resp, err := c.Get(l.srv.URL)
@@ -130,7 +130,7 @@ func TestPreemptiveAfterChallenge(t *testing.T) {
 
 func TestConnectionBoundAuthentication(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{ConnectionBound: true}, nil)
+	l := newLab(t, nil, acceptor.WithConnectionBound(true))
 	c := l.client(t)
 	get := func() {
 		t.Helper()
@@ -156,7 +156,7 @@ func TestConnectionBoundAuthentication(t *testing.T) {
 
 func TestHostnameOverrideAndService(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	c := l.client(t, auth.WithHostnameOverride("Web.Example.Test"), auth.WithService("WSMAN"),
 		auth.WithMutualAuthentication(auth.MutualOptional))
 	resp, err := c.Get(l.srv.URL)
@@ -194,7 +194,7 @@ func TestSPNFromEachRequestURL(t *testing.T) {
 
 func TestCookiesFromThe401AreSentOnTheRetry(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	inner := l.srv.Config.Handler
 	l.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") == "" {
@@ -221,7 +221,7 @@ func TestSameHostRedirectGetsAFreshToken(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/old", http.RedirectHandler("/new", http.StatusFound))
 	mux.Handle("/new", whoami())
-	l := newLab(t, acceptor.Config{}, mux)
+	l := newLab(t, mux)
 	resp, err := l.client(t).Get(l.srv.URL + "/old")
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +234,7 @@ func TestSameHostRedirectGetsAFreshToken(t *testing.T) {
 func TestContextCancellation(t *testing.T) {
 	t.Parallel()
 	block := make(chan struct{})
-	l := newLab(t, acceptor.Config{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	l := newLab(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-block:
 		case <-r.Context().Done():
@@ -252,7 +252,7 @@ func TestContextCancellation(t *testing.T) {
 func TestHTTP2(t *testing.T) {
 	t.Parallel()
 	svc := krbtest.NewService(t, "HTTP/127.0.0.1", realm)
-	a, err := acceptor.New(acceptor.Config{Keytab: svc.Keytab(), ConnectionBound: true})
+	a, err := acceptor.New(svc.Keytab(), acceptor.WithConnectionBound(true))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func TestDelegation(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			tgt := forwardedTGT(t)
-			l := newLab(t, acceptor.Config{Krb5Config: testConfig(t)}, delegationReport(tgt))
+			l := newLab(t, delegationReport(tgt), acceptor.WithKrb5Config(testConfig(t)))
 			src := &tgtSource{svc: l.src.svc, flags: []int{flags.Forwardable, flags.PreAuthent}, tgt: tgt}
 			if c.okAsDeleg {
 				src.flags = append(src.flags, flags.OKAsDelegate)
@@ -128,7 +128,7 @@ func TestDelegation(t *testing.T) {
 
 func TestDelegationNotForwardable(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	src := &tgtSource{svc: l.src.svc, tgt: forwardedTGT(t)}
 	src.fwdErr = &credentials.Error{Op: "forwarded TGT", Principal: "alice@" + realm, Err: credentials.ErrNotForwardable}
 	resp, err := l.delegatingClient(t, src, auth.WithDelegation(auth.DelegateAlways)).Get(l.srv.URL)

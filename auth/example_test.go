@@ -22,13 +22,12 @@ import (
 // and a ticket source holding a forged ticket for it, so that the examples
 // run without a KDC. Real programs use the default credential cache or
 // WithPassword / WithKeytab instead of WithCredentials.
-func exampleLab(cfg acceptor.Config) (url string, src credentials.Source, conf *credentials.Config, stop func()) {
+func exampleLab(opts ...acceptor.Option) (url string, src credentials.Source, conf *credentials.Config, stop func()) {
 	svc, err := krbtest.New("HTTP/127.0.0.1", "EXAMPLE.TEST")
 	if err != nil {
 		panic(err)
 	}
-	cfg.Keytab = svc.Keytab()
-	a, err := acceptor.New(cfg)
+	a, err := acceptor.New(svc.Keytab(), opts...)
 	if err != nil {
 		panic(err)
 	}
@@ -71,7 +70,7 @@ func get(c *http.Client, url string) {
 }
 
 func ExampleNewClient() {
-	url, src, conf, stop := exampleLab(acceptor.Config{})
+	url, src, conf, stop := exampleLab()
 	defer stop()
 	// auth.NewClient() alone uses the default credential cache (KRB5CCNAME).
 	client, err := auth.NewClient(auth.WithCredentials(src), auth.WithConfig(conf))
@@ -83,7 +82,7 @@ func ExampleNewClient() {
 }
 
 func ExampleNewTransport() {
-	url, src, conf, stop := exampleLab(acceptor.Config{})
+	url, src, conf, stop := exampleLab()
 	defer stop()
 	base := http.DefaultTransport.(*http.Transport).Clone() // your own transport
 	tr, err := auth.NewTransport(base, auth.WithCredentials(src), auth.WithConfig(conf))
@@ -104,7 +103,7 @@ func exampleClient(src credentials.Source, conf *credentials.Config, opts ...aut
 }
 
 func ExampleWithMutualAuthentication() {
-	url, src, conf, stop := exampleLab(acceptor.Config{})
+	url, src, conf, stop := exampleLab()
 	defer stop()
 	get(exampleClient(src, conf, auth.WithMutualAuthentication(auth.MutualOptional)), url)
 	// Output: 200 hello alice@EXAMPLE.TEST
@@ -122,7 +121,7 @@ func ExampleWithSanitize() {
 		http.Error(w, "stack trace from an impostor", http.StatusInternalServerError)
 	}))
 	defer srv.Close()
-	_, src, conf, stop := exampleLab(acceptor.Config{})
+	_, src, conf, stop := exampleLab()
 	defer stop()
 	get(exampleClient(src, conf), srv.URL)
 	get(exampleClient(src, conf, auth.WithSanitize(false)), srv.URL)
@@ -132,14 +131,14 @@ func ExampleWithSanitize() {
 }
 
 func ExampleWithForcePreemptive() {
-	url, src, conf, stop := exampleLab(acceptor.Config{})
+	url, src, conf, stop := exampleLab()
 	defer stop()
 	get(exampleClient(src, conf, auth.WithForcePreemptive()), url) // no 401 round trip
 	// Output: 200 hello alice@EXAMPLE.TEST
 }
 
 func ExampleWithPreemptiveAfterChallenge() {
-	url, src, conf, stop := exampleLab(acceptor.Config{})
+	url, src, conf, stop := exampleLab()
 	defer stop()
 	c := exampleClient(src, conf, auth.WithPreemptiveAfterChallenge())
 	get(c, url) // 401, then authenticated
@@ -172,7 +171,7 @@ func ExampleWithPrincipal() {
 }
 
 func ExampleWithPassword() {
-	url, _, conf, stop := exampleLab(acceptor.Config{})
+	url, _, conf, stop := exampleLab()
 	defer stop()
 	// The example's KDC address answers nothing: the 401 comes back and
 	// ResponseError says why.
@@ -213,14 +212,14 @@ func ExampleWithConfig() {
 }
 
 func ExampleWithCredentials() {
-	url, src, conf, stop := exampleLab(acceptor.Config{})
+	url, src, conf, stop := exampleLab()
 	defer stop()
 	get(exampleClient(src, conf), url) // any credentials.Source: a mock, a vault, ...
 	// Output: 200 hello alice@EXAMPLE.TEST
 }
 
 func ExampleWithRawKerberos() {
-	url, src, conf, stop := exampleLab(acceptor.Config{})
+	url, src, conf, stop := exampleLab()
 	defer stop()
 	get(exampleClient(src, conf, auth.WithRawKerberos()), url)
 	// Output: 200 hello alice@EXAMPLE.TEST
@@ -234,7 +233,7 @@ func ExampleWithChannelBinding() {
 }
 
 func ExampleWithReplayBuffer() {
-	url, src, conf, stop := exampleLab(acceptor.Config{})
+	url, src, conf, stop := exampleLab()
 	defer stop()
 	c := exampleClient(src, conf, auth.WithReplayBuffer(4))
 	// A body without GetBody and longer than the buffer cannot follow a 401.
@@ -244,7 +243,7 @@ func ExampleWithReplayBuffer() {
 }
 
 func ExampleWithLogger() {
-	url, src, conf, stop := exampleLab(acceptor.Config{})
+	url, src, conf, stop := exampleLab()
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	get(exampleClient(src, conf, auth.WithLogger(logger)), url)
@@ -258,7 +257,7 @@ func ExampleWithResolver() {
 }
 
 func ExampleResponseError() {
-	url, _, conf, stop := exampleLab(acceptor.Config{})
+	url, _, conf, stop := exampleLab()
 	defer stop()
 	c, _ := auth.NewClient(auth.WithConfig(conf), auth.WithCCache("FILE:/nonexistent/ccache"))
 	resp, err := c.Get(url)
@@ -282,7 +281,7 @@ func ExampleMutualAuthenticationError() {
 		fmt.Fprint(w, "trust me")
 	}))
 	defer srv.Close()
-	_, src, conf, stop := exampleLab(acceptor.Config{})
+	_, src, conf, stop := exampleLab()
 	defer stop()
 	_, err := exampleClient(src, conf).Get(srv.URL)
 	var me *auth.MutualAuthenticationError

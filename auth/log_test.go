@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/acceptor"
 )
 
 // tokenSpy records every Authorization value and reply token that passes.
@@ -37,7 +36,7 @@ func (s *tokenSpy) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestLogsNeverCarryTokens(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	spy := &tokenSpy{base: l.srv.Client().Transport}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/acceptor"
 )
 
 // respond returns a handler that answers status with a body and secret
@@ -69,7 +68,7 @@ func TestMutualAuthenticationMatrix(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l := newLab(t, acceptor.Config{}, respond(tc.status, tc.token))
+			l := newLab(t, respond(tc.status, tc.token))
 			c := l.client(t, append(tc.opts, auth.WithMutualAuthentication(tc.mode))...)
 			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 			resp, err := c.Get(l.srv.URL)

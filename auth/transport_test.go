@@ -70,14 +70,13 @@ type lab struct {
 	requests atomic.Int32 // requests that reached the server, authenticated or not
 }
 
-func newLab(t testing.TB, cfg acceptor.Config, h http.Handler) *lab {
+func newLab(t testing.TB, h http.Handler, opts ...acceptor.Option) *lab {
 	t.Helper()
 	l := &lab{}
 	l.srv = httptest.NewUnstartedServer(nil)
 	host := "127.0.0.1"
 	svc := krbtest.NewService(t, "HTTP/"+host, realm)
-	cfg.Keytab = svc.Keytab()
-	a, err := acceptor.New(cfg)
+	a, err := acceptor.New(svc.Keytab(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +134,7 @@ func decode(t *testing.T, resp *http.Response) map[string]any {
 
 func TestChallengeAnsweredAndVerified(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	resp, err := l.client(t).Get(l.srv.URL + "/whoami")
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +155,7 @@ func TestChallengeAnsweredAndVerified(t *testing.T) {
 
 func TestEveryMethodAndBodyKind(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	c := l.client(t)
 
 	var mp bytes.Buffer
@@ -215,7 +214,7 @@ func TestEveryMethodAndBodyKind(t *testing.T) {
 
 func TestBodyTooLargeToReplay(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	c := l.client(t, auth.WithReplayBuffer(8))
 	body := io.MultiReader(strings.NewReader("more than eight bytes"))
 	_, err := c.Post(l.srv.URL, "text/plain", body)
@@ -226,7 +225,7 @@ func TestBodyTooLargeToReplay(t *testing.T) {
 
 func TestNoCredentialsReturns401WithReason(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	l.src.err = fmt.Errorf("no ticket: %w", credentials.ErrNoCredentials)
 	resp, err := l.client(t).Get(l.srv.URL)
 	if err != nil {
@@ -275,7 +274,7 @@ func TestServerThatAlwaysChallengesIsBounded(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
-	l := newLab(t, acceptor.Config{}, nil)
+	l := newLab(t, nil)
 	c := l.client(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)

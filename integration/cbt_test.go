@@ -81,7 +81,7 @@ func startTLSServer(t *testing.T, site *tlsSite, policy acceptor.ChannelBindingP
 	if boundTo == nil {
 		boundTo = site.cert.Leaf
 	}
-	a, err := acceptor.New(acceptor.Config{Keytab: kt, ChannelBinding: policy, Certificate: boundTo})
+	a, err := acceptor.New(kt, acceptor.WithChannelBinding(policy, boundTo))
 	if err != nil {
 		t.Fatal(err)
 	}

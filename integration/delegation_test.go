@@ -67,8 +67,8 @@ func doubleHop(t *testing.T, trustedFront bool) (front *server) {
 	if trustedFront {
 		frontKT, backKT, override = env.webKeytab, env.httpKeytab, ""
 	}
-	back := startServer(t, backKT, acceptor.Config{}, nil)
-	return startServer(t, frontKT, acceptor.Config{Krb5Config: env.conf}, hop(back.URL+"/back", override))
+	back := startServer(t, backKT, nil)
+	return startServer(t, frontKT, hop(back.URL+"/back", override), acceptor.WithKrb5Config(env.conf))
 }
 
 func wantSecondHop(t *testing.T, principal string, status int, body string) {

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 )
 
@@ -34,7 +33,7 @@ func wantAlice(t *testing.T, status int, body string) {
 
 func TestCCacheFromKinit(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	cc := kinit(t, "alice")
 	status, body := get(t, client(t, auth.WithCCache(cc)), srv.URL+"/whoami")
 	wantAlice(t, status, body)
@@ -42,7 +41,7 @@ func TestCCacheFromKinit(t *testing.T) {
 
 func TestDefaultCCacheFromKRB5CCNAME(t *testing.T) {
 	// Not parallel: it sets the process environment, as a user's shell does.
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	t.Setenv("KRB5CCNAME", kinit(t, "alice"))
 	t.Setenv("KRB5_CONFIG", env.realm.ConfigPath)
 	c, err := auth.NewClient()
@@ -55,7 +54,7 @@ func TestDefaultCCacheFromKRB5CCNAME(t *testing.T) {
 
 func TestPasswordLogin(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	c := client(t, auth.WithPrincipal("alice@"+env.realm.Realm), auth.WithPassword(alicePassword))
 	status, body := get(t, c, srv.URL)
 	wantAlice(t, status, body)
@@ -63,7 +62,7 @@ func TestPasswordLogin(t *testing.T) {
 
 func TestWrongPasswordReturns401WithReason(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	c := client(t, auth.WithPrincipal("alice"), auth.WithPassword("wrong"))
 	resp, err := c.Get(srv.URL)
 	if err != nil {
@@ -83,7 +82,7 @@ func TestKeytabLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	status, body := get(t, client(t, auth.WithPrincipal(user), auth.WithKeytab(kt)), srv.URL)
 	if status != 200 || !strings.HasPrefix(body, user+"@") {
 		t.Fatalf("got %d %q, want 200 from %s", status, body, user)
@@ -95,7 +94,7 @@ func TestMutualModes(t *testing.T) {
 	cc := kinit(t, "alice")
 	for _, mode := range []auth.MutualMode{auth.MutualRequired, auth.MutualOptional, auth.MutualDisabled} {
 		t.Run(mode.String(), func(t *testing.T) {
-			srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+			srv := startServer(t, env.httpKeytab, nil)
 			status, body := get(t, client(t, auth.WithCCache(cc), auth.WithMutualAuthentication(mode)), srv.URL)
 			wantAlice(t, status, body)
 		})
@@ -115,7 +114,7 @@ func failing() http.Handler {
 func TestSanitizing(t *testing.T) {
 	t.Parallel()
 	cc := kinit(t, "alice")
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, failing())
+	srv := startServer(t, env.httpKeytab, failing())
 	for _, sanitize := range []bool{true, false} {
 		t.Run(fmt.Sprint("sanitize=", sanitize), func(t *testing.T) {
 			resp, err := client(t, auth.WithCCache(cc), auth.WithSanitize(sanitize)).Get(srv.URL)
@@ -134,7 +133,7 @@ func TestSanitizing(t *testing.T) {
 
 func TestForcePreemptive(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithForcePreemptive())
 	for range 3 {
 		status, body := get(t, c, srv.URL)
@@ -149,7 +148,7 @@ func TestHostnameOverride(t *testing.T) {
 	t.Parallel()
 	// The server holds only the key of HTTP/web.krbhttp.test, and is reached
 	// as localhost: only the overridden SPN can work.
-	srv := startServer(t, env.webKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.webKeytab, nil)
 	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithHostnameOverride("web.krbhttp.test"))
 	status, body := get(t, c, srv.URL)
 	wantAlice(t, status, body)
@@ -166,7 +165,7 @@ func TestHostnameOverride(t *testing.T) {
 
 func TestPostBodyReplayedAfter401(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	c := client(t, auth.WithCCache(kinit(t, "alice")))
 	payload := strings.Repeat("x", 300<<10)
 	for name, body := range map[string]io.Reader{
@@ -188,7 +187,7 @@ func TestPostBodyReplayedAfter401(t *testing.T) {
 func TestOneTGSRequestForManyRequestsAndGoroutines(t *testing.T) {
 	t.Parallel()
 	user, password := newUser(t)
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	c := client(t, auth.WithPrincipal(user), auth.WithPassword(password))
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)

@@ -131,14 +131,13 @@ type server struct {
 	hits atomic.Int32
 }
 
-func startServer(t *testing.T, keytabPath string, cfg acceptor.Config, h http.Handler) *server {
+func startServer(t *testing.T, keytabPath string, h http.Handler, opts ...acceptor.Option) *server {
 	t.Helper()
 	kt, err := keytab.Load(keytabPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Keytab = kt
-	a, err := acceptor.New(cfg)
+	a, err := acceptor.New(kt, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

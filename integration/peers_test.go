@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/integration/internal/apache"
 )
 
@@ -142,7 +141,7 @@ func TestKrbcurlAgainstApache(t *testing.T) {
 
 func TestCurlNegotiateAgainstOurAcceptor(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	code, out, errOut := runTool(t, kinit(t, "alice"), "curl", "-sS", "--negotiate", "-u", ":", srv.URL+"/whoami")
 	if code != 0 || !strings.HasPrefix(out, "alice@"+env.realm.Realm) {
 		t.Fatalf("curl exit %d, stdout %q, stderr %q", code, out, errOut)
@@ -151,7 +150,7 @@ func TestCurlNegotiateAgainstOurAcceptor(t *testing.T) {
 
 func TestRequestsKerberosAgainstOurAcceptor(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	// REQUIRED mutual authentication: requests-kerberos raises unless our
 	// AP-REP verifies with MIT's GSSAPI.
 	script := `import sys, requests, requests_kerberos as rk

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 )
 
@@ -19,9 +18,9 @@ import (
 // the second server holds only the key of HTTP/127.0.0.1.
 func TestCrossHostRedirectUsesTheNewHostsSPN(t *testing.T) {
 	t.Parallel()
-	second := startServer(t, env.ipKeytab, acceptor.Config{}, nil)
+	second := startServer(t, env.ipKeytab, nil)
 	target := strings.Replace(second.URL, "localhost", "127.0.0.1", 1) + "/landed"
-	first := startServer(t, env.httpKeytab, acceptor.Config{}, http.RedirectHandler(target, http.StatusTemporaryRedirect))
+	first := startServer(t, env.httpKeytab, http.RedirectHandler(target, http.StatusTemporaryRedirect))
 
 	c := client(t, auth.WithCCache(kinit(t, "alice")))
 	resp, err := c.Post(first.URL+"/start", "text/plain", strings.NewReader("12345"))
@@ -54,7 +53,7 @@ func TestKrbcurlFlags(t *testing.T) {
 		_, _ = w.Write(b)
 	})
 	mux.Handle("/", whoamiHandler())
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, mux)
+	srv := startServer(t, env.httpKeytab, mux)
 
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data.txt")
@@ -91,7 +90,7 @@ func TestExpiredTicketReturns401WithReason(t *testing.T) {
 	cc := "FILE:" + filepath.Join(t.TempDir(), "ccache")
 	env.realm.Kinit(t, user, cc, "-l", "2s")
 	time.Sleep(3 * time.Second) // let the two-second TGT expire
-	srv := startServer(t, env.httpKeytab, acceptor.Config{}, nil)
+	srv := startServer(t, env.httpKeytab, nil)
 	resp, err := client(t, auth.WithCCache(cc)).Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)

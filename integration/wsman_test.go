@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -52,13 +53,17 @@ func startWinRM(t testing.TB, setup winrmSetup) *winrmEndpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acfg := acceptor.Config{Keytab: kt, ConnectionBound: true, ChannelBinding: setup.binding, Krb5Config: env.conf}
 	ep := &winrmEndpoint{hits: new(atomic.Int32)}
+	var cert *x509.Certificate
 	if setup.tls {
 		ep.site = newTLSSite(t)
-		acfg.Certificate = ep.site.cert.Leaf
+		cert = ep.site.cert.Leaf
 	}
-	a, err := acceptor.New(acfg)
+	a, err := acceptor.New(kt,
+		acceptor.WithConnectionBound(true),
+		acceptor.WithChannelBinding(setup.binding, cert),
+		acceptor.WithKrb5Config(env.conf),
+	)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,17 +168,17 @@ func startEncrypted(t *testing.T, s *encServer, useTLS bool, opts ...wsman.Optio
 	}
 	t.Cleanup(ts.Close)
 	kt, tkt := kerberos(t, "127.0.0.1")
-	acfg := acceptor.Config{Keytab: kt, ConnectionBound: true}
+	aopts := []acceptor.Option{acceptor.WithConnectionBound(true)}
 	all := []wsman.Option{wsman.WithTransport(http.DefaultTransport), wsman.WithInitiator(ticketInitiator{tkt}), wsman.WithEncryption(wsman.EncryptAlways)}
 	if useTLS {
-		acfg.ChannelBinding, acfg.Certificate = acceptor.BindingStrict, ts.Certificate()
+		aopts = append(aopts, acceptor.WithChannelBinding(acceptor.BindingStrict, ts.Certificate()))
 		pool := x509.NewCertPool()
 		pool.AddCert(ts.Certificate())
 		all = append(all, wsman.WithTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
 	}
 	mu.Lock()
 	var err error
-	if a, err = acceptor.New(acfg); err != nil {
+	if a, err = acceptor.New(kt, aopts...); err != nil {
 		mu.Unlock()
 		t.Fatal(err)
 	}

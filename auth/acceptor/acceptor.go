@@ -2,7 +2,6 @@ package acceptor
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -48,7 +47,7 @@ func (p ChannelBindingPolicy) String() string {
 	return fmt.Sprintf("ChannelBindingPolicy(%d)", int(p))
 }
 
-// Defaults for the Config fields left zero.
+// Defaults of [WithReplayCacheSize] and [WithMaxHeaderBytes].
 const (
 	DefaultReplayCacheSize = 100_000
 	DefaultMaxHeaderBytes  = 64 << 10
@@ -57,56 +56,6 @@ const (
 	// remembered as long.
 	minReplayWindow = 10 * time.Minute
 )
-
-// Config configures an [Authenticator].
-type Config struct {
-	// Keytab holds the service keys; required.
-	Keytab *keytab.Keytab
-	// Service restricts the accepted service principal ("HTTP/host" or
-	// "HTTP/host@REALM"); empty accepts any principal the keytab has keys
-	// for.
-	Service string
-	// Realms lists the accepted client realms; empty means the realms of
-	// the keytab's keys. A client of another realm is refused even with a
-	// ticket that decrypts (a cross-realm trust the service does not mean
-	// to honour).
-	Realms []string
-	// ConnectionBound authenticates a keep-alive connection once, as IIS
-	// does: later requests on it pass without an Authorization header and
-	// the response says "Persistent-Auth: true". It needs ConnContext on
-	// the http.Server; without it every request is authenticated. Like
-	// IIS's, it trusts that one connection carries one client's requests:
-	// do not use it behind a proxy that multiplexes users onto shared
-	// connections.
-	ConnectionBound bool
-	// ChannelBinding is the channel-binding policy; Certificate must be set
-	// for any policy but BindingNone.
-	ChannelBinding ChannelBindingPolicy
-	// Certificate is the server's TLS leaf certificate, from which the
-	// expected tls-server-end-point bindings are computed.
-	Certificate *x509.Certificate
-	// ReplayCacheSize bounds the replay cache (default
-	// DefaultReplayCacheSize entries, each kept for twice MaxSkew, at
-	// least 10 minutes). The cache belongs to this Authenticator and has
-	// no goroutine.
-	ReplayCacheSize int
-	// MaxHeaderBytes bounds the Authorization header; longer ones get 400
-	// as IIS answers (default DefaultMaxHeaderBytes).
-	MaxHeaderBytes int
-	// MaxSkew is the clock skew tolerated on authenticators and ticket
-	// lifetimes; zero means 5 minutes, as MIT and Windows allow.
-	MaxSkew time.Duration
-	// Krb5Config is the Kerberos configuration delegated credentials use
-	// to reach the KDC; nil loads KRB5_CONFIG or /etc/krb5.conf the first
-	// time a client delegates.
-	Krb5Config *credentials.Config
-	// Logger receives refused requests at info level and delegation
-	// problems at warn level; nil logs nothing. Tokens and keys are never
-	// logged.
-	Logger *slog.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-}
 
 // Identity is what the handler learns about an authenticated client.
 type Identity struct {
@@ -145,7 +94,7 @@ func IdentityFromContext(ctx context.Context) (*Identity, bool) {
 
 // Authenticator verifies Negotiate requests. It is safe for concurrent use.
 type Authenticator struct {
-	cfg      Config
+	cfg      config
 	acceptor *gss.Acceptor
 
 	confOnce sync.Once
@@ -153,52 +102,49 @@ type Authenticator struct {
 	confErr  error
 }
 
-// New returns an Authenticator for cfg.
-func New(cfg Config) (*Authenticator, error) {
-	switch {
-	case cfg.Keytab == nil:
-		return nil, errors.New("acceptor: Config.Keytab is required")
-	case cfg.ChannelBinding < BindingNone || cfg.ChannelBinding > BindingStrict:
-		return nil, fmt.Errorf("acceptor: unknown channel-binding policy %d", int(cfg.ChannelBinding))
-	case cfg.ChannelBinding != BindingNone && cfg.Certificate == nil:
-		return nil, errors.New("acceptor: a channel-binding policy needs Config.Certificate")
-	case cfg.ReplayCacheSize < 0 || cfg.MaxHeaderBytes < 0:
-		return nil, errors.New("acceptor: negative ReplayCacheSize or MaxHeaderBytes")
+// New returns an Authenticator that verifies tokens with the service keys
+// in kt, which is only read: it may be shared, but must not be modified
+// while the Authenticator is in use. Usually kt comes from
+// keytab.Load("/etc/krb5.keytab").
+func New(kt *keytab.Keytab, opts ...Option) (*Authenticator, error) {
+	if kt == nil {
+		return nil, errors.New("acceptor: New: nil keytab")
 	}
-	if cfg.ReplayCacheSize == 0 {
-		cfg.ReplayCacheSize = DefaultReplayCacheSize
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
 	}
-	if cfg.MaxHeaderBytes == 0 {
-		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	window := max(minReplayWindow, 2*cfg.MaxSkew)
+	window := max(minReplayWindow, 2*cfg.maxSkew)
 	var bindings []byte
-	if cfg.ChannelBinding != BindingNone {
-		bindings = gss.TLSServerEndPoint(cfg.Certificate)
+	if cfg.channelBinding != BindingNone {
+		bindings = gss.TLSServerEndPoint(cfg.certificate)
 	}
 	acc, err := gss.NewAcceptor(gss.AcceptorConfig{
-		Keytab:                 cfg.Keytab,
-		Service:                cfg.Service,
-		Realms:                 cfg.Realms,
-		ReplayCache:            gss.NewReplayCache(cfg.ReplayCacheSize, window),
+		Keytab:                 kt,
+		Service:                cfg.service,
+		Realms:                 cfg.realms,
+		ReplayCache:            gss.NewReplayCache(cfg.replayCacheSize, window),
 		ChannelBindings:        bindings,
-		RequireChannelBindings: cfg.ChannelBinding == BindingStrict,
-		MaxSkew:                cfg.MaxSkew,
-		Now:                    cfg.Now,
+		RequireChannelBindings: cfg.channelBinding == BindingStrict,
+		MaxSkew:                cfg.maxSkew,
+		Now:                    cfg.now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("acceptor: %w", err)
 	}
 	a := &Authenticator{cfg: cfg, acceptor: acc}
-	if cfg.Krb5Config != nil {
-		a.confOnce.Do(func() { a.conf = cfg.Krb5Config })
+	if cfg.krb5conf != nil {
+		a.confOnce.Do(func() { a.conf = cfg.krb5conf })
 	}
 	return a, nil
 }
 
 type connKey struct{}
 
-// connState is the per-connection record of ConnectionBound mode.
+// connState is the per-connection record of connection-bound
+// authentication ([WithConnectionBound]).
 type connState struct {
 	mu sync.Mutex
 	id *Identity // guarded by mu; nil until the connection authenticates
@@ -217,7 +163,8 @@ func (s *connState) set(id *Identity) {
 }
 
 // ConnContext is for http.Server.ConnContext: it gives each connection the
-// slot where ConnectionBound mode remembers who authenticated it.
+// slot where connection-bound authentication ([WithConnectionBound])
+// remembers who authenticated it.
 func (a *Authenticator) ConnContext(ctx context.Context, _ net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, &connState{})
 }
@@ -261,7 +208,7 @@ func (a *Authenticator) Wrap(next http.Handler) http.Handler {
 // connState returns the connection's record when authentication is
 // connection-bound for r.
 func (a *Authenticator) connState(r *http.Request) *connState {
-	if !a.cfg.ConnectionBound {
+	if !a.cfg.connectionBound {
 		return nil
 	}
 	state, _ := r.Context().Value(connKey{}).(*connState)
@@ -281,8 +228,8 @@ func (a *Authenticator) authenticate(r *http.Request, values []string) (id *Iden
 		return nil, http.StatusUnauthorized, "", "no Authorization header"
 	case len(values) > 1:
 		return nil, http.StatusBadRequest, "", "more than one Authorization header"
-	case len(values[0]) > a.cfg.MaxHeaderBytes:
-		return nil, http.StatusBadRequest, "", fmt.Sprintf("Authorization header of %d bytes exceeds %d", len(values[0]), a.cfg.MaxHeaderBytes)
+	case len(values[0]) > a.cfg.maxHeaderBytes:
+		return nil, http.StatusBadRequest, "", fmt.Sprintf("Authorization header of %d bytes exceeds %d", len(values[0]), a.cfg.maxHeaderBytes)
 	}
 	scheme, token, ok := parseAuthorization(values[0])
 	if !ok {
@@ -336,11 +283,11 @@ func (a *Authenticator) delegatedSource(ctx context.Context, tgt *credentials.Ti
 	var src *credentials.DelegatedSource
 	if err == nil {
 		var opts []credentials.Option
-		if a.cfg.Logger != nil {
-			opts = append(opts, credentials.WithLogger(a.cfg.Logger))
+		if a.cfg.logger != nil {
+			opts = append(opts, credentials.WithLogger(a.cfg.logger))
 		}
-		if a.cfg.Now != nil {
-			opts = append(opts, credentials.WithClock(a.cfg.Now))
+		if a.cfg.now != nil {
+			opts = append(opts, credentials.WithClock(a.cfg.now))
 		}
 		src, err = credentials.NewDelegatedSource(a.conf, tgt, opts...)
 	}
@@ -366,7 +313,7 @@ func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (a *Authenticator) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
-	if a.cfg.Logger != nil {
-		a.cfg.Logger.LogAttrs(ctx, level, msg, attrs...)
+	if a.cfg.logger != nil {
+		a.cfg.logger.LogAttrs(ctx, level, msg, attrs...)
 	}
 }

@@ -72,13 +72,10 @@ func krb5conf(t testing.TB) *credentials.Config {
 	return cfg
 }
 
-func newAuthenticator(t testing.TB, cfg acceptor.Config) *acceptor.Authenticator {
+func newAuthenticator(t testing.TB, opts ...acceptor.Option) *acceptor.Authenticator {
 	t.Helper()
-	cfg.Keytab = service().Keytab()
-	if cfg.Krb5Config == nil {
-		cfg.Krb5Config = krb5conf(t)
-	}
-	a, err := acceptor.New(cfg)
+	opts = append([]acceptor.Option{acceptor.WithKrb5Config(krb5conf(t))}, opts...)
+	a, err := acceptor.New(service().Keytab(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +147,7 @@ func TestSchemesAndMutualAuthentication(t *testing.T) {
 		t.Run(c.scheme+"/"+c.format.String(), func(t *testing.T) {
 			t.Parallel()
 			var s seen
-			h := newAuthenticator(t, acceptor.Config{}).Wrap(s.handler())
+			h := newAuthenticator(t).Wrap(s.handler())
 			init, authz := header(t, c.scheme, "alice", gss.InitiatorConfig{Flags: gss.FlagMutual | gss.FlagSequence, Format: c.format})
 			w := serve(h, authz)
 			if w.Code != http.StatusOK || w.Body.String() != "alice@"+realm {
@@ -180,7 +177,7 @@ func TestSchemesAndMutualAuthentication(t *testing.T) {
 func TestNoMutualNoReplyToken(t *testing.T) {
 	t.Parallel()
 	var s seen
-	h := newAuthenticator(t, acceptor.Config{}).Wrap(s.handler())
+	h := newAuthenticator(t).Wrap(s.handler())
 	_, authz := header(t, "Negotiate", "alice", gss.InitiatorConfig{Format: gss.FormatKRB5})
 	if w := serve(h, authz); w.Code != http.StatusOK || w.Header().Get("WWW-Authenticate") != "" {
 		t.Fatalf("status %d, WWW-Authenticate %q", w.Code, w.Header().Get("WWW-Authenticate"))
@@ -190,18 +187,18 @@ func TestNoMutualNoReplyToken(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	t.Parallel()
 	for name, c := range map[string]struct {
-		cfg    acceptor.Config
+		acc    []acceptor.Option
 		client string
 		opts   []krbtest.TicketOption
 	}{
 		"client of another realm": {client: "alice@OTHER.TEST"},
-		"realm not accepted":      {cfg: acceptor.Config{Realms: []string{"OTHER.TEST"}}, client: "alice"},
+		"realm not accepted":      {acc: []acceptor.Option{acceptor.WithRealms("OTHER.TEST")}, client: "alice"},
 		"expired ticket":          {client: "alice", opts: []krbtest.TicketOption{krbtest.WithStart(time.Now().Add(-2 * time.Hour)), krbtest.WithLifetime(time.Hour)}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var s seen
-			h := newAuthenticator(t, c.cfg).Wrap(s.handler())
+			h := newAuthenticator(t, c.acc...).Wrap(s.handler())
 			_, authz := header(t, "Negotiate", c.client, gss.InitiatorConfig{Flags: gss.FlagMutual}, c.opts...)
 			w := serve(h, authz)
 			if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != "Negotiate" || s.get() != nil {
@@ -214,7 +211,7 @@ func TestRefusals(t *testing.T) {
 func TestReplayRefused(t *testing.T) {
 	t.Parallel()
 	var s seen
-	h := newAuthenticator(t, acceptor.Config{}).Wrap(s.handler())
+	h := newAuthenticator(t).Wrap(s.handler())
 	_, authz := header(t, "Negotiate", "alice", gss.InitiatorConfig{Flags: gss.FlagMutual})
 	if w := serve(h, authz); w.Code != http.StatusOK {
 		t.Fatalf("first use: %d", w.Code)
@@ -223,7 +220,7 @@ func TestReplayRefused(t *testing.T) {
 		t.Fatalf("replay: %d, want 401", w.Code)
 	}
 	// Another Authenticator has its own cache.
-	if w := serve(newAuthenticator(t, acceptor.Config{}).Wrap(s.handler()), authz); w.Code != http.StatusOK {
+	if w := serve(newAuthenticator(t).Wrap(s.handler()), authz); w.Code != http.StatusOK {
 		t.Fatalf("other acceptor: %d", w.Code)
 	}
 }
@@ -256,11 +253,11 @@ func TestChannelBindingPolicies(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var s seen
-			cfg := acceptor.Config{ChannelBinding: c.policy}
+			var cert *x509.Certificate
 			if c.policy != acceptor.BindingNone {
-				cfg.Certificate = certA()
+				cert = certA()
 			}
-			h := newAuthenticator(t, cfg).Wrap(s.handler())
+			h := newAuthenticator(t, acceptor.WithChannelBinding(c.policy, cert)).Wrap(s.handler())
 			_, authz := header(t, "Negotiate", "alice", gss.InitiatorConfig{Flags: gss.FlagMutual, ChannelBindings: c.bindings})
 			w := serve(h, authz)
 			if w.Code != c.want.status {
@@ -298,7 +295,7 @@ func delegating(t testing.TB, cred *credentials.Ticket) string {
 func TestDelegatedCredentials(t *testing.T) {
 	t.Parallel()
 	var s seen
-	h := newAuthenticator(t, acceptor.Config{}).Wrap(s.handler())
+	h := newAuthenticator(t).Wrap(s.handler())
 	tgt := forwardedTGT(t, "alice")
 	if w := serve(h, delegating(t, tgt)); w.Code != http.StatusOK {
 		t.Fatalf("status %d", w.Code)
@@ -334,7 +331,7 @@ func TestDelegatedServiceTicket(t *testing.T) {
 		s   seen
 		log bytes.Buffer
 	)
-	h := newAuthenticator(t, acceptor.Config{Logger: slog.New(slog.NewTextHandler(&log, nil))}).Wrap(s.handler())
+	h := newAuthenticator(t, acceptor.WithLogger(slog.New(slog.NewTextHandler(&log, nil)))).Wrap(s.handler())
 	if w := serve(h, delegating(t, service().Ticket(t, "alice"))); w.Code != http.StatusOK {
 		t.Fatalf("status %d", w.Code)
 	}
@@ -351,7 +348,7 @@ func TestDelegatedServiceTicket(t *testing.T) {
 func TestDelegationOfSomeoneElse(t *testing.T) {
 	t.Parallel()
 	var s seen
-	h := newAuthenticator(t, acceptor.Config{}).Wrap(s.handler())
+	h := newAuthenticator(t).Wrap(s.handler())
 	if w := serve(h, delegating(t, forwardedTGT(t, "bob"))); w.Code != http.StatusUnauthorized || s.get() != nil {
 		t.Fatalf("status %d, handler saw %+v", w.Code, s.get())
 	}
@@ -391,7 +388,7 @@ func startServer(t *testing.T, a *acceptor.Authenticator, h http.Handler) *httpt
 func TestConnectionBound(t *testing.T) {
 	t.Parallel()
 	var s seen
-	srv := startServer(t, newAuthenticator(t, acceptor.Config{ConnectionBound: true}), s.handler())
+	srv := startServer(t, newAuthenticator(t, acceptor.WithConnectionBound(true)), s.handler())
 	do := connClient(t, srv)
 	_, authz := header(t, "Negotiate", "alice", gss.InitiatorConfig{Flags: gss.FlagMutual})
 	if resp := do(authz); resp.StatusCode != 200 || resp.Header.Get("Persistent-Auth") != "true" {
@@ -418,7 +415,7 @@ func TestConnectionBound(t *testing.T) {
 func TestPerRequest(t *testing.T) {
 	t.Parallel()
 	var s seen
-	srv := startServer(t, newAuthenticator(t, acceptor.Config{}), s.handler())
+	srv := startServer(t, newAuthenticator(t), s.handler())
 	do := connClient(t, srv)
 	_, authz := header(t, "Negotiate", "alice", gss.InitiatorConfig{Flags: gss.FlagMutual})
 	if resp := do(authz); resp.StatusCode != 200 || resp.Header.Get("Persistent-Auth") != "" {
@@ -452,7 +449,7 @@ func TestMalformedHeaders(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var s seen
-			h := newAuthenticator(t, acceptor.Config{}).Wrap(s.handler())
+			h := newAuthenticator(t).Wrap(s.handler())
 			w := serve(h, c.authz...)
 			if w.Code != c.status {
 				t.Fatalf("status %d, want %d", w.Code, c.status)
@@ -467,22 +464,29 @@ func TestMalformedHeaders(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	t.Parallel()
 	kt := service().Keytab()
-	for name, cfg := range map[string]acceptor.Config{
-		"no keytab":            {},
-		"unknown policy":       {Keytab: kt, ChannelBinding: 7},
-		"strict without cert":  {Keytab: kt, ChannelBinding: acceptor.BindingStrict},
-		"relaxed without cert": {Keytab: kt, ChannelBinding: acceptor.BindingRelaxed},
-		"negative cache":       {Keytab: kt, ReplayCacheSize: -1},
-		"negative header":      {Keytab: kt, MaxHeaderBytes: -1},
-		"negative skew":        {Keytab: kt, MaxSkew: -time.Second},
-		"unknown service":      {Keytab: kt, Service: "HTTP/nowhere.example.test"},
+	if _, err := acceptor.New(nil); err == nil {
+		t.Errorf("no keytab: accepted")
+	}
+	for name, opt := range map[string]acceptor.Option{
+		"unknown policy":       acceptor.WithChannelBinding(7, certA()),
+		"strict without cert":  acceptor.WithChannelBinding(acceptor.BindingStrict, nil),
+		"relaxed without cert": acceptor.WithChannelBinding(acceptor.BindingRelaxed, nil),
+		"negative cache":       acceptor.WithReplayCacheSize(-1),
+		"negative header":      acceptor.WithMaxHeaderBytes(-1),
+		"negative skew":        acceptor.WithMaxSkew(-time.Second),
+		"unknown service":      acceptor.WithService("HTTP/nowhere.example.test"),
+		"empty service":        acceptor.WithService(""),
+		"no realms":            acceptor.WithRealms(),
+		"empty realm":          acceptor.WithRealms("EXAMPLE.TEST", ""),
+		"nil krb5 config":      acceptor.WithKrb5Config(nil),
+		"nil clock":            acceptor.WithClock(nil),
 	} {
-		if _, err := acceptor.New(cfg); err == nil {
+		if _, err := acceptor.New(kt, opt); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 	// A skew above 5 minutes widens the replay window with it.
-	if _, err := acceptor.New(acceptor.Config{Keytab: kt, MaxSkew: time.Hour}); err != nil {
+	if _, err := acceptor.New(kt, acceptor.WithMaxSkew(time.Hour)); err != nil {
 		t.Errorf("one hour skew: %v", err)
 	}
 }
@@ -503,7 +507,7 @@ func TestPolicyString(t *testing.T) {
 // authenticated. The seeds are genuine headers of every kind, so mutations
 // reach the tokens.
 func FuzzWrap(f *testing.F) {
-	a := newAuthenticator(f, acceptor.Config{ChannelBinding: acceptor.BindingRelaxed, Certificate: certA(), ReplayCacheSize: 16})
+	a := newAuthenticator(f, acceptor.WithChannelBinding(acceptor.BindingRelaxed, certA()), acceptor.WithReplayCacheSize(16))
 	var s seen
 	h := a.Wrap(s.handler())
 	for _, format := range []gss.Format{gss.FormatSPNEGO, gss.FormatKRB5} {
@@ -544,12 +548,10 @@ func ExampleAuthenticator_Wrap() {
 	}
 	// Usually keytab.Load("/etc/krb5.keytab") and the server's TLS
 	// certificate for channel bindings.
-	a, err := acceptor.New(acceptor.Config{
-		Keytab:          svc.Keytab(),
-		ConnectionBound: true,
-		ChannelBinding:  acceptor.BindingRelaxed,
-		Certificate:     certA(),
-	})
+	a, err := acceptor.New(svc.Keytab(),
+		acceptor.WithConnectionBound(true),
+		acceptor.WithChannelBinding(acceptor.BindingRelaxed, certA()),
+	)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -565,7 +567,7 @@ func ExampleAuthenticator_Wrap() {
 			}
 			fmt.Fprintln(w, "hello", id.Principal, "channel bound:", id.ChannelBound)
 		})),
-		ConnContext: a.ConnContext, // for ConnectionBound
+		ConnContext: a.ConnContext, // for WithConnectionBound
 	}
 	_ = srv // srv.ListenAndServeTLS(...)
 

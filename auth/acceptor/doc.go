@@ -23,7 +23,7 @@
 //
 // It can authenticate every request, or, as IIS and HTTP.sys do,
 // authenticate a keep-alive connection once and let later requests on it
-// through without a header (set [Config.ConnectionBound] and install
+// through without a header (set [WithConnectionBound] and install
 // [Authenticator.ConnContext] on the http.Server).
 //
 // Malformed, oversized or repeated Authorization headers get 400, every

@@ -107,7 +107,7 @@ func testTicket(t *testing.T, client, spn string) (*credentials.Ticket, *keytab.
 
 func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
 	ticket, kt := testTicket(t, "alice", "HTTP/127.0.0.1")
-	a, err := acceptor.New(acceptor.Config{Keytab: kt})
+	a, err := acceptor.New(kt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package iis
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -58,19 +59,21 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Keytab == nil {
 		return nil, errors.New("iis: a keytab is required")
 	}
-	acfg := acceptor.Config{
-		Keytab:          cfg.Keytab,
-		ConnectionBound: cfg.PersistentAuth,
-		ChannelBinding:  cfg.ChannelBinding,
-		MaxHeaderBytes:  MaxHeaderBytes,
-		MaxSkew:         cfg.MaxSkew,
-		Krb5Config:      cfg.Krb5Config,
-		Logger:          cfg.Logger,
-	}
+	var cert *x509.Certificate
 	if cfg.TLS != nil && len(cfg.TLS.Certificates) > 0 {
-		acfg.Certificate = cfg.TLS.Certificates[0].Leaf
+		cert = cfg.TLS.Certificates[0].Leaf
 	}
-	a, err := acceptor.New(acfg)
+	opts := []acceptor.Option{
+		acceptor.WithConnectionBound(cfg.PersistentAuth),
+		acceptor.WithChannelBinding(cfg.ChannelBinding, cert),
+		acceptor.WithMaxHeaderBytes(MaxHeaderBytes),
+		acceptor.WithMaxSkew(cfg.MaxSkew),
+		acceptor.WithLogger(cfg.Logger),
+	}
+	if cfg.Krb5Config != nil {
+		opts = append(opts, acceptor.WithKrb5Config(cfg.Krb5Config))
+	}
+	a, err := acceptor.New(cfg.Keytab, opts...)
 	if err != nil {
 		return nil, err
 	}

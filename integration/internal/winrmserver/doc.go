@@ -13,9 +13,9 @@
 //
 // The handler needs an authenticated identity with its Kerberos context,
 // and for message encryption the connection-bound authentication of IIS.
-// Either mount it behind an [acceptor.Authenticator] configured with
-// ConnectionBound (whose ConnContext the http.Server installs), as package
-// iis does for all its handlers:
+// Either mount it behind an [acceptor.Authenticator] built with
+// [acceptor.WithConnectionBound] (whose ConnContext the http.Server
+// installs), as package iis does for all its handlers:
 //
 //	h, _ := winrmserver.New(winrmserver.Config{})
 //	mux.Handle("/wsman", h)

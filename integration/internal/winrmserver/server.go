@@ -40,8 +40,8 @@ const (
 type Config struct {
 	// Authenticator authenticates requests that arrive without an
 	// identity (see Mounting in the package documentation); it must be
-	// ConnectionBound for message encryption. Nil: every request must
-	// come through an Authenticator already.
+	// built with acceptor.WithConnectionBound for message encryption.
+	// Nil: every request must come through an Authenticator already.
 	Authenticator *acceptor.Authenticator
 	// AllowUnencrypted accepts plaintext SOAP over http (WinRM's
 	// AllowUnencrypted); over https it is always accepted.
