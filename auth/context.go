@@ -3,12 +3,9 @@ package auth
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/krbhttp/krbhttp/auth/gss"
 )
@@ -33,14 +30,5 @@ func (t *Transport) Initiate(ctx context.Context, target *url.URL, cert *x509.Ce
 		return nil, nil, errors.New("auth: Initiate: target URL without a host")
 	}
 	req := (&http.Request{Method: http.MethodPost, URL: target, Header: make(http.Header)}).WithContext(ctx)
-	init, header, err := t.newToken(ctx, req, urlHost(target), cert)
-	if err != nil {
-		return nil, nil, err
-	}
-	_, value, _ := strings.Cut(header, " ")
-	tok, err := base64.StdEncoding.DecodeString(value)
-	if err != nil {
-		return nil, nil, fmt.Errorf("auth: Initiate: %w", err)
-	}
-	return init, tok, nil
+	return t.newToken(ctx, req, urlHost(target), cert)
 }

@@ -272,24 +272,24 @@ func (x *exchange) send(body io.ReadCloser, authz string, h http.Header) (*http.
 // token builds an Authorization value. On failure it records the reason
 // for ResponseError and returns a nil initiator.
 func (x *exchange) token(cert *x509.Certificate) (*gss.Initiator, string) {
-	init, header, err := x.t.newToken(x.ctx, x.req, x.host, cert)
+	init, tok, err := x.t.newToken(x.ctx, x.req, x.host, cert)
 	if err != nil {
 		x.tokenErr = err
 		x.slot.set(err)
 		x.t.log(x.ctx, slog.LevelWarn, "negotiate: cannot build token", "origin", x.origin, "error", err)
 		return nil, ""
 	}
-	return init, header
+	return init, schemeNegotiate + " " + base64.StdEncoding.EncodeToString(tok)
 }
 
-func (t *Transport) newToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (*gss.Initiator, string, error) {
+func (t *Transport) newToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (*gss.Initiator, []byte, error) {
 	if t.cfg.hostOverride != "" {
 		host = t.cfg.hostOverride
 	}
 	spns := t.spnCandidates(ctx, host)
 	src, err := t.source()
 	if err != nil {
-		return nil, "", &NegotiateError{SPN: spns[0], Err: err}
+		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
 	}
 	var tkt *credentials.Ticket
 	for i, spn := range spns {
@@ -298,7 +298,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 			break
 		}
 		if i == len(spns)-1 || !errors.Is(err, credentials.ErrPrincipalUnknown) {
-			return nil, "", &NegotiateError{SPN: spn, Err: err}
+			return nil, nil, &NegotiateError{SPN: spn, Err: err}
 		}
 	}
 	flags := gss.FlagSequence
@@ -311,7 +311,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	}
 	deleg, err := t.delegation(ctx, src, tkt)
 	if err != nil {
-		return nil, "", &NegotiateError{SPN: spns[0], Err: err}
+		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
 	}
 	if deleg != nil {
 		flags |= gss.FlagDelegate
@@ -324,9 +324,9 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 		Delegation:      deleg,
 	})
 	if err != nil {
-		return nil, "", &NegotiateError{SPN: spns[0], Err: err}
+		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
 	}
-	return init, schemeNegotiate + " " + base64.StdEncoding.EncodeToString(tok), nil
+	return init, tok, nil
 }
 
 // verify applies the mutual authentication rules to a final response.
