@@ -309,3 +309,47 @@ func TestHTTP2(t *testing.T) {
 		t.Fatal("an HTTP/2 response without a token was trusted")
 	})
 }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r *strings.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n.Add(int64(k))
+	return k, err
+}
+
+func (countingReader) Close() error { return nil }
+
+// A large body that gets challenged is sent once: the first attempt asks
+// for 100-continue and the 401 comes before the body.
+func TestLargeBodyCrossesTheNetworkOnce(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, nil)
+	payload := strings.Repeat("x", 1<<20)
+	var read atomic.Int64
+	req, _ := http.NewRequest("PUT", l.srv.URL, nil)
+	req.ContentLength = int64(len(payload))
+	req.GetBody = func() (io.ReadCloser, error) { return countingReader{strings.NewReader(payload), &read}, nil }
+	req.Body, _ = req.GetBody()
+	base := l.srv.Client().Transport.(*http.Transport).Clone()
+	base.ExpectContinueTimeout = time.Second // as in http.DefaultTransport
+	tr, err := auth.NewTransport(base, auth.WithCredentials(l.src), auth.WithConfig(testConfig(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decode(t, resp)
+	if got["body"] != payload {
+		t.Fatalf("server got %d bytes", len(got["body"].(string)))
+	}
+	if n := read.Load(); n != int64(len(payload)) {
+		t.Fatalf("%d body bytes were read for a %d-byte body, want it sent once", n, len(payload))
+	}
+}

@@ -196,7 +196,7 @@ func (x *exchange) run() (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, conn, err := x.send(first, header, x.req.Header)
+	resp, conn, err := x.send(first, header, x.expectContinue(header != ""))
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +211,29 @@ func (x *exchange) run() (*http.Response, error) {
 		}
 	}
 	return t.verify(x.ctx, resp, conn, init)
+}
+
+// expectThreshold is the body size from which a request sent without a
+// token asks "Expect: 100-continue": a server that challenges it answers
+// 401 before the body is sent, so a large upload crosses the network once,
+// and is not cut off by a server that closes the connection on an unread
+// body.
+const expectThreshold = 64 << 10
+
+// expectContinue returns the headers for the first send: the caller's,
+// plus Expect: 100-continue for a large body that goes without a token.
+// The base transport waits for the 100 no longer than its
+// ExpectContinueTimeout (one second for http.DefaultTransport's clones).
+func (x *exchange) expectContinue(tokenUpFront bool) http.Header {
+	if tokenUpFront || x.req.ContentLength < expectThreshold || x.req.Header.Get("Expect") != "" {
+		return x.req.Header
+	}
+	h := x.req.Header.Clone()
+	if h == nil {
+		h = make(http.Header)
+	}
+	h.Set("Expect", "100-continue")
+	return h
 }
 
 // answerChallenge answers a 401 Negotiate challenge with a fresh token and
