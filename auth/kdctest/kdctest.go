@@ -44,6 +44,7 @@ type Realm struct {
 	cmd       *exec.Cmd
 	exited    chan struct{}
 	stopped   bool
+	ownsDir   bool // made by NewTemp: Close removes Dir
 }
 
 var programs = []string{"krb5kdc", "kdb5_util", "kadmin.local", "kinit", "klist"}
@@ -295,8 +296,34 @@ func (r *Realm) Stop() error {
 }
 
 // Close stops the KDC. The directory is left to its owner (t.TempDir
-// removes it).
-func (r *Realm) Close() error { return r.Stop() }
+// removes it), except for a realm made by [NewTemp], whose directory Close
+// removes.
+func (r *Realm) Close() error {
+	err := r.Stop()
+	if r.ownsDir {
+		if rerr := os.RemoveAll(r.Dir); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// NewTemp creates a realm in a new temporary directory and starts its KDC,
+// for programs (demos, benchmarks) that have no testing.TB; Close stops the
+// KDC and removes the directory.
+func NewTemp() (*Realm, error) {
+	dir, err := os.MkdirTemp("", "krbhttp-realm-")
+	if err != nil {
+		return nil, err
+	}
+	r, err := New(dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	r.ownsDir = true
+	return r, nil
+}
 
 // Principal returns name qualified with the realm unless it already is.
 func (r *Realm) Principal(name string) string {

@@ -38,17 +38,13 @@ const alicePassword = "demo-password-1"
 
 func run(out io.Writer) error {
 	start := time.Now()
-	dir, err := os.MkdirTemp("", "krbhttp-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 
-	realm, err := kdctest.New(dir)
+	realm, err := kdctest.NewTemp()
 	if err != nil {
 		return err
 	}
 	defer realm.Close()
+	dir := realm.Dir
 	if err := realm.AddPrincipal("alice", alicePassword); err != nil {
 		return err
 	}

@@ -44,16 +44,12 @@ func run(n int, out io.Writer) error {
 	if n < 1 || n > 100000 {
 		return fmt.Errorf("-n %d out of range", n)
 	}
-	dir, err := os.MkdirTemp("", "krbhttp-peerbench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	realm, err := kdctest.New(dir)
+	realm, err := kdctest.NewTemp()
 	if err != nil {
 		return err
 	}
 	defer realm.Close()
+	dir := realm.Dir
 	if err := realm.AddPrincipal("alice", "bench-pw"); err != nil {
 		return err
 	}
