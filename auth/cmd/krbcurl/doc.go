@@ -1,0 +1,21 @@
+// Command krbcurl fetches a URL with Kerberos Negotiate authentication, for
+// trying a Kerberized service the way curl users expect.
+//
+// Usage:
+//
+//	krbcurl [-X METHOD] [-d DATA|@FILE] [-H 'K: V']... [-i] [-o FILE] [-L]
+//	        [-m SECONDS] [--cacert PEM] [--fail] [--mutual required|optional|disabled]
+//	        [--no-sanitize] [--preemptive] [--hostname-override H] [--service S]
+//	        [--principal P] [--password-file F] [--keytab F] [--raw-krb5]
+//	        [--delegate[=always|policy]] [--no-cbt] [-v] URL
+//
+// Exit status:
+//
+//	0   an HTTP response arrived (any status, unless --fail)
+//	1   any other failure (network, TLS, file)
+//	2   bad usage
+//	10  the server failed mutual authentication
+//	11  Kerberos failure: no ticket, KDC unreachable, unknown service principal
+//	22  --fail and the status was 400 or above (curl's code)
+//	28  the -m time limit ran out (curl's code)
+package main
