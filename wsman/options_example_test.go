@@ -101,4 +101,3 @@ func ExampleWithLogger() {
 	fmt.Println(newClient("http://win1.example.test:5985/wsman", wsman.WithLogger(logger)))
 	// Output: <nil>
 }
-
