@@ -115,9 +115,13 @@ func kinit(t *testing.T, principal string) string {
 
 // newUser adds a principal with a password, for tests that count the
 // KDC requests made for it.
+// users numbers the principals newUser makes, so that -count=N runs
+// make new ones.
+var users atomic.Int32
+
 func newUser(t *testing.T) (name, password string) {
 	t.Helper()
-	name = strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	name = strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + fmt.Sprint("-", users.Add(1))
 	password = name + "-pw"
 	if err := env.realm.AddPrincipal(name, password); err != nil {
 		t.Fatal(err)
