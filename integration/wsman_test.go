@@ -484,9 +484,12 @@ func TestWinRMFaults(t *testing.T) {
 		polling <- err
 	}()
 	var refused error
-	// Until the Receive has reached the server; each try is quick.
+	// Until the Receive has reached the server; each try is quick. The
+	// tries go through a second client (same user, so same quota): on the
+	// first one they could keep the Receive waiting for the connection.
+	other := winrmClient(t, ep, "", wsman.WithOperationTimeout(5*time.Second))
 	for range 200 {
-		if refused = c.Signal(ctx, shell, "00000000-0000-4000-8000-000000000000", wsman.SignalCtrlC); wsman.IsFault(refused, wsman.FaultMaxOperations) {
+		if refused = other.Signal(ctx, shell, "00000000-0000-4000-8000-000000000000", wsman.SignalCtrlC); wsman.IsFault(refused, wsman.FaultMaxOperations) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
