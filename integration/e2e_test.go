@@ -184,31 +184,7 @@ func TestOneTGSRequestForManyRequestsAndGoroutines(t *testing.T) {
 	user, password := newUser(t)
 	srv := startServer(t, env.httpKeytab, nil)
 	c := client(t, auth.WithPrincipal(user), auth.WithPassword(password))
-	var wg sync.WaitGroup
-	errs := make(chan error, 200)
-	for range 40 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 5 {
-				resp, err := c.Get(srv.URL)
-				if err != nil {
-					errs <- err
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					errs <- fmt.Errorf("status %d", resp.StatusCode)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	burst(t, c, srv.URL, 40, 5)
 	n, err := env.realm.TGSCount(user+"@"+env.realm.Realm, "HTTP/localhost@"+env.realm.Realm)
 	if err != nil {
 		t.Fatal(err)
@@ -221,4 +197,34 @@ func TestOneTGSRequestForManyRequestsAndGoroutines(t *testing.T) {
 		t.Fatalf("the KDC issued %d service tickets for 200 requests from 40 goroutines, want 1", n)
 	}
 	t.Logf("200 requests, 40 goroutines: %d TGS request(s), %d AS request(s)", n, as)
+}
+
+// burst sends goroutines × each GETs to url with c at once, failing the
+// test on any error or non-200.
+func burst(t *testing.T, c *http.Client, url string, goroutines, each int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for range goroutines {
+		wg.Go(func() {
+			for range each {
+				resp, err := c.Get(url)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs <- fmt.Errorf("status %d", resp.StatusCode)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -270,32 +269,7 @@ func TestIISLikeBurstIsOneTGSRequestPerSPN(t *testing.T) {
 	user, password := newUser(t)
 	p := startIISLike(t, false, "--persistent-auth=false")
 	c := p.client(t, auth.WithPrincipal(user), auth.WithPassword(password))
-	var wg sync.WaitGroup
-	errs := make(chan error, 50)
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 20 {
-				resp, err := c.Get(p.URL + "/whoami")
-				if err != nil {
-					errs <- err
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					errs <- fmt.Errorf("status %d", resp.StatusCode)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	burst(t, c, p.URL+"/whoami", 50, 20)
 	n, err := env.realm.TGSCount(user+"@"+env.realm.Realm, "HTTP/localhost@"+env.realm.Realm)
 	if err != nil {
 		t.Fatal(err)

@@ -104,16 +104,9 @@ func (c *Client) Login(ctx context.Context, cname types.PrincipalName, realm str
 	var key *types.EncryptionKey
 	// Two rounds: without pre-authentication, then with it.
 	for range 2 {
-		b, err := req.Marshal()
-		if err != nil {
-			return nil, fmt.Errorf("marshal AS-REQ: %w", err)
-		}
-		reply, err := c.tr.Exchange(ctx, realm, b)
+		reply, err := c.send(ctx, realm, "AS-REQ", req.Marshal)
 		if err != nil {
 			return nil, err
-		}
-		if len(reply) == 0 {
-			return nil, malformed("empty reply from KDC", nil)
 		}
 		switch reply[0] {
 		case tagASRep:

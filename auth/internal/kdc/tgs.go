@@ -75,16 +75,9 @@ func (c *Client) TGS(ctx context.Context, req TGSRequest) (*Credential, error) {
 		PAData:  types.PADataSequence{pa},
 		ReqBody: body,
 	}}
-	b, err := tgsReq.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("marshal TGS-REQ: %w", err)
-	}
-	reply, err := c.tr.Exchange(ctx, realm, b)
+	reply, err := c.send(ctx, realm, "TGS-REQ", tgsReq.Marshal)
 	if err != nil {
 		return nil, err
-	}
-	if len(reply) == 0 {
-		return nil, malformed("empty reply from KDC", nil)
 	}
 	switch reply[0] {
 	case tagTGSRep:
@@ -192,4 +185,21 @@ func (c *Client) ServiceTicket(ctx context.Context, tgt *Credential, server type
 		cur = rep
 	}
 	return nil, malformed(fmt.Sprintf("more than %d referrals for %s", maxReferrals, server.PrincipalNameString()), nil)
+}
+
+// send marshals a request, exchanges it with the realm's KDCs and returns
+// the non-empty reply.
+func (c *Client) send(ctx context.Context, realm, what string, marshal func() ([]byte, error)) ([]byte, error) {
+	b, err := marshal()
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", what, err)
+	}
+	reply, err := c.tr.Exchange(ctx, realm, b)
+	if err != nil {
+		return nil, err
+	}
+	if len(reply) == 0 {
+		return nil, malformed("empty reply from KDC", nil)
+	}
+	return reply, nil
 }
