@@ -65,7 +65,7 @@ func (t *Transport) preemptiveCert(ctx context.Context, req *http.Request, origi
 		t.log(ctx, slog.LevelDebug, "negotiate: no certificate for the preemptive token's channel bindings", "origin", origin, "error", err)
 		return nil
 	}
-	t.certs.Store(origin, cert)
+	t.certs.put(origin, cert)
 	return cert
 }
 

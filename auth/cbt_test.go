@@ -117,7 +117,7 @@ const boundAlice = "alice@" + realm + " bound=true"
 func TestPreemptiveTokenCarriesChannelBindings(t *testing.T) {
 	t.Parallel()
 	l := newTLSLab(t, acceptor.BindingStrict, nil)
-	c := l.client(t, false, auth.WithForcePreemptive())
+	c := l.client(t, false, auth.WithPreemptive(auth.PreemptiveAlways))
 	for i := range 3 {
 		if status, got := fetch(t, c, l.srv.URL); status != 200 || got != boundAlice {
 			t.Fatalf("request %d: %d %q", i, status, got)
@@ -136,7 +136,7 @@ func TestPreemptiveTokenCarriesChannelBindings(t *testing.T) {
 func TestPreemptiveBurst(t *testing.T) {
 	t.Parallel()
 	l := newTLSLab(t, acceptor.BindingStrict, nil)
-	c := l.client(t, false, auth.WithForcePreemptive())
+	c := l.client(t, false, auth.WithPreemptive(auth.PreemptiveAlways))
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
@@ -169,7 +169,7 @@ func TestPreemptiveBurst(t *testing.T) {
 func TestPreemptiveWithoutHTTPTransport(t *testing.T) {
 	t.Parallel()
 	l := newTLSLab(t, acceptor.BindingStrict, nil)
-	c := l.client(t, true, auth.WithForcePreemptive())
+	c := l.client(t, true, auth.WithPreemptive(auth.PreemptiveAlways))
 	if status, got := fetch(t, c, l.srv.URL); status != 200 || got != boundAlice || l.requests.Load() != 2 {
 		t.Fatalf("first: %d %q after %d requests, want 200 after 2", status, got, l.requests.Load())
 	}

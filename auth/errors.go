@@ -12,8 +12,9 @@ import (
 
 var (
 	// ErrBodyNotReplayable is returned when a server challenges a request
-	// whose body can be neither rewound (no GetBody) nor held in the
-	// replay buffer.
+	// whose body can be neither rewound (no GetBody) nor replayed from the
+	// copy kept of it (see [WithReplayBuffer]); the error's message names
+	// the ways out.
 	ErrBodyNotReplayable = errors.New("auth: request body cannot be replayed after the 401 challenge")
 	// ErrMalformedHeader marks a WWW-Authenticate value that cannot be
 	// decoded.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
@@ -35,15 +36,20 @@ func defaultConfig() config {
 	}
 }
 
-// WithService restricts the accepted service principal to service
-// ("HTTP/host" or "HTTP/host@REALM"). The keytab must hold a key for it.
-// The default accepts any principal the keytab has keys for.
-func WithService(service string) Option {
+// WithServicePrincipal restricts the accepted service principal to the
+// full name spn ("HTTP/host" or "HTTP/host@REALM"), which the keytab must
+// hold a key for. The default accepts any principal the keytab has keys
+// for. (The client side's auth.WithService takes only the service class,
+// "HTTP"; this option names the whole principal, hence its name.)
+func WithServicePrincipal(spn string) Option {
 	return func(c *config) error {
-		if service == "" {
-			return errors.New("acceptor: WithService: empty service principal")
+		if spn == "" {
+			return errors.New("acceptor: WithServicePrincipal: empty service principal")
 		}
-		c.service = service
+		if !strings.Contains(spn, "/") {
+			return fmt.Errorf("acceptor: WithServicePrincipal: %q is not a service principal (want class/host, e.g. HTTP/%s)", spn, "web.example.com")
+		}
+		c.service = spn
 		return nil
 	}
 }

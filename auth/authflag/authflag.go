@@ -12,16 +12,23 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/krbhttp/krbhttp/auth"
 )
 
 // Flags holds the parsed values of the shared flags.
 type Flags struct {
-	Verbose          bool
-	Mutual           string
-	NoSanitize       bool
-	Preemptive       bool
+	Verbose    bool
+	Mutual     string
+	NoSanitize bool
+	// Preemptive is when tokens go up front: --preemptive (always) or
+	// --preemptive=always|after-challenge|never.
+	Preemptive auth.PreemptiveMode
+	// Scheme is the HTTP authentication scheme, --auth-scheme.
+	Scheme string
+	// KDCTimeout bounds each attempt to reach a KDC; 0 keeps the default.
+	KDCTimeout       time.Duration
 	HostnameOverride string
 	Service          string
 	Principal        string
@@ -66,13 +73,45 @@ func (d *delegateFlag) Set(v string) error {
 // IsBoolFlag lets --delegate stand alone.
 func (d *delegateFlag) IsBoolFlag() bool { return true }
 
+// preemptiveFlag is --preemptive, built like --delegate: alone it means
+// always.
+type preemptiveFlag auth.PreemptiveMode
+
+func (p *preemptiveFlag) String() string {
+	if p == nil {
+		return auth.PreemptiveNever.String()
+	}
+	return auth.PreemptiveMode(*p).String()
+}
+
+func (p *preemptiveFlag) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "true":
+		v = auth.PreemptiveAlways.String()
+	case "false":
+		v = auth.PreemptiveNever.String()
+	}
+	m, err := auth.ParsePreemptiveMode(v)
+	if err != nil {
+		return err
+	}
+	*p = preemptiveFlag(m)
+	return nil
+}
+
+// IsBoolFlag lets --preemptive stand alone.
+func (p *preemptiveFlag) IsBoolFlag() bool { return true }
+
 // Register defines the shared flags on fs.
 func Register(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
 	fs.BoolVar(&f.Verbose, "v", false, "log the exchange (never tokens or passwords) on standard error")
 	fs.StringVar(&f.Mutual, "mutual", "required", "mutual authentication: required, optional or disabled")
 	fs.BoolVar(&f.NoSanitize, "no-sanitize", false, "return unauthenticated error responses as they are")
-	fs.BoolVar(&f.Preemptive, "preemptive", false, "send a Kerberos token with every request, without waiting for a 401")
+	fs.Var((*preemptiveFlag)(&f.Preemptive), "preemptive", "send Kerberos tokens without waiting for a 401: --preemptive or --preemptive=always "+
+		"with every request, --preemptive=after-challenge to hosts that have asked once")
+	fs.StringVar(&f.Scheme, "auth-scheme", "negotiate", "HTTP authentication scheme: negotiate, or kerberos (raw Kerberos tokens, as WinRM offers it)")
+	fs.DurationVar(&f.KDCTimeout, "kdc-timeout", 0, "how long to wait for each KDC before trying the next (default 3s)")
 	fs.StringVar(&f.HostnameOverride, "hostname-override", "", "host name to use in the service principal instead of the URL's")
 	fs.StringVar(&f.Service, "service", "HTTP", "service part of the service principal name")
 	fs.StringVar(&f.Principal, "principal", "", "client principal (picks its cache in a DIR: collection, or logs in with --password-file/--keytab)")
@@ -92,12 +131,19 @@ func (f *Flags) Options(logger *slog.Logger) ([]auth.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []auth.Option{auth.WithMutualAuthentication(mode), auth.WithService(f.Service)}
+	scheme, err := auth.ParseScheme(f.Scheme)
+	if err != nil {
+		return nil, err
+	}
+	opts := []auth.Option{auth.WithMutualAuthentication(mode), auth.WithService(f.Service), auth.WithScheme(scheme)}
 	if f.NoSanitize {
 		opts = append(opts, auth.WithSanitize(false))
 	}
-	if f.Preemptive {
-		opts = append(opts, auth.WithForcePreemptive())
+	if f.Preemptive != auth.PreemptiveNever {
+		opts = append(opts, auth.WithPreemptive(f.Preemptive))
+	}
+	if f.KDCTimeout != 0 {
+		opts = append(opts, auth.WithKDCTimeout(f.KDCTimeout))
 	}
 	if f.HostnameOverride != "" {
 		opts = append(opts, auth.WithHostnameOverride(f.HostnameOverride))
