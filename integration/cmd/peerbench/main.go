@@ -84,7 +84,7 @@ func run(n int, out io.Writer) error {
 		f    func() error
 	}{
 		{"krbhttp (401 + token each request)", ours(url)},
-		{"krbhttp (token up front after first challenge)", ours(url, auth.WithPreemptiveAfterChallenge())},
+		{"krbhttp (token up front after first challenge)", ours(url, auth.WithPreemptive(auth.PreemptiveAfterChallenge))},
 		{"krbhttp (connection-bound location)", ours(connURL)},
 		{"curl --negotiate (one process, keep-alive)", func() error { return curl(env, url, n) }},
 		{"python requests-kerberos (Session)", func() error { return requestsKerberos(env, url, n) }},
