@@ -366,30 +366,32 @@ func (x *exchange) token(cert *x509.Certificate) *token {
 }
 
 // replaceRejected handles a 401 to a token built from sent's ticket: a
-// source that can drop the ticket does, and a token is built from the
-// fresh ticket it then hands out. Nil means there is none to try.
+// source that can drop a refused ticket is told to, and a token is built
+// from the ticket it then hands out, unless that is the refused one again
+// (the source keeps it: nothing fresher to try). Nil means no retry.
 func (x *exchange) replaceRejected(sent *token, cert *x509.Certificate) *token {
 	src, err := x.t.source()
 	if err != nil {
 		return nil
 	}
-	r, ok := src.(ticketRejecter)
-	if !ok || !r.RejectTicket(sent.spn, sent.ticket) {
+	d, ok := src.(ticketDropper)
+	if !ok {
+		return nil
+	}
+	d.DropTicket(sent.spn, sent.ticket)
+	next := x.token(cert)
+	if next == nil || sameTicket(next.ticket, sent.ticket) {
 		return nil
 	}
 	x.t.log(x.ctx, slog.LevelInfo, "negotiate: the server refused the service ticket; retrying with a fresh one",
 		"origin", x.origin, "spn", sent.spn)
-	next := x.token(cert)
-	if next != nil && sameTicket(next.ticket, sent.ticket) {
-		return nil
-	}
 	return next
 }
 
-// ticketRejecter is implemented by sources that can drop a ticket.
+// ticketDropper is implemented by sources that can drop a ticket.
 // TODO(arch): move to credentials.
-type ticketRejecter interface {
-	RejectTicket(spn string, tkt *credentials.Ticket) bool
+type ticketDropper interface {
+	DropTicket(spn string, tkt *credentials.Ticket)
 }
 
 // sameTicket reports whether a and b are one ticket: each issued ticket
