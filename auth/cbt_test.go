@@ -181,6 +181,30 @@ func TestPreemptiveWithoutHTTPTransport(t *testing.T) {
 	}
 }
 
+// wrapper hides an *http.Transport behind another RoundTripper but
+// reports it, as client-go's wrappers do.
+type wrapper struct{ base *http.Transport }
+
+func (w wrapper) RoundTrip(r *http.Request) (*http.Response, error) { return w.base.RoundTrip(r) }
+func (w wrapper) WrappedRoundTripper() http.RoundTripper            { return w.base }
+
+// TestPreemptiveThroughWrapper: a base that wraps an *http.Transport and
+// says so gets the probe, so the first token up front is bound.
+func TestPreemptiveThroughWrapper(t *testing.T) {
+	t.Parallel()
+	l := newTLSLab(t, acceptor.BindingStrict, nil)
+	base := l.srv.Client().Transport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	tr, err := auth.NewTransport(wrapper{base}, auth.WithCredentials(&fakeSource{t: t, svc: l.svc}), auth.WithConfig(testConfig(t)),
+		auth.WithPreemptive(auth.PreemptiveAlways))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, got := fetch(t, &http.Client{Transport: tr}, l.srv.URL); status != 200 || got != boundAlice || l.requests.Load() != 1 {
+		t.Fatalf("%d %q after %d requests, want 200 after 1", status, got, l.requests.Load())
+	}
+}
+
 func TestStrictChannelBinding(t *testing.T) {
 	t.Parallel()
 	other := serverCert(t).Leaf

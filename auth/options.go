@@ -337,10 +337,12 @@ func WithRawKerberos() Option {
 // ([WithForcePreemptive], [WithPreemptiveAfterChallenge]) is bound to the
 // certificate last seen for the same scheme, host and port; when none has
 // been seen yet and the base transport is an [*http.Transport] (the
-// default is one), the transport learns it first with a TLS handshake of
-// its own, made with the base's dialer and TLS settings, once per origin.
-// It does not when the base would use a proxy for the request, nor with
-// any other kind of base transport: that first token then carries no
+// default is one), or wraps one and returns it from a
+// WrappedRoundTripper method (client-go's convention), the transport
+// learns it first with a TLS handshake of its own, made with that
+// transport's dialer and TLS settings, once per origin. It does not when
+// the base would use a proxy for the request, nor with any other kind of
+// base transport: that first token then carries no
 // bindings, and a server that insists on them answers with a challenge,
 // which is then answered with a bound token.
 func WithChannelBinding(on bool) Option {

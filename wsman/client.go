@@ -148,7 +148,7 @@ func NewClient(endpoint string, opts ...Option) (*Client, error) {
 		c.send = &plainSender{rt: tr, target: u.String(), maxBody: maxBody}
 		return c, nil
 	}
-	tr, err := c.authTransport(sessionRouter{}, auth.PreemptiveAlways)
+	tr, err := c.authTransport(sessionRouter{base: base}, auth.PreemptiveAlways)
 	if err != nil {
 		return nil, err
 	}

@@ -401,8 +401,14 @@ func withSession(ctx context.Context, s *session) context.Context {
 
 // sessionRouter is the base of the auth.Transport that sets sessions up:
 // it sends each request through the transport of the session in its
-// context.
-type sessionRouter struct{}
+// context. It reports the transport the sessions' are cloned from as the
+// one it wraps, so that auth can learn the server's certificate first and
+// bind even the first token up front to it (a setup under the Kerberos
+// scheme cannot answer a Negotiate challenge for bindings).
+type sessionRouter struct{ base *http.Transport }
+
+// WrappedRoundTripper returns the transport sessions are cloned from.
+func (r sessionRouter) WrappedRoundTripper() http.RoundTripper { return r.base }
 
 func (sessionRouter) RoundTrip(req *http.Request) (*http.Response, error) {
 	s, _ := req.Context().Value(sessionKey{}).(*session)
