@@ -374,7 +374,7 @@ func (x *exchange) replaceRejected(sent *token, cert *x509.Certificate) *token {
 	if err != nil {
 		return nil
 	}
-	d, ok := src.(ticketDropper)
+	d, ok := src.(credentials.Dropper)
 	if !ok {
 		return nil
 	}
@@ -386,12 +386,6 @@ func (x *exchange) replaceRejected(sent *token, cert *x509.Certificate) *token {
 	x.t.log(x.ctx, slog.LevelInfo, "negotiate: the server refused the service ticket; retrying with a fresh one",
 		"origin", x.origin, "spn", sent.spn)
 	return next
-}
-
-// ticketDropper is implemented by sources that can drop a ticket.
-// TODO(arch): move to credentials.
-type ticketDropper interface {
-	DropTicket(spn string, tkt *credentials.Ticket)
 }
 
 // sameTicket reports whether a and b are one ticket: each issued ticket

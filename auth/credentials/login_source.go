@@ -94,6 +94,11 @@ func (s *loginSource) ServiceTicket(ctx context.Context, spn string) (*Ticket, e
 	return s.serviceTicket(ctx, s, spn)
 }
 
+// DropTicket implements Dropper.
+func (s *loginSource) DropTicket(spn string, tkt *Ticket) {
+	s.dropTicket(context.Background(), s, spn, tkt)
+}
+
 // TGT returns the current TGT, logging in first if there is none or it
 // nears expiry.
 func (s *loginSource) TGT(ctx context.Context) (*Ticket, error) { return s.tgtTicket(ctx, s) }
@@ -119,6 +124,8 @@ type KeytabSource struct{ *loginSource }
 var (
 	_ TGTSource = PasswordSource{}
 	_ TGTSource = KeytabSource{}
+	_ Dropper   = PasswordSource{}
+	_ Dropper   = KeytabSource{}
 )
 
 // NewPasswordSource returns a source for principal ("alice" or

@@ -86,9 +86,16 @@ func TestFetchReportsAnUnreachableKDC(t *testing.T) {
 // the keytab the service decrypts it with.
 func testTicket(t *testing.T, client, spn string) (*credentials.Ticket, *keytab.Keytab) {
 	t.Helper()
+	return testTicketWithKey(t, client, spn, "service key for tests")
+}
+
+// testTicketWithKey is testTicket with the service key derived from
+// password: another password stands for another key of the service.
+func testTicketWithKey(t *testing.T, client, spn, password string) (*credentials.Ticket, *keytab.Keytab) {
+	t.Helper()
 	const etype = etypeID.AES256_CTS_HMAC_SHA1_96
 	kt := keytab.New()
-	if err := kt.AddEntry(spn, realm, "service key for tests", time.Now(), 1, etype); err != nil {
+	if err := kt.AddEntry(spn, realm, password, time.Now(), 1, etype); err != nil {
 		t.Fatal(err)
 	}
 	cname := types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, client)
@@ -127,5 +134,32 @@ func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
 	}
 	if got != "hello, alice@"+realm {
 		t.Errorf("Fetch = %q", got)
+	}
+}
+
+// TestFetchRecoversFromARotatedServiceKey: the service's key changed
+// since the source got its ticket. The transport tells a Dropper which
+// ticket was refused and retries once with the one it hands out next.
+func TestFetchRecoversFromARotatedServiceKey(t *testing.T) {
+	stale, _ := testTicketWithKey(t, "alice", "HTTP/127.0.0.1", "the key before the rotation")
+	fresh, kt := testTicket(t, "alice", "HTTP/127.0.0.1")
+	a, err := acceptor.New(kt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := acceptor.IdentityFromContext(r.Context())
+		fmt.Fprint(w, "hello, ", id.Principal)
+	})))
+	defer srv.Close()
+	src := mockcredentials.NewMockDropper(gomock.NewController(t))
+	gomock.InOrder(
+		src.EXPECT().ServiceTicket(gomock.Any(), "HTTP/127.0.0.1").Return(stale, nil),
+		src.EXPECT().DropTicket("HTTP/127.0.0.1", stale),
+		src.EXPECT().ServiceTicket(gomock.Any(), "HTTP/127.0.0.1").Return(fresh, nil),
+	)
+	got, err := Fetch(t.Context(), client(t, src), srv.URL)
+	if err != nil || got != "hello, alice@"+realm {
+		t.Fatalf("Fetch = %q, %v", got, err)
 	}
 }
