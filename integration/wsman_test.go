@@ -62,7 +62,7 @@ func startWinRM(t testing.TB, setup winrmSetup) *winrmEndpoint {
 	a, err := acceptor.New(kt,
 		acceptor.WithConnectionBound(true),
 		acceptor.WithChannelBinding(setup.binding, cert),
-		acceptor.WithKrb5Config(env.conf),
+		acceptor.WithConfig(env.conf),
 	)
 	if err != nil {
 		t.Fatal(err)

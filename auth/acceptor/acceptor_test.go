@@ -74,7 +74,7 @@ func krb5conf(t testing.TB) *credentials.Config {
 
 func newAuthenticator(t testing.TB, opts ...acceptor.Option) *acceptor.Authenticator {
 	t.Helper()
-	opts = append([]acceptor.Option{acceptor.WithKrb5Config(krb5conf(t))}, opts...)
+	opts = append([]acceptor.Option{acceptor.WithConfig(krb5conf(t))}, opts...)
 	a, err := acceptor.New(service().Keytab(), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -479,7 +479,7 @@ func TestNewErrors(t *testing.T) {
 		"service class only":   acceptor.WithServicePrincipal("HTTP"),
 		"no realms":            acceptor.WithRealms(),
 		"empty realm":          acceptor.WithRealms("EXAMPLE.TEST", ""),
-		"nil krb5 config":      acceptor.WithKrb5Config(nil),
+		"nil krb5 config":      acceptor.WithConfig(nil),
 		"nil clock":            acceptor.WithClock(nil),
 	} {
 		if _, err := acceptor.New(kt, opt); err == nil {

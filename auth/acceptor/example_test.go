@@ -223,10 +223,10 @@ func ExampleWithMaxSkew() {
 	// 200 hello alice@EXAMPLE.TEST
 }
 
-func ExampleWithKrb5Config() {
+func ExampleWithConfig() {
 	// Usually credentials.LoadConfig(), or the server's own krb5.conf.
 	conf := exampleKrb5Config()
-	a, err := acceptor.New(exampleService().Keytab(), acceptor.WithKrb5Config(conf))
+	a, err := acceptor.New(exampleService().Keytab(), acceptor.WithConfig(conf))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -151,13 +151,14 @@ func WithMaxSkew(d time.Duration) Option {
 	}
 }
 
-// WithKrb5Config sets the Kerberos configuration delegated credentials
-// use to reach the KDC (see [Identity.Credentials]). Without it, KRB5_CONFIG
-// or /etc/krb5.conf is loaded the first time a client delegates.
-func WithKrb5Config(conf *credentials.Config) Option {
+// WithConfig sets the Kerberos configuration (krb5.conf) delegated
+// credentials use to reach the KDC (see [Identity.Credentials]), as
+// auth.WithConfig does for a client. Without it, KRB5_CONFIG or
+// /etc/krb5.conf is loaded the first time a client delegates.
+func WithConfig(conf *credentials.Config) Option {
 	return func(c *config) error {
 		if conf == nil {
-			return errors.New("acceptor: WithKrb5Config: nil config")
+			return errors.New("acceptor: WithConfig: nil config")
 		}
 		c.krb5conf = conf
 		return nil
