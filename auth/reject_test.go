@@ -3,6 +3,7 @@ package auth_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -126,6 +127,10 @@ func TestRefusedTicketBounded(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusUnauthorized || l.requests.Load() != 2 {
 			t.Fatalf("status %d after %d sends, want 401 after 2", resp.StatusCode, l.requests.Load())
+		}
+		var ne *auth.NegotiateError
+		if err := auth.ResponseError(resp); !errors.Is(err, auth.ErrTokenRefused) || !errors.As(err, &ne) || ne.SPN != "HTTP/127.0.0.1" {
+			t.Fatalf("ResponseError = %v, want ErrTokenRefused for HTTP/127.0.0.1", err)
 		}
 	})
 	t.Run("fresh ticket refused too", func(t *testing.T) {

@@ -285,6 +285,9 @@ func (x *exchange) run() (*http.Response, error) {
 	var init *gss.Initiator
 	if sent != nil {
 		init = sent.init
+		if resp.StatusCode == http.StatusUnauthorized && x.tokenErr == nil {
+			x.slot.set(&NegotiateError{SPN: sent.spn, Err: ErrTokenRefused})
+		}
 	}
 	return t.verify(x.ctx, resp, conn, init)
 }
