@@ -479,7 +479,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithResolver sets the DNS resolver used to canonicalize host names when
-// krb5.conf asks for it (dns_canonicalize_hostname, rdns).
+// krb5.conf asks for it (dns_canonicalize_hostname, rdns). Answers are
+// cached for one minute per host (net.Resolver does not report the
+// records' TTLs, so the lifetime is fixed and short); failed lookups are
+// not cached.
 func WithResolver(r *net.Resolver) Option {
 	return func(c *config) error {
 		c.resolver = r
