@@ -2,14 +2,9 @@ package credentials
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jcmturner/gokrb5/v8/types"
-
-	"github.com/krbhttp/krbhttp/auth/internal/kdc"
 )
 
 func sameTicket(a, b *Ticket) bool {
@@ -103,13 +98,7 @@ func TestDropTicketBurst(t *testing.T) {
 // cache file (kvno put it there) is skipped after the drop, not reread.
 func TestDropTicketInCacheFile(t *testing.T) {
 	f := newFixture(t)
-	tgt := f.login(t, "alice")
-	st, err := kdc.New(f.cfg.Config, kdc.WithTransport(f.kdc)).ServiceTicket(context.Background(), tgt, types.PrincipalName{NameType: 3, NameString: []string{"HTTP", "web.example.test"}}, testRealm, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "cc")
-	writeCache(t, path, tgt, st)
+	path, _ := f.cacheWithServiceTicket(t)
 	src, _ := NewCCacheSource(f.cfg, path, "alice", f.opts()...)
 	ctx := context.Background()
 	stored, err := src.ServiceTicket(ctx, webSPN)

@@ -112,8 +112,10 @@ func testTicketWithKey(t *testing.T, client, spn, password string) (*credentials
 	}, kt
 }
 
-func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
-	ticket, kt := testTicket(t, "alice", "HTTP/127.0.0.1")
+// helloServer greets the client a Kerberized request comes from, with the
+// service key in kt.
+func helloServer(t *testing.T, kt *keytab.Keytab) *httptest.Server {
+	t.Helper()
 	a, err := acceptor.New(kt)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +124,13 @@ func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
 		id, _ := acceptor.IdentityFromContext(r.Context())
 		fmt.Fprint(w, "hello, ", id.Principal)
 	})))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
+	ticket, kt := testTicket(t, "alice", "HTTP/127.0.0.1")
+	srv := helloServer(t, kt)
 	src := mockcredentials.NewMockSource(gomock.NewController(t))
 	src.EXPECT().ServiceTicket(gomock.Any(), "HTTP/127.0.0.1").Return(ticket, nil)
 
@@ -143,15 +151,7 @@ func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
 func TestFetchRecoversFromARotatedServiceKey(t *testing.T) {
 	stale, _ := testTicketWithKey(t, "alice", "HTTP/127.0.0.1", "the key before the rotation")
 	fresh, kt := testTicket(t, "alice", "HTTP/127.0.0.1")
-	a, err := acceptor.New(kt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, _ := acceptor.IdentityFromContext(r.Context())
-		fmt.Fprint(w, "hello, ", id.Principal)
-	})))
-	defer srv.Close()
+	srv := helloServer(t, kt)
 	src := mockcredentials.NewMockDropper(gomock.NewController(t))
 	gomock.InOrder(
 		src.EXPECT().ServiceTicket(gomock.Any(), "HTTP/127.0.0.1").Return(stale, nil),
