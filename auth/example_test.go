@@ -16,6 +16,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // exampleLab starts a Kerberized server on loopback and returns its URL
@@ -53,7 +54,7 @@ func exampleLab(opts ...acceptor.Option) (url string, src credentials.Source, co
 
 type exampleSource struct{ svc *krbtest.Service }
 
-func (s exampleSource) ServiceTicket(context.Context, string) (*credentials.Ticket, error) {
+func (s exampleSource) ServiceTicket(context.Context, string) (*ticket.Ticket, error) {
 	return s.svc.NewTicket("alice")
 }
 

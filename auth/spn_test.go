@@ -13,6 +13,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // fakeDNS answers on a loopback UDP port: alias.example.test is a CNAME of
@@ -99,7 +100,7 @@ type pickySource struct {
 	known map[string]bool
 }
 
-func (p *pickySource) ServiceTicket(ctx context.Context, spn string) (*credentials.Ticket, error) {
+func (p *pickySource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	tkt, err := p.fakeSource.ServiceTicket(ctx, spn)
 	if err == nil && !p.known[spn] {
 		return nil, fmt.Errorf("%s: %w", spn, credentials.ErrPrincipalUnknown)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const (
@@ -314,7 +315,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	if err != nil {
 		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
 	}
-	var tkt *credentials.Ticket
+	var tkt *ticket.Ticket
 	for i, spn := range spns {
 		tkt, err = src.ServiceTicket(ctx, spn)
 		if err == nil {

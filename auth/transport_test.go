@@ -20,6 +20,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const realm = "EXAMPLE.TEST"
@@ -46,7 +47,7 @@ type fakeSource struct {
 	asked []string
 }
 
-func (f *fakeSource) ServiceTicket(_ context.Context, spn string) (*credentials.Ticket, error) {
+func (f *fakeSource) ServiceTicket(_ context.Context, spn string) (*ticket.Ticket, error) {
 	f.mu.Lock()
 	f.asked = append(f.asked, spn)
 	f.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // ChannelBindingPolicy says what the acceptor does with TLS channel
@@ -246,7 +247,7 @@ func (a *Authenticator) authenticate(r *http.Request, values []string) (id *Iden
 	id = &Identity{
 		Principal:           accepted.Principal,
 		Realm:               accepted.ClientRealm,
-		Service:             accepted.Service.PrincipalNameString() + "@" + accepted.Ticket.Realm,
+		Service:             ticket.PrincipalString(accepted.Service, accepted.Ticket.Realm),
 		Flags:               accepted.Flags,
 		Delegated:           accepted.DelegatedTicket != nil,
 		ChannelBindingsSent: accepted.BindingsPresent,
@@ -277,7 +278,7 @@ func parseAuthorization(v string) (scheme, token string, ok bool) {
 
 // delegatedSource makes the handler's credential source from a delegated
 // TGT, or returns nil (and logs why) when it cannot be used.
-func (a *Authenticator) delegatedSource(ctx context.Context, tgt *credentials.Ticket, principal string) *credentials.DelegatedSource {
+func (a *Authenticator) delegatedSource(ctx context.Context, tgt *ticket.Ticket, principal string) *credentials.DelegatedSource {
 	a.confOnce.Do(func() { a.conf, a.confErr = credentials.LoadConfig() })
 	err := a.confErr
 	var src *credentials.DelegatedSource

@@ -26,6 +26,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const (
@@ -274,14 +275,14 @@ func TestChannelBindingPolicies(t *testing.T) {
 }
 
 // forwardedTGT forges the forwarded TGT a client would delegate.
-func forwardedTGT(t testing.TB, client string) *credentials.Ticket {
+func forwardedTGT(t testing.TB, client string) *ticket.Ticket {
 	t.Helper()
 	krbtgt := krbtest.NewService(t, "krbtgt/"+realm, realm)
 	return krbtgt.Ticket(t, client, krbtest.WithFlags(flags.Forwardable, flags.Forwarded))
 }
 
 // delegating builds a token delegating cred for a fresh ticket of alice's.
-func delegating(t testing.TB, cred *credentials.Ticket) string {
+func delegating(t testing.TB, cred *ticket.Ticket) string {
 	t.Helper()
 	tkt := service().Ticket(t, "alice")
 	krbCred, err := gss.MarshalKRBCred(cred, tkt.SessionKey)

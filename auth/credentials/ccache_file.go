@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // WriteCCache stores tkt, with its session key, as the only credential of
@@ -17,7 +18,7 @@ import (
 // command a server runs for a client who delegated a TGT
 // (acceptor.Identity.Credentials.TGT): MIT's klist and kvno, curl
 // --negotiate and a nested auth.Transport all find it there.
-func WriteCCache(path string, tkt *Ticket) error {
+func WriteCCache(path string, tkt *ticket.Ticket) error {
 	if tkt == nil || len(tkt.Client.NameString) == 0 {
 		return errors.New("credentials: WriteCCache: no ticket or no client name")
 	}

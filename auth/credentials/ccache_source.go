@@ -17,6 +17,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // CCacheSource gets service tickets with the TGT in an MIT credential
@@ -79,9 +80,9 @@ func NewCCacheSource(cfg *Config, cacheName, principal string, opts ...Option) (
 	}
 	s := &CCacheSource{core: c, loc: loc}
 	if principal != "" {
-		name, realm, err := parsePrincipal(principal, cfg.LibDefaults.DefaultRealm, nametype.KRB_NT_PRINCIPAL)
+		name, realm, err := ticket.ParsePrincipal(principal, cfg.LibDefaults.DefaultRealm, nametype.KRB_NT_PRINCIPAL)
 		if err != nil {
-			return nil, &Error{Op: "open credential cache", Err: err}
+			return nil, &Error{Op: "open credential cache", Err: withSentinel(ErrMalformed, "", err)}
 		}
 		s.want = &ccache.Principal{Components: name.NameString, Realm: realm}
 	}
@@ -92,16 +93,16 @@ func NewCCacheSource(cfg *Config, cacheName, principal string, opts ...Option) (
 func (s *CCacheSource) Name() string { return s.loc.name }
 
 // ServiceTicket implements Source.
-func (s *CCacheSource) ServiceTicket(ctx context.Context, spn string) (*Ticket, error) {
+func (s *CCacheSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	return s.serviceTicket(ctx, s, spn)
 }
 
 // TGT returns the cache's TGT for the client's realm.
-func (s *CCacheSource) TGT(ctx context.Context) (*Ticket, error) { return s.tgtTicket(ctx, s) }
+func (s *CCacheSource) TGT(ctx context.Context) (*ticket.Ticket, error) { return s.tgtTicket(ctx, s) }
 
 // ForwardedTGT returns a forwarded copy of the TGT for delegation; the TGT
 // must be forwardable (kinit -f).
-func (s *CCacheSource) ForwardedTGT(ctx context.Context) (*Ticket, error) {
+func (s *CCacheSource) ForwardedTGT(ctx context.Context) (*ticket.Ticket, error) {
 	return s.forwardedTGT(ctx, s)
 }
 

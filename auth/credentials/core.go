@@ -11,6 +11,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // Flight keys that cannot clash with a principal name (which has no NUL).
@@ -122,17 +123,17 @@ func (c *core) reset() {
 	c.gen++
 }
 
-func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Ticket, error) {
+func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*ticket.Ticket, error) {
 	const op = "service ticket"
-	name, realm, err := parseSPN(spn)
+	name, realm, err := ticket.ParseSPN(spn)
 	if err != nil {
-		return nil, &Error{Op: op, SPN: spn, Err: err}
+		return nil, &Error{Op: op, SPN: spn, Err: withSentinel(ErrMalformed, "", err)}
 	}
 	cname, crealm, err := id.client()
 	if err != nil {
 		return nil, &Error{Op: op, SPN: spn, Err: err}
 	}
-	client := principalString(cname, crealm)
+	client := ticket.PrincipalString(cname, crealm)
 	if realm == "" {
 		// domain_realm, else the client's own realm (whose KDC may refer
 		// us on): better than default_realm for a cache from elsewhere.
@@ -140,7 +141,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Tic
 			realm = crealm
 		}
 	}
-	key := principalString(name, realm)
+	key := ticket.PrincipalString(name, realm)
 	if t, _ := c.lookup(key); c.fresh(t) {
 		return toTicket(t), nil
 	}
@@ -185,7 +186,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Tic
 	return toTicket(cred), nil
 }
 
-func (c *core) tgtTicket(ctx context.Context, id identity) (*Ticket, error) {
+func (c *core) tgtTicket(ctx context.Context, id identity) (*ticket.Ticket, error) {
 	tgt, err := id.tgt(ctx)
 	if err != nil {
 		return nil, &Error{Op: "TGT", Principal: clientName(id), Err: err}
@@ -196,7 +197,7 @@ func (c *core) tgtTicket(ctx context.Context, id identity) (*Ticket, error) {
 // forwardedTGT asks the KDC for a forwarded copy of the TGT, for a
 // KRB-CRED in a delegating authenticator. It is cached like a service
 // ticket.
-func (c *core) forwardedTGT(ctx context.Context, id identity) (*Ticket, error) {
+func (c *core) forwardedTGT(ctx context.Context, id identity) (*ticket.Ticket, error) {
 	const op = "forwarded TGT"
 	cred, err := c.flight.do(ctx, forwardedKey, func(ctx context.Context) (*kdc.Credential, error) {
 		old, gen := c.lookup(forwardedKey)
@@ -232,11 +233,11 @@ func clientName(id identity) string {
 	if err != nil {
 		return ""
 	}
-	return principalString(n, r)
+	return ticket.PrincipalString(n, r)
 }
 
-func toTicket(c *kdc.Credential) *Ticket {
-	return &Ticket{
+func toTicket(c *kdc.Credential) *ticket.Ticket {
+	return &ticket.Ticket{
 		Ticket:      c.Ticket,
 		SessionKey:  c.SessionKey,
 		Client:      c.Client,

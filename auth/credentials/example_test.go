@@ -13,6 +13,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const exampleConf = `[libdefaults]
@@ -105,7 +106,7 @@ func ExampleNewDelegatedSource() {
 	// A server gets the delegated TGT from the client's authenticator:
 	// package acceptor offers it as Identity.Credentials, already wrapped
 	// in a DelegatedSource; gss.ParseKRBCred decodes one by hand.
-	tgt := &credentials.Ticket{
+	tgt := &ticket.Ticket{
 		Ticket: messages.Ticket{
 			Realm: "EXAMPLE.TEST",
 			SName: types.NewPrincipalName(nametype.KRB_NT_SRV_INST, "krbtgt/EXAMPLE.TEST"),

@@ -2,9 +2,10 @@ package credentials
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 func TestDefaultCCacheName(t *testing.T) {
@@ -62,37 +63,22 @@ func TestParseCCacheName(t *testing.T) {
 	}
 }
 
-func TestParsePrincipal(t *testing.T) {
-	for in, want := range map[string]string{
-		"alice":                  "alice@DEF.TEST",
-		"alice@EXAMPLE.TEST":     "alice@EXAMPLE.TEST",
-		"HTTP/web@R":             "HTTP/web@R",
-		`a\/b@R`:                 `a\/b@R`,
-		`odd\@name`:              `odd\@name@DEF.TEST`,
-		"host/a.b.c/extra@REALM": "host/a.b.c/extra@REALM",
-	} {
-		n, r, err := parsePrincipal(in, "DEF.TEST", 1)
-		if err != nil || principalString(n, r) != want {
-			t.Errorf("%q: %q %v, want %q", in, principalString(n, r), err, want)
+// A malformed principal name is the caller's mistake, reported with both
+// sentinels: this package's ErrMalformed and package ticket's.
+func TestMalformedPrincipal(t *testing.T) {
+	cfg, err := ParseConfig(testConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"a@b@c", "a//b", `a\`} {
+		_, err := NewPasswordSource(cfg, bad, "pw")
+		if !errors.Is(err, ErrMalformed) || !errors.Is(err, ticket.ErrMalformedName) {
+			t.Errorf("password source for %q: %v", bad, err)
 		}
-	}
-	if n, _, _ := parsePrincipal(`a\/b@R`, "", 1); !slices.Equal(n.NameString, []string{"a/b"}) {
-		t.Errorf("escaped slash split: %q", n.NameString)
-	}
-	for _, bad := range []string{"", "a@b@c", "a//b", "/a", `a\`, "alice@"} {
-		if _, _, err := parsePrincipal(bad, "DEF.TEST", 1); !errors.Is(err, ErrMalformed) {
-			t.Errorf("%q: err = %v", bad, err)
+		_, err = NewCCacheSource(cfg, "FILE:/nonexistent", bad)
+		if !errors.Is(err, ErrMalformed) || !errors.Is(err, ticket.ErrMalformedName) {
+			t.Errorf("cache source for %q: %v", bad, err)
 		}
-	}
-	if _, _, err := parsePrincipal("alice", "", 1); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "default_realm") {
-		t.Errorf("no realm: %v", err)
-	}
-	if _, _, err := parseSPN("HTTP"); !errors.Is(err, ErrMalformed) {
-		t.Errorf("spn without host: %v", err)
-	}
-	n, r, err := parseSPN("HTTP/web.example.test@R")
-	if err != nil || r != "R" || n.NameType != 3 {
-		t.Errorf("spn: %v %q %v", n, r, err)
 	}
 }
 

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // The interoperability tests run MIT's GSS-API (libgssapi_krb5 through
@@ -311,7 +311,7 @@ func TestMITInitiatesToUs(t *testing.T) {
 }
 
 // writeCCache stores tkt in a credential cache file for MIT.
-func writeCCache(t *testing.T, tkt *credentials.Ticket) string {
+func writeCCache(t *testing.T, tkt *ticket.Ticket) string {
 	t.Helper()
 	der, err := tkt.Ticket.Marshal()
 	if err != nil {

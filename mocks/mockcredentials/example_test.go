@@ -20,6 +20,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 	"github.com/krbhttp/krbhttp/mocks/mockcredentials"
 )
 
@@ -84,7 +85,7 @@ func TestFetchReportsAnUnreachableKDC(t *testing.T) {
 
 // testTicket makes, without a KDC, a service ticket for client to spn and
 // the keytab the service decrypts it with.
-func testTicket(t *testing.T, client, spn string) (*credentials.Ticket, *keytab.Keytab) {
+func testTicket(t *testing.T, client, spn string) (*ticket.Ticket, *keytab.Keytab) {
 	t.Helper()
 	const etype = etypeID.AES256_CTS_HMAC_SHA1_96
 	kt := keytab.New()
@@ -99,7 +100,7 @@ func testTicket(t *testing.T, client, spn string) (*credentials.Ticket, *keytab.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &credentials.Ticket{
+	return &ticket.Ticket{
 		Ticket: tkt, SessionKey: key, Client: cname, ClientRealm: realm, Flags: flags,
 		AuthTime: now, StartTime: now, EndTime: now.Add(time.Hour),
 	}, kt
