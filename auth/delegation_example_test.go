@@ -10,8 +10,8 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
@@ -34,7 +34,7 @@ func (s exampleTGTSource) ForwardedTGT(context.Context) (*ticket.Ticket, error) 
 }
 
 func ExampleWithDelegation() {
-	conf, err := credentials.ParseConfig("[libdefaults]\n default_realm = EXAMPLE.TEST\n rdns = false\n dns_canonicalize_hostname = false\n")
+	conf, err := krb5conf.Parse("[libdefaults]\n default_realm = EXAMPLE.TEST\n rdns = false\n dns_canonicalize_hostname = false\n")
 	if err != nil {
 		panic(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
@@ -124,7 +125,7 @@ func TestSPNCanonicalization(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("canonicalize=%s,rdns=%s,known=%v", tc.canon, tc.rdns, tc.known), func(t *testing.T) {
-			cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = " + realm +
+			cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = " + realm +
 				"\n dns_canonicalize_hostname = " + tc.canon + "\n rdns = " + tc.rdns + "\n")
 			if err != nil {
 				t.Fatal(err)

@@ -32,6 +32,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 )
 
@@ -52,7 +53,7 @@ type composeLab struct {
 	caFile   string // the CA of the server's throwaway certificate
 	kdcStop  string // shell commands that stop and start the KDC
 	kdcStart string
-	conf     *credentials.Config
+	conf     *krb5conf.Config
 }
 
 func getenv(name, def string) string {
@@ -107,7 +108,7 @@ func newComposeLab(t *testing.T) *composeLab {
 		t.Fatal(err)
 	}
 	var err error
-	if lab.conf, err = credentials.LoadConfigFiles(path); err != nil {
+	if lab.conf, err = krb5conf.LoadFiles(path); err != nil {
 		t.Fatal(err)
 	}
 	return lab

@@ -14,6 +14,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/apache"
 	"github.com/krbhttp/krbhttp/integration/internal/mitpeer"
 )
@@ -153,7 +154,7 @@ func TestDelegationNeedsForwardableTGT(t *testing.T) {
 
 // notForwardableConfig is the realm's krb5.conf with forwardable = false,
 // as many sites ship it.
-func notForwardableConfig(t *testing.T) *credentials.Config {
+func notForwardableConfig(t *testing.T) *krb5conf.Config {
 	t.Helper()
 	b, err := os.ReadFile(env.realm.ConfigPath)
 	if err != nil {
@@ -164,7 +165,7 @@ func notForwardableConfig(t *testing.T) *credentials.Config {
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := credentials.LoadConfigFiles(path)
+	cfg, err := krb5conf.LoadFiles(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,19 +12,18 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/kdctest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // The realm every test shares: one KDC for the whole test binary keeps the
 // suite fast; tests that count KDC requests use principals of their own.
 var env struct {
 	realm      *kdctest.Realm
-	conf       *credentials.Config
+	conf       *krb5conf.Config
 	httpKeytab string // HTTP/localhost
 	ipKeytab   string // HTTP/127.0.0.1, for a second host
 	webKeytab  string // HTTP/web.krbhttp.test, for hostname override
@@ -100,7 +99,7 @@ func setupRealm(r *kdctest.Realm) error {
 	if env.ipKeytab, err = r.AddService("HTTP/127.0.0.1", false); err != nil {
 		return err
 	}
-	env.conf, err = credentials.LoadConfigFiles(r.ConfigPath)
+	env.conf, err = krb5conf.LoadFiles(r.ConfigPath)
 	return err
 }
 
@@ -137,7 +136,7 @@ type server struct {
 
 func startServer(t *testing.T, keytabPath string, h http.Handler, opts ...acceptor.Option) *server {
 	t.Helper()
-	kt, err := keytab.Load(keytabPath)
+	kt, err := credentials.LoadKeytab(keytabPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,10 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/integration/internal/winrmserver"
 	"github.com/krbhttp/krbhttp/wsman"
 )
@@ -49,7 +48,7 @@ type winrmEndpoint struct {
 
 func startWinRM(t testing.TB, setup winrmSetup) *winrmEndpoint {
 	t.Helper()
-	kt, err := keytab.Load(env.httpKeytab)
+	kt, err := credentials.LoadKeytab(env.httpKeytab)
 	if err != nil {
 		t.Fatal(err)
 	}

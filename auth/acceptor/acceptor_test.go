@@ -23,9 +23,9 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
@@ -64,9 +64,9 @@ func newCert(cn string) *x509.Certificate {
 	return cert
 }
 
-func krb5conf(t testing.TB) *credentials.Config {
+func testConfig(t testing.TB) *krb5conf.Config {
 	t.Helper()
-	cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = " + realm + "\n[realms]\n " + realm + " = {\n  kdc = 127.0.0.1:1\n }\n")
+	cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = " + realm + "\n[realms]\n " + realm + " = {\n  kdc = 127.0.0.1:1\n }\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func krb5conf(t testing.TB) *credentials.Config {
 
 func newAuthenticator(t testing.TB, opts ...acceptor.Option) *acceptor.Authenticator {
 	t.Helper()
-	opts = append([]acceptor.Option{acceptor.WithKrb5Config(krb5conf(t))}, opts...)
+	opts = append([]acceptor.Option{acceptor.WithKrb5Config(testConfig(t))}, opts...)
 	a, err := acceptor.New(service().Keytab(), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -547,7 +547,7 @@ func ExampleAuthenticator_Wrap() {
 		fmt.Println(err)
 		return
 	}
-	// Usually keytab.Load("/etc/krb5.keytab") and the server's TLS
+	// Usually credentials.LoadKeytab("/etc/krb5.keytab") and the server's TLS
 	// certificate for channel bindings.
 	a, err := acceptor.New(svc.Keytab(),
 		acceptor.WithConnectionBound(true),

@@ -2,6 +2,9 @@ package credentials
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -62,4 +65,36 @@ func WriteCCache(path string, tkt *ticket.Ticket) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// maxCCacheSize bounds how much of a cache file is read: real caches are a
+// few kilobytes, and the bound keeps a wrong path (a device, a huge file)
+// from costing memory.
+const maxCCacheSize = 16 << 20
+
+// readCCache reads and parses one cache file.
+func readCCache(path string) (*ccache.Cache, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, withSentinel(ErrNoCredentials, "no credential cache", err)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCCacheSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxCCacheSize {
+		return nil, withSentinel(ErrMalformed, fmt.Sprintf("%s: larger than %d bytes, not a credential cache", path, maxCCacheSize), nil)
+	}
+	if len(b) == 0 {
+		return nil, withSentinel(ErrNoCredentials, path+": empty credential cache", nil)
+	}
+	c, err := ccache.Parse(b)
+	if err != nil {
+		return nil, withSentinel(ErrMalformed, path, err)
+	}
+	return c, nil
 }

@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
@@ -36,7 +38,7 @@ type identity interface {
 // core is the machinery shared by all sources: the KDC client, the
 // in-memory ticket cache, single-flight and the refresh policy.
 type core struct {
-	cfg    *Config
+	cfg    *krb5conf.Config
 	kdc    *kdc.Client
 	opts   options
 	log    *slog.Logger
@@ -47,7 +49,7 @@ type core struct {
 	gen     uint64 // bumped by reset, so work started before is not stored
 }
 
-func newCore(cfg *Config, opts []Option) (*Config, *core, error) {
+func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, error) {
 	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -56,8 +58,11 @@ func newCore(cfg *Config, opts []Option) (*Config, *core, error) {
 	}
 	if cfg == nil {
 		var err error
-		if cfg, err = LoadConfig(); err != nil {
-			return nil, nil, err
+		if cfg, err = krb5conf.Load(); err != nil {
+			if errors.Is(err, krb5conf.ErrMalformed) {
+				err = withSentinel(ErrMalformed, "", err)
+			}
+			return nil, nil, &Error{Op: "load krb5.conf", Err: err}
 		}
 	}
 	log := o.logger
@@ -137,7 +142,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 	if realm == "" {
 		// domain_realm, else the client's own realm (whose KDC may refer
 		// us on): better than default_realm for a cache from elsewhere.
-		if realm = c.cfg.hostRealm(name.NameString[len(name.NameString)-1]); realm == "" {
+		if realm = c.cfg.DomainRealm(name.NameString[len(name.NameString)-1]); realm == "" {
 			realm = crealm
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
@@ -35,10 +36,10 @@ var ErrNotTGT = errors.New("delegated credential is not a TGT")
 
 // NewDelegatedSource returns a source acting as tgt's client with tgt, a
 // ticket-granting ticket with its session key as delegated in a KRB-CRED
-// (see gss.ParseKRBCred). cfg nil means LoadConfig(); its KDCs are asked
+// (see gss.ParseKRBCred). cfg nil means krb5conf.Load(); its KDCs are asked
 // for the service tickets. The options are those of the other sources;
 // WithForwardable is ignored (the TGT is what the client forwarded).
-func NewDelegatedSource(cfg *Config, tgt *ticket.Ticket, opts ...Option) (*DelegatedSource, error) {
+func NewDelegatedSource(cfg *krb5conf.Config, tgt *ticket.Ticket, opts ...Option) (*DelegatedSource, error) {
 	const op = "delegated credentials"
 	if tgt == nil || len(tgt.Client.NameString) == 0 || tgt.ClientRealm == "" {
 		return nil, &Error{Op: op, Err: withSentinel(ErrNoCredentials, "no delegated ticket or no client name in it", nil)}

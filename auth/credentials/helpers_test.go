@@ -13,6 +13,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc/kdcfake"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 const testRealm = "EXAMPLE.TEST"
@@ -28,13 +29,13 @@ const testConf = `[libdefaults]
 	.example.test = EXAMPLE.TEST
 `
 
-// fakeEnv is an environ with fixed values, for hermetic tests.
-func fakeEnv(vars map[string]string) *environ {
-	return &environ{
-		getenv:   func(k string) string { return vars[k] },
-		uid:      func() int { return 1000 },
-		euid:     func() int { return 1001 },
-		username: func() (string, error) { return "tester", nil },
+// fakeEnv is an environment with fixed values, for hermetic tests.
+func fakeEnv(vars map[string]string) *krb5conf.Env {
+	return &krb5conf.Env{
+		Getenv:   func(k string) string { return vars[k] },
+		UID:      func() int { return 1000 },
+		EUID:     func() int { return 1001 },
+		Username: func() (string, error) { return "tester", nil },
 	}
 }
 
@@ -51,18 +52,18 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type fixture struct {
-	cfg   *Config
+	cfg   *krb5conf.Config
 	kdc   *kdcfake.KDC
 	clock *clock
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	cfg, err := ParseConfig(testConf)
+	cfg, err := krb5conf.Parse(testConf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.env = fakeEnv(nil)
+	cfg.Env = fakeEnv(nil)
 	f := &fixture{cfg: cfg, kdc: kdcfake.New(testRealm), clock: newClock()}
 	f.kdc.SetClock(f.clock.Now)
 	for _, u := range []string{"alice", "bob"} {

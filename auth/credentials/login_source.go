@@ -11,6 +11,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
@@ -28,7 +29,7 @@ type loginSource struct {
 	cur *kdc.Credential
 }
 
-func newLoginSource(cfg *Config, principal string, secret func(*Config) (kdc.Secret, string, error), opts []Option) (*loginSource, error) {
+func newLoginSource(cfg *krb5conf.Config, principal string, secret func(*krb5conf.Config) (kdc.Secret, string, error), opts []Option) (*loginSource, error) {
 	cfg, c, err := newCore(cfg, opts)
 	if err != nil {
 		return nil, err
@@ -124,10 +125,10 @@ var (
 
 // NewPasswordSource returns a source for principal ("alice" or
 // "alice@REALM"; the realm defaults to default_realm) with password. cfg
-// nil means LoadConfig(). Nothing is sent to the KDC until first use. The
+// nil means krb5conf.Load(). Nothing is sent to the KDC until first use. The
 // password stays in memory for re-logins and appears in no error or log.
-func NewPasswordSource(cfg *Config, principal, password string, opts ...Option) (*PasswordSource, error) {
-	s, err := newLoginSource(cfg, principal, func(*Config) (kdc.Secret, string, error) {
+func NewPasswordSource(cfg *krb5conf.Config, principal, password string, opts ...Option) (*PasswordSource, error) {
+	s, err := newLoginSource(cfg, principal, func(*krb5conf.Config) (kdc.Secret, string, error) {
 		if password == "" {
 			return nil, "", withSentinel(ErrNoCredentials, "empty password", nil)
 		}
@@ -140,13 +141,13 @@ func NewPasswordSource(cfg *Config, principal, password string, opts ...Option) 
 }
 
 // NewKeytabSource returns a source logging in as principal with keys from
-// kt. kt nil means DefaultClientKeytab(cfg); principal "" means the
-// principal of the keytab's first entry. cfg nil means LoadConfig().
-func NewKeytabSource(cfg *Config, principal string, kt *keytab.Keytab, opts ...Option) (*KeytabSource, error) {
-	s, err := newLoginSource(cfg, principal, func(cfg *Config) (kdc.Secret, string, error) {
+// kt. kt nil means [DefaultClientKeytab](cfg); principal "" means the
+// principal of the keytab's first entry. cfg nil means krb5conf.Load().
+func NewKeytabSource(cfg *krb5conf.Config, principal string, kt *keytab.Keytab, opts ...Option) (*KeytabSource, error) {
+	s, err := newLoginSource(cfg, principal, func(cfg *krb5conf.Config) (kdc.Secret, string, error) {
 		if kt == nil {
 			var err error
-			if kt, _, err = DefaultClientKeytab(cfg); err != nil {
+			if kt, _, err = defaultClientKeytab(cfg); err != nil {
 				return nil, "", err
 			}
 		}

@@ -323,7 +323,7 @@ func TestCCacheSourceBadFiles(t *testing.T) {
 		t.Errorf("keyring: %v", err)
 	}
 	// A config-driven default name resolves through the injected env.
-	f.cfg.env = fakeEnv(map[string]string{"KRB5CCNAME": "FILE:" + good})
+	f.cfg.Env = fakeEnv(map[string]string{"KRB5CCNAME": "FILE:" + good})
 	src, _ = NewCCacheSource(f.cfg, "", "", f.opts()...)
 	if src.Name() != "FILE:"+good {
 		t.Errorf("default name %q", src.Name())

@@ -20,6 +20,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
 	"github.com/krbhttp/krbhttp/mocks/mockcredentials"
 )
@@ -45,11 +46,11 @@ func Fetch(ctx context.Context, hc *http.Client, url string) (string, error) {
 
 const realm = "EXAMPLE.TEST"
 
-// krb5conf keeps the service principal name hermetic: HTTP/ plus the
+// testConfig keeps the service principal name hermetic: HTTP/ plus the
 // URL's host, whatever the machine's krb5.conf and DNS say.
-func krb5conf(t *testing.T) *credentials.Config {
+func testConfig(t *testing.T) *krb5conf.Config {
 	t.Helper()
-	cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = " + realm +
+	cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = " + realm +
 		"\n dns_canonicalize_hostname = false\n rdns = false\n")
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func krb5conf(t *testing.T) *credentials.Config {
 
 func client(t *testing.T, src credentials.Source) *http.Client {
 	t.Helper()
-	hc, err := auth.NewClient(auth.WithCredentials(src), auth.WithConfig(krb5conf(t)))
+	hc, err := auth.NewClient(auth.WithCredentials(src), auth.WithConfig(testConfig(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
