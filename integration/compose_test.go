@@ -18,10 +18,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -146,25 +144,6 @@ func (l *composeLab) client(t *testing.T) *http.Client {
 	}
 	t.Cleanup(base.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
-}
-
-// whoami gets /whoami and returns the response (body read) and what the
-// server saw.
-func whoami(t *testing.T, c *http.Client, url string) (*http.Response, iis.WhoAmI) {
-	t.Helper()
-	resp, err := c.Get(url + "/whoami")
-	if err != nil {
-		t.Fatalf("GET %s/whoami: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var saw iis.WhoAmI
-	if resp.StatusCode == http.StatusOK {
-		if err := json.Unmarshal(body, &saw); err != nil {
-			t.Fatalf("GET %s/whoami: %v in %q", url, err, body)
-		}
-	}
-	return resp, saw
 }
 
 // TestComposeWhoAmI calls the lab's IIS-like server through the transport,

@@ -126,11 +126,7 @@ func TestDelegationNeedsForwardableTGT(t *testing.T) {
 	cc := "FILE:" + filepath.Join(t.TempDir(), "ccache")
 	env.realm.Kinit(t, "alice", cc, "-F")
 	front := doubleHop(t, false)
-	resp, err := client(t, auth.WithCCache(cc), auth.WithDelegation(auth.DelegateAlways)).Get(front.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := getResponse(t, client(t, auth.WithCCache(cc), auth.WithDelegation(auth.DelegateAlways)), front.URL)
 	reason := auth.ResponseError(resp)
 	var de *auth.DelegationError
 	if resp.StatusCode != 401 || !errors.As(reason, &de) || !errors.Is(reason, credentials.ErrNotForwardable) ||

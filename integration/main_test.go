@@ -105,11 +105,34 @@ func setupRealm(r *kdctest.Realm) error {
 
 // kinit gets a fresh TGT for principal into a new FILE cache and returns
 // its name.
-func kinit(t *testing.T, principal string) string {
+func kinit(t testing.TB, principal string) string {
 	t.Helper()
 	cc := "FILE:" + filepath.Join(t.TempDir(), "ccache")
 	env.realm.Kinit(t, principal, cc)
 	return cc
+}
+
+// getResponse sends GET url through c and returns the response, its body
+// read and closed, with the body. A transport error fails the test.
+func getResponse(t testing.TB, c *http.Client, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading the body: %v", url, err)
+	}
+	return resp, b
+}
+
+// get is getResponse for the status and the body as text.
+func get(t testing.TB, c *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, b := getResponse(t, c, url)
+	return resp.StatusCode, string(b)
 }
 
 // newUser adds a principal with a password, for tests that count the
