@@ -12,7 +12,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 )
 
-func TestParseConfigMITValues(t *testing.T) {
+func TestParseMITValues(t *testing.T) {
 	cfg, err := Parse(`
 # comment before any section
 [libdefaults]
@@ -79,7 +79,7 @@ func TestParseConfigMITValues(t *testing.T) {
 	}
 }
 
-func TestParseConfigDefaults(t *testing.T) {
+func TestParseDefaults(t *testing.T) {
 	cfg, err := Parse("")
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 }
 
-func TestParseConfigErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	for name, text := range map[string]string{
 		"bad boolean":      "[libdefaults]\nrdns = maybe\n",
 		"bad canonicalize": "[libdefaults]\ndns_canonicalize_hostname = sometimes\n",
@@ -184,7 +184,7 @@ func TestLoadEnv(t *testing.T) {
 		t.Errorf("all missing: %v %v", cfg, err)
 	}
 	if _, err := LoadFiles(missing); err == nil {
-		t.Error("LoadConfigFiles must fail on a missing file")
+		t.Error("LoadFiles must fail on a missing file")
 	}
 }
 

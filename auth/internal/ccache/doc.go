@@ -8,6 +8,9 @@
 // the file is checked against the bytes that remain before anything is
 // allocated, so a hostile or corrupt cache costs at most its own size.
 //
+// Package credentials reads caches through it; it imports only package
+// ticket, for principal names.
+//
 // The format is described at
 // https://web.mit.edu/kerberos/krb5-latest/doc/formats/ccache_file_format.html.
 package ccache
