@@ -25,32 +25,9 @@ func WriteCCache(path string, tkt *ticket.Ticket) error {
 	if tkt == nil || len(tkt.Client.NameString) == 0 {
 		return errors.New("credentials: WriteCCache: no ticket or no client name")
 	}
-	der, err := tkt.Ticket.Marshal()
+	c, err := ccache.ForTickets(tkt)
 	if err != nil {
 		return &Error{Op: "write credential cache", Err: err}
-	}
-	var flags uint32
-	for i, b := range tkt.Flags.Bytes {
-		if i < 4 {
-			flags |= uint32(b) << (24 - 8*i)
-		}
-	}
-	client := ccache.Principal{NameType: tkt.Client.NameType, Components: tkt.Client.NameString, Realm: tkt.ClientRealm}
-	sname := tkt.Ticket.SName
-	c := &ccache.Cache{
-		Version:   4,
-		Principal: client,
-		Credentials: []*ccache.Credential{{
-			Client:    client,
-			Server:    ccache.Principal{NameType: sname.NameType, Components: sname.NameString, Realm: tkt.Ticket.Realm},
-			Key:       ccache.Key{EncType: tkt.SessionKey.KeyType, Value: tkt.SessionKey.KeyValue},
-			AuthTime:  tkt.AuthTime,
-			StartTime: tkt.StartTime,
-			EndTime:   tkt.EndTime,
-			RenewTill: tkt.RenewTill,
-			Flags:     flags,
-			Ticket:    der,
-		}},
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".krb5cc-*")
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc/kdcfake"
 	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const testRealm = "EXAMPLE.TEST"
@@ -94,34 +95,17 @@ func (f *fixture) login(t *testing.T, user string) *kdc.Credential {
 	return cred
 }
 
-func toCCache(c *kdc.Credential) *ccache.Credential {
-	tb, _ := c.Ticket.Marshal()
-	var fl uint32
-	for i, b := range c.Flags.Bytes {
-		if i < 4 {
-			fl |= uint32(b) << (24 - 8*i)
-		}
-	}
-	return &ccache.Credential{
-		Client:    ccache.Principal{NameType: c.Client.NameType, Components: c.Client.NameString, Realm: c.ClientRealm},
-		Server:    ccache.Principal{NameType: c.Server.NameType, Components: c.Server.NameString, Realm: c.ServerRealm},
-		Key:       ccache.Key{EncType: c.SessionKey.KeyType, Value: c.SessionKey.KeyValue},
-		AuthTime:  c.AuthTime,
-		StartTime: c.StartTime,
-		EndTime:   c.EndTime,
-		RenewTill: c.RenewTill,
-		Flags:     fl,
-		Ticket:    tb,
-	}
-}
-
 // writeCache writes a cache file holding creds, owned by the first one's
 // client.
 func writeCache(t *testing.T, path string, creds ...*kdc.Credential) {
 	t.Helper()
-	c := &ccache.Cache{Version: 4, Principal: toCCache(creds[0]).Client}
-	for _, cr := range creds {
-		c.Credentials = append(c.Credentials, toCCache(cr))
+	tkts := make([]*ticket.Ticket, len(creds))
+	for i, c := range creds {
+		tkts[i] = toTicket(c)
+	}
+	c, err := ccache.ForTickets(tkts...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	writeFile(t, path, ccache.Marshal(c))
 }
