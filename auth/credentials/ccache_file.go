@@ -44,27 +44,38 @@ func WriteCCache(path string, tkt *ticket.Ticket) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// maxCCacheSize bounds how much of a cache file is read: real caches are a
-// few kilobytes, and the bound keeps a wrong path (a device, a huge file)
-// from costing memory.
-const maxCCacheSize = 16 << 20
+// maxFileSize bounds how much of a cache or keytab file is read: real
+// ones are a few kilobytes, and the bound keeps a wrong path (a device, a
+// huge file) from costing memory.
+const maxFileSize = 16 << 20
 
-// readCCache reads and parses one cache file.
-func readCCache(path string) (*ccache.Cache, error) {
+// readSmallFile reads a cache or keytab file (what names it in messages)
+// whole. A missing file matches ErrNoCredentials, one over maxFileSize
+// ErrMalformed.
+func readSmallFile(path, what string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, withSentinel(ErrNoCredentials, "no credential cache", err)
+			return nil, withSentinel(ErrNoCredentials, "no "+what, err)
 		}
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCCacheSize+1))
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > maxCCacheSize {
-		return nil, withSentinel(ErrMalformed, fmt.Sprintf("%s: larger than %d bytes, not a credential cache", path, maxCCacheSize), nil)
+	if len(b) > maxFileSize {
+		return nil, withSentinel(ErrMalformed, fmt.Sprintf("%s: larger than %d bytes, not a %s", path, maxFileSize, what), nil)
+	}
+	return b, nil
+}
+
+// readCCache reads and parses one cache file.
+func readCCache(path string) (*ccache.Cache, error) {
+	b, err := readSmallFile(path, "credential cache")
+	if err != nil {
+		return nil, err
 	}
 	if len(b) == 0 {
 		return nil, withSentinel(ErrNoCredentials, path+": empty credential cache", nil)

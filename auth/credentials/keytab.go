@@ -1,21 +1,13 @@
 package credentials
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/jcmturner/gokrb5/v8/keytab"
 
 	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
-
-// maxKeytabSize bounds how much of a keytab file is read: real keytabs
-// are a few kilobytes.
-const maxKeytabSize = 16 << 20
 
 // LoadKeytab reads the keytab name designates: "FILE:path", "WRFILE:path"
 // or a bare path, as MIT names file keytabs. It is the one keytab loader
@@ -65,20 +57,9 @@ func loadKeytab(name string) (kt *keytab.Keytab, err error) {
 			return nil, fmt.Errorf("keytab type %s: is not supported (%s); use a file keytab", typ, name)
 		}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			err = withSentinel(ErrNoCredentials, "no keytab", err)
-		}
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeytabSize+1))
+	b, err := readSmallFile(path, "keytab")
 	if err != nil {
 		return nil, err
-	}
-	if len(b) > maxKeytabSize {
-		return nil, withSentinel(ErrMalformed, path+": too large for a keytab", nil)
 	}
 	defer func() {
 		if r := recover(); r != nil {
