@@ -10,6 +10,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // MutualMode says how the server's reply token is treated, as
@@ -63,7 +64,7 @@ type Option func(*config) error
 
 type config struct {
 	source         credentials.Source
-	krb5conf       *credentials.Config
+	krb5conf       *krb5conf.Config
 	principal      string
 	password       string
 	keytabPath     string
@@ -111,7 +112,7 @@ func WithCredentials(src credentials.Source) Option {
 
 // WithConfig uses cfg instead of loading krb5.conf from KRB5_CONFIG or
 // /etc/krb5.conf.
-func WithConfig(cfg *credentials.Config) Option {
+func WithConfig(cfg *krb5conf.Config) Option {
 	return func(c *config) error {
 		if cfg == nil {
 			return errors.New("auth: WithConfig: nil config")
@@ -334,7 +335,7 @@ func WithRawKerberos() Option {
 //
 // A token answering a challenge is bound to the certificate of the
 // response that carried the challenge. A token sent up front
-// ([WithForcePreemptive], [WithPreemptiveAfterChallenge]) is bound to the
+// ([WithPreemptive]) is bound to the
 // certificate last seen for the same scheme, host and port; when none has
 // been seen yet and the base transport is an [*http.Transport] (the
 // default is one), or wraps one and returns it from a

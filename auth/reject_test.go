@@ -10,24 +10,24 @@ import (
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // rotatedSource caches one ticket, first issued with the service's old
 // key, and drops it when told the server refused it: the next ticket
 // comes from issue (the KDC after a key rotation).
 type rotatedSource struct {
-	issue func() (*credentials.Ticket, error)
+	issue func() (*ticket.Ticket, error)
 
 	mu      sync.Mutex
-	cur     *credentials.Ticket
+	cur     *ticket.Ticket
 	fetches int
 	drops   int
 	refuse  bool // DropTicket keeps the ticket (a source in its hold-off)
 }
 
-func (s *rotatedSource) ServiceTicket(context.Context, string) (*credentials.Ticket, error) {
+func (s *rotatedSource) ServiceTicket(context.Context, string) (*ticket.Ticket, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cur == nil {
@@ -41,7 +41,7 @@ func (s *rotatedSource) ServiceTicket(context.Context, string) (*credentials.Tic
 	return s.cur, nil
 }
 
-func (s *rotatedSource) DropTicket(_ string, tkt *credentials.Ticket) {
+func (s *rotatedSource) DropTicket(_ string, tkt *ticket.Ticket) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.refuse || s.cur == nil || !bytes.Equal(s.cur.Ticket.EncPart.Cipher, tkt.Ticket.EncPart.Cipher) {
@@ -62,7 +62,7 @@ func rotatedLab(t *testing.T, opts ...auth.Option) (*lab, *rotatedSource, *http.
 	t.Helper()
 	l := newLab(t, nil)
 	old := krbtest.NewService(t, "HTTP/127.0.0.1", realm) // the key before the rotation
-	src := &rotatedSource{issue: func() (*credentials.Ticket, error) { return l.src.svc.NewTicket("alice") }}
+	src := &rotatedSource{issue: func() (*ticket.Ticket, error) { return l.src.svc.NewTicket("alice") }}
 	tkt, err := old.NewTicket("alice")
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestRefusedTicketBounded(t *testing.T) {
 		t.Parallel()
 		l, src, c := rotatedLab(t)
 		wrong := krbtest.NewService(t, "HTTP/127.0.0.1", realm)
-		src.issue = func() (*credentials.Ticket, error) { return wrong.NewTicket("alice") }
+		src.issue = func() (*ticket.Ticket, error) { return wrong.NewTicket("alice") }
 		resp, err := c.Get(l.srv.URL)
 		if err != nil {
 			t.Fatal(err)

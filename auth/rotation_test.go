@@ -13,8 +13,8 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/kdctest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // These tests rotate a service's key in a real MIT KDC while clients run:
@@ -67,7 +67,7 @@ func (s *rotatingServer) rotate(t *testing.T) {
 }
 
 // rotationRealm is a realm with alice and the service.
-func rotationRealm(t *testing.T) (*kdctest.Realm, *credentials.Config, string) {
+func rotationRealm(t *testing.T) (*kdctest.Realm, *krb5conf.Config, string) {
 	t.Helper()
 	r := kdctest.Start(t)
 	if err := r.AddPrincipal("alice", "alice-password"); err != nil {
@@ -77,7 +77,7 @@ func rotationRealm(t *testing.T) (*kdctest.Realm, *credentials.Config, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf, err := credentials.LoadConfigFiles(r.ConfigPath)
+	conf, err := krb5conf.LoadFiles(r.ConfigPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const (
@@ -56,7 +58,7 @@ type Transport struct {
 	src   credentials.Source
 
 	confOnce sync.Once
-	conf     *credentials.Config
+	conf     *krb5conf.Config
 	confErr  error
 }
 
@@ -140,8 +142,8 @@ func (t *Transport) CloseIdleConnections() {
 // krb5conf returns the Kerberos configuration, loaded once from
 // KRB5_CONFIG or /etc/krb5.conf unless WithConfig gave one. It is nil when
 // loading failed; the failure surfaces when credentials are needed.
-func (t *Transport) krb5conf() *credentials.Config {
-	t.confOnce.Do(func() { t.conf, t.confErr = credentials.LoadConfig() })
+func (t *Transport) krb5conf() *krb5conf.Config {
+	t.confOnce.Do(func() { t.conf, t.confErr = krb5conf.Load() })
 	return t.conf
 }
 
@@ -230,7 +232,7 @@ type token struct {
 	init   *gss.Initiator
 	header string
 	spn    string
-	ticket *credentials.Ticket
+	ticket *ticket.Ticket
 	cert   *x509.Certificate // of the channel bindings; nil without
 }
 
@@ -393,7 +395,7 @@ func (x *exchange) replaceRejected(sent *token, cert *x509.Certificate) *token {
 
 // sameTicket reports whether a and b are one ticket: each issued ticket
 // has its own encrypted part.
-func sameTicket(a, b *credentials.Ticket) bool {
+func sameTicket(a, b *ticket.Ticket) bool {
 	return a.Ticket.EncPart.KVNO == b.Ticket.EncPart.KVNO && bytes.Equal(a.Ticket.EncPart.Cipher, b.Ticket.EncPart.Cipher)
 }
 
@@ -407,7 +409,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 		return nil, &NegotiateError{SPN: spns[0], Err: err}
 	}
 	var (
-		tkt *credentials.Ticket
+		tkt *ticket.Ticket
 		spn string
 	)
 	for i, candidate := range spns {

@@ -25,8 +25,9 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 	"github.com/krbhttp/krbhttp/wsman"
 	"github.com/krbhttp/krbhttp/wsman/encryption"
 )
@@ -38,7 +39,7 @@ const testRealm = "WSMAN.TEST"
 
 // kerberos returns a service keytab for HTTP/<host> and a ticket of
 // alice's for it.
-func kerberos(t *testing.T, host string) (*keytab.Keytab, *credentials.Ticket) {
+func kerberos(t *testing.T, host string) (*keytab.Keytab, *ticket.Ticket) {
 	t.Helper()
 	spn := "HTTP/" + host
 	kt := keytab.New()
@@ -53,21 +54,21 @@ func kerberos(t *testing.T, host string) (*keytab.Keytab, *credentials.Ticket) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kt, &credentials.Ticket{Ticket: tkt, SessionKey: key, Client: cname, ClientRealm: testRealm, AuthTime: now, StartTime: now, EndTime: now.Add(time.Hour)}
+	return kt, &ticket.Ticket{Ticket: tkt, SessionKey: key, Client: cname, ClientRealm: testRealm, AuthTime: now, StartTime: now, EndTime: now.Add(time.Hour)}
 }
 
 // ticketSource hands out one ticket, whatever the SPN.
-type ticketSource struct{ tkt *credentials.Ticket }
+type ticketSource struct{ tkt *ticket.Ticket }
 
-func (s ticketSource) ServiceTicket(context.Context, string) (*credentials.Ticket, error) {
+func (s ticketSource) ServiceTicket(context.Context, string) (*ticket.Ticket, error) {
 	return s.tkt, nil
 }
 
 // withTicket is the auth configuration of the tests: tkt for every
 // service, and SPNs taken from the URL as they are.
-func withTicket(t testing.TB, tkt *credentials.Ticket) wsman.Option {
+func withTicket(t testing.TB, tkt *ticket.Ticket) wsman.Option {
 	t.Helper()
-	conf, err := credentials.ParseConfig("[libdefaults]\n default_realm = " + testRealm + "\n dns_canonicalize_hostname = false\n rdns = false\n")
+	conf, err := krb5conf.Parse("[libdefaults]\n default_realm = " + testRealm + "\n dns_canonicalize_hostname = false\n rdns = false\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func (s *encServer) handler(t *testing.T) http.Handler {
 type encEndpoint struct {
 	url  string
 	pool *x509.CertPool // over https, the server's certificate
-	tkt  *credentials.Ticket
+	tkt  *ticket.Ticket
 }
 
 // serveEncrypted serves an encServer over http (or https with channel

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // An Option configures an [Authenticator].
@@ -24,7 +24,7 @@ type config struct {
 	replayCacheSize int
 	maxHeaderBytes  int
 	maxSkew         time.Duration
-	krb5conf        *credentials.Config
+	krb5conf        *krb5conf.Config
 	logger          *slog.Logger
 	now             func() time.Time
 }
@@ -155,7 +155,7 @@ func WithMaxSkew(d time.Duration) Option {
 // credentials use to reach the KDC (see [Identity.Credentials]), as
 // auth.WithConfig does for a client. Without it, KRB5_CONFIG or
 // /etc/krb5.conf is loaded the first time a client delegates.
-func WithConfig(conf *credentials.Config) Option {
+func WithConfig(conf *krb5conf.Config) Option {
 	return func(c *config) error {
 		if conf == nil {
 			return errors.New("acceptor: WithConfig: nil config")

@@ -3,6 +3,7 @@ package credentials
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // Flight keys that cannot clash with a principal name (which has no NUL).
@@ -36,7 +39,7 @@ type identity interface {
 // core is the machinery shared by all sources: the KDC client, the
 // in-memory ticket cache, single-flight and the refresh policy.
 type core struct {
-	cfg    *Config
+	cfg    *krb5conf.Config
 	kdc    *kdc.Client
 	opts   options
 	log    *slog.Logger
@@ -63,7 +66,7 @@ type drop struct {
 // rotation within that time costs failed requests until it has passed.
 const RefusedHoldOff = time.Minute
 
-func newCore(cfg *Config, opts []Option) (*Config, *core, error) {
+func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, error) {
 	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -72,8 +75,11 @@ func newCore(cfg *Config, opts []Option) (*Config, *core, error) {
 	}
 	if cfg == nil {
 		var err error
-		if cfg, err = LoadConfig(); err != nil {
-			return nil, nil, err
+		if cfg, err = krb5conf.Load(); err != nil {
+			if errors.Is(err, krb5conf.ErrMalformed) {
+				err = withSentinel(ErrMalformed, "", err)
+			}
+			return nil, nil, &Error{Op: "load krb5.conf", Err: err}
 		}
 	}
 	log := o.logger
@@ -163,21 +169,21 @@ func (c *core) usable(key string, cred *kdc.Credential) bool {
 // (whose KDC may refer us on), better than default_realm for a cache
 // from elsewhere.
 func (c *core) ticketKey(id identity, spn string) (name types.PrincipalName, realm, key, client string, err error) {
-	name, realm, err = parseSPN(spn)
+	name, realm, err = ticket.ParseSPN(spn)
 	if err != nil {
-		return name, "", "", "", err
+		return name, "", "", "", withSentinel(ErrMalformed, "", err)
 	}
 	cname, crealm, err := id.client()
 	if err != nil {
 		return name, "", "", "", err
 	}
-	client = principalString(cname, crealm)
+	client = ticket.PrincipalString(cname, crealm)
 	if realm == "" {
-		if realm = c.cfg.hostRealm(name.NameString[len(name.NameString)-1]); realm == "" {
+		if realm = c.cfg.DomainRealm(name.NameString[len(name.NameString)-1]); realm == "" {
 			realm = crealm
 		}
 	}
-	return name, realm, principalString(name, realm), client, nil
+	return name, realm, ticket.PrincipalString(name, realm), client, nil
 }
 
 // dropTicket forgets tkt, a ticket for spn a server refused, so that the
@@ -185,7 +191,7 @@ func (c *core) ticketKey(id identity, spn string) (name types.PrincipalName, rea
 // the ticket held for spn is already another one, and keeps tkt when a
 // ticket for spn was dropped less than RefusedHoldOff ago: the service
 // refused a fresh ticket too.
-func (c *core) dropTicket(ctx context.Context, id identity, spn string, tkt *Ticket) {
+func (c *core) dropTicket(ctx context.Context, id identity, spn string, tkt *ticket.Ticket) {
 	if tkt == nil {
 		return
 	}
@@ -211,7 +217,7 @@ func (c *core) dropTicket(ctx context.Context, id identity, spn string, tkt *Tic
 		slog.String("client", client), slog.String("spn", key), slog.Int("kvno", tkt.Ticket.EncPart.KVNO))
 }
 
-func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Ticket, error) {
+func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*ticket.Ticket, error) {
 	const op = "service ticket"
 	name, realm, key, client, err := c.ticketKey(id, spn)
 	if err != nil {
@@ -264,7 +270,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Tic
 	return toTicket(cred), nil
 }
 
-func (c *core) tgtTicket(ctx context.Context, id identity) (*Ticket, error) {
+func (c *core) tgtTicket(ctx context.Context, id identity) (*ticket.Ticket, error) {
 	tgt, err := id.tgt(ctx)
 	if err != nil {
 		return nil, &Error{Op: "TGT", Principal: clientName(id), Err: err}
@@ -275,7 +281,7 @@ func (c *core) tgtTicket(ctx context.Context, id identity) (*Ticket, error) {
 // forwardedTGT asks the KDC for a forwarded copy of the TGT, for a
 // KRB-CRED in a delegating authenticator. It is cached like a service
 // ticket.
-func (c *core) forwardedTGT(ctx context.Context, id identity) (*Ticket, error) {
+func (c *core) forwardedTGT(ctx context.Context, id identity) (*ticket.Ticket, error) {
 	const op = "forwarded TGT"
 	cred, err := c.flight.do(ctx, forwardedKey, func(ctx context.Context) (*kdc.Credential, error) {
 		old, gen := c.lookup(forwardedKey)
@@ -311,11 +317,11 @@ func clientName(id identity) string {
 	if err != nil {
 		return ""
 	}
-	return principalString(n, r)
+	return ticket.PrincipalString(n, r)
 }
 
-func toTicket(c *kdc.Credential) *Ticket {
-	return &Ticket{
+func toTicket(c *kdc.Credential) *ticket.Ticket {
+	return &ticket.Ticket{
 		Ticket:      c.Ticket,
 		SessionKey:  c.SessionKey,
 		Client:      c.Client,

@@ -5,9 +5,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
-func sameTicket(a, b *Ticket) bool {
+func sameTicket(a, b *ticket.Ticket) bool {
 	return string(a.Ticket.EncPart.Cipher) == string(b.Ticket.EncPart.Cipher)
 }
 
@@ -21,7 +23,7 @@ func TestDropTicket(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	get := func() *Ticket {
+	get := func() *ticket.Ticket {
 		t.Helper()
 		tkt, err := src.ServiceTicket(ctx, webSPN)
 		if err != nil {
