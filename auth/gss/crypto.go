@@ -3,12 +3,15 @@ package gss
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/crypto/etype"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/krbhttp/krbhttp/auth/internal/krbcrypto"
 )
 
 // keySize is the protocol key length of an enctype. gokrb5's
@@ -67,11 +70,19 @@ func seqFromASN1(v int64) uint64 { return uint64(uint32(v)) }
 // decrypt decrypts ed under key with the checks gokrb5 leaves out: the
 // enctypes must agree, the key must have the right size, and the
 // ciphertext must hold at least a confounder and a MAC (gokrb5 slices
-// without checking and panics on shorter input). recover stays as the last
-// line of defence, see guard.
+// without checking and panics on shorter input). The AES enctypes go
+// through krbcrypto; the others (RC4-HMAC, DES3) through gokrb5, with
+// recover as the last line of defence, see guard.
 func decrypt(ed types.EncryptedData, key types.EncryptionKey, usage uint32) (pt []byte, err error) {
 	if ed.EType != key.KeyType {
 		return nil, fmt.Errorf("encrypted with enctype %d, key has enctype %d", ed.EType, key.KeyType)
+	}
+	if krbcrypto.Supported(key.KeyType) {
+		k, err := krbcrypto.NewKey(key.KeyType, key.KeyValue)
+		if err != nil {
+			return nil, err
+		}
+		return decryptWith(k.Usage(usage), ed.Cipher)
 	}
 	et, err := checkKey(key)
 	if err != nil {
@@ -86,6 +97,43 @@ func decrypt(ed types.EncryptedData, key types.EncryptionKey, usage uint32) (pt 
 		}
 	}()
 	return et.DecryptMessage(key.KeyValue, ed.Cipher, usage)
+}
+
+// decryptWith decrypts a cipher field with derived keys already at hand.
+func decryptWith(u *krbcrypto.UsageKey, cipher []byte) ([]byte, error) {
+	if len(cipher) < u.Overhead() {
+		return nil, fmt.Errorf("ciphertext of %d bytes, shorter than %d", len(cipher), u.Overhead())
+	}
+	pt, err := u.Decrypt(cipher)
+	if err != nil {
+		return nil, errors.New("integrity verification failed")
+	}
+	return pt, nil
+}
+
+// encrypt returns ed for plaintext under key; like decrypt it leaves the
+// non-AES enctypes to gokrb5.
+func encrypt(key types.EncryptionKey, usage uint32, plaintext []byte) (types.EncryptedData, error) {
+	if krbcrypto.Supported(key.KeyType) {
+		k, err := krbcrypto.NewKey(key.KeyType, key.KeyValue)
+		if err != nil {
+			return types.EncryptedData{}, err
+		}
+		return encryptWith(k.Usage(usage), plaintext)
+	}
+	if _, err := checkKey(key); err != nil {
+		return types.EncryptedData{}, err
+	}
+	return crypto.GetEncryptedData(plaintext, key, usage, 0)
+}
+
+// encryptWith encrypts with derived keys already at hand.
+func encryptWith(u *krbcrypto.UsageKey, plaintext []byte) (types.EncryptedData, error) {
+	ct, err := u.Encrypt(make([]byte, 0, len(plaintext)+u.Overhead()), plaintext)
+	if err != nil {
+		return types.EncryptedData{}, err
+	}
+	return types.EncryptedData{EType: u.EType(), Cipher: ct}, nil
 }
 
 // The authenticator checksum of RFC 4121 4.1.1 (type 0x8003): all
