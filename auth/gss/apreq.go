@@ -39,7 +39,7 @@ type preparedTicket struct {
 	srealm     string
 
 	ticketDER []byte
-	clientDER []byte              // [1] crealm [2] cname of the authenticator
+	clientDER []byte // [1] crealm [2] cname of the authenticator
 	session   *cryptoKey
 }
 
@@ -263,4 +263,3 @@ func marshalAPReqToken(p *preparedTicket, auth *authenticator, mutual bool, form
 	}
 	return b.buf, nil
 }
-

@@ -9,8 +9,8 @@ import "time"
 // instead of through gofork's reflection, which costs hundreds of
 // allocations per token; the tests compare its output with gokrb5's.
 type derBuilder struct {
-	buf   []byte
-	depth int
+	buf    []byte
+	depth  int
 	starts [12]int // content offsets of the open elements
 }
 

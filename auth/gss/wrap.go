@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/krbhttp/krbhttp/auth/internal/krbcrypto"
@@ -143,10 +144,16 @@ func (c *SecurityContext) wrap(plaintext []byte, seq uint64, ec, rrc uint16, rot
 	return c.wrapWith(u, plaintext, seq, ec, rrc, rotate)
 }
 
-// wrapWith builds the token in one allocation: the plaintext, EC filler
-// (zeros) and header copy are encrypted in place after room for the
-// rotation, and the rotated-out tail is then copied to the front.
+// wrapWith builds the token in one allocation.
 func (c *SecurityContext) wrapWith(u *krbcrypto.UsageKey, plaintext []byte, seq uint64, ec, rrc uint16, rotate int) ([]byte, error) {
+	n := len(plaintext) + int(ec) + wrapHeaderLen + u.Overhead()
+	return c.appendWrap(make([]byte, 0, wrapHeaderLen+n+rotate%n), u, plaintext, seq, ec, rrc, rotate)
+}
+
+// appendWrap appends the token to dst: the plaintext, EC filler (zeros)
+// and header copy are encrypted in place after room for the rotation, and
+// the rotated-out tail is then copied to the front.
+func (c *SecurityContext) appendWrap(dst []byte, u *krbcrypto.UsageKey, plaintext []byte, seq uint64, ec, rrc uint16, rotate int) ([]byte, error) {
 	var hdr [wrapHeaderLen]byte
 	copy(hdr[:], tokIDWrap[:])
 	hdr[2] = c.sendFlags()
@@ -157,19 +164,22 @@ func (c *SecurityContext) wrapWith(u *krbcrypto.UsageKey, plaintext []byte, seq 
 
 	ctLen := len(plaintext) + int(ec) + wrapHeaderLen + u.Overhead()
 	rotate %= ctLen
-	tok := make([]byte, wrapHeaderLen+rotate+ctLen)
+	start := len(dst)
+	dst = slices.Grow(dst, wrapHeaderLen+rotate+ctLen)
+	tok := dst[start : start+wrapHeaderLen+rotate+ctLen]
+	clear(tok)
 	ct := tok[wrapHeaderLen+rotate:]
 	msg := ct[:ctLen-u.MACLen()]
 	copy(msg[krbcrypto.ConfounderLen:], plaintext)
 	copy(msg[len(msg)-wrapHeaderLen:], hdr[:])
 	if err := u.EncryptInPlace(msg, ct[len(msg):]); err != nil {
-		return nil, fmt.Errorf("gss: wrap: %w", err)
+		return dst[:start], fmt.Errorf("gss: wrap: %w", err)
 	}
 	binary.BigEndian.PutUint16(hdr[6:], rrc)
 	copy(tok, hdr[:])
 	// Rotating right by rotate brings the last rotate bytes to the front.
 	copy(tok[wrapHeaderLen:], ct[ctLen-rotate:])
-	return tok[:wrapHeaderLen+ctLen], nil
+	return dst[:start+wrapHeaderLen+ctLen], nil
 }
 
 // Unwrap verifies and decrypts a sealed Wrap token from the peer and
@@ -190,7 +200,7 @@ func (c *SecurityContext) Unwrap(token []byte) ([]byte, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	pt, err := unwrapWith(k.Usage(c.openUsage()), token)
+	pt, err := unwrapWith(k.Usage(c.openUsage()), token[:wrapHeaderLen], token[wrapHeaderLen:], nil)
 	return pt, seq, err
 }
 
@@ -220,23 +230,24 @@ func (c *SecurityContext) checkWrapHeader(token []byte) (flags byte, seq uint64,
 	return flags, binary.BigEndian.Uint64(hdr[8:]), nil
 }
 
-// unwrapWith verifies and decrypts a token whose header has been checked:
-// one allocation for the un-rotated ciphertext, decrypted in place.
-func unwrapWith(u *krbcrypto.UsageKey, token []byte) ([]byte, error) {
-	hdr := token[:wrapHeaderLen]
+// unwrapWith verifies and decrypts a token whose header hdr has been
+// checked and whose body is the concatenation of body1 and body2 (WinRM
+// frames a token in two parts): one allocation for the un-rotated
+// ciphertext, decrypted in place.
+func unwrapWith(u *krbcrypto.UsageKey, hdr, body1, body2 []byte) ([]byte, error) {
 	ec := int(binary.BigEndian.Uint16(hdr[4:]))
 	rrc := int(binary.BigEndian.Uint16(hdr[6:]))
-	body := token[wrapHeaderLen:]
+	bodyLen := len(body1) + len(body2)
 	// The ciphertext holds a confounder, the EC filler, the header copy and
 	// the checksum besides the plaintext.
-	if minLen := u.Overhead() + ec + wrapHeaderLen; len(body) < minLen {
-		return nil, malformed("wrap token of %d bytes, EC %d needs at least %d", len(token), ec, wrapHeaderLen+minLen)
+	if minLen := u.Overhead() + ec + wrapHeaderLen; bodyLen < minLen {
+		return nil, malformed("wrap token of %d bytes, EC %d needs at least %d", wrapHeaderLen+bodyLen, ec, wrapHeaderLen+minLen)
 	}
-	ct := make([]byte, len(body))
-	rotateLeft(ct, body, rrc)
+	ct := make([]byte, bodyLen)
+	copyRotatedLeft(ct, body1, body2, rrc)
 	pt, err := u.DecryptInPlace(ct)
 	if err != nil && ec != 0 {
-		rotateLeft(ct, body, rrc+ec)
+		copyRotatedLeft(ct, body1, body2, rrc+ec)
 		pt, err = u.DecryptInPlace(ct)
 	}
 	if err != nil {
@@ -255,22 +266,23 @@ func unwrapWith(u *krbcrypto.UsageKey, token []byte) ([]byte, error) {
 	return pt[:len(pt)-ec-wrapHeaderLen], nil
 }
 
-// rotateRight sets dst to src rotated right by n bytes (RFC 4121 4.2.5).
-func rotateRight(dst, src []byte, n int) {
-	if len(src) == 0 {
+// copyRotatedLeft sets dst to a|b rotated left by n bytes, undoing
+// the right rotation of RFC 4121 4.2.5, without joining a and b first.
+func copyRotatedLeft(dst, a, b []byte, n int) {
+	l := len(a) + len(b)
+	if l == 0 {
 		return
 	}
-	n %= len(src)
-	copy(dst, src[len(src)-n:])
-	copy(dst[n:], src[:len(src)-n])
-}
-
-// rotateLeft sets dst to src rotated left by n bytes, undoing rotateRight.
-func rotateLeft(dst, src []byte, n int) {
-	if len(src) == 0 {
-		return
+	off := n % l
+	for len(dst) > 0 {
+		src := b[max(off-len(a), 0):]
+		if off < len(a) {
+			src = a[off:]
+		}
+		k := copy(dst, src)
+		dst = dst[k:]
+		off = (off + k) % l
 	}
-	rotateRight(dst, src, len(src)-n%len(src))
 }
 
 // Sealer seals and opens the Wrap tokens of one conversation over an
@@ -321,22 +333,39 @@ func NewSealer(ctx *SecurityContext) (*Sealer, error) {
 // Seal wraps plaintext (see [SecurityContext.Wrap]) with the next
 // sequence number.
 func (s *Sealer) Seal(plaintext []byte) ([]byte, error) {
+	return s.SealAppend(make([]byte, 0, len(plaintext)+s.Overhead()+int(WrapRRC(s.seal.MACLen()))), plaintext)
+}
+
+// SealAppend is Seal appending the token to dst, so that a caller can
+// write it straight into its framing. dst needs Overhead plus the RRC
+// (28 for AES-SHA1) bytes of spare capacity besides the plaintext's to be
+// used without reallocation.
+func (s *Sealer) SealAppend(dst, plaintext []byte) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rrc := WrapRRC(s.seal.MACLen())
-	tok, err := s.ctx.wrapWith(s.seal, plaintext, s.sendSeq, 0, rrc, int(rrc))
+	dst, err := s.ctx.appendWrap(dst, s.seal, plaintext, s.sendSeq, 0, rrc, int(rrc))
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	s.sendSeq++
-	return tok, nil
+	return dst, nil
 }
 
 // Open unwraps a token from the peer (see [SecurityContext.Unwrap]) and
 // checks that it carries the sequence number expected next; a token that
 // does not is refused with [ErrSequence] and the expectation stays.
 func (s *Sealer) Open(token []byte) ([]byte, error) {
-	pt, seq, err := s.open(token)
+	return s.OpenParts(token, nil)
+}
+
+// OpenParts is Open for a token that arrives split in two, header|data,
+// as WinRM frames it; the parts are not joined first.
+func (s *Sealer) OpenParts(header, data []byte) ([]byte, error) {
+	if len(header) < wrapHeaderLen {
+		header, data = append(slices.Clip(header), data...), nil
+	}
+	pt, seq, err := s.open(header, data)
 	if err != nil {
 		return nil, err
 	}
@@ -351,8 +380,8 @@ func (s *Sealer) Open(token []byte) ([]byte, error) {
 
 // open verifies and decrypts a token with the cached keys; the sequence
 // number is Open's business, so the decryption runs outside the lock.
-func (s *Sealer) open(token []byte) ([]byte, uint64, error) {
-	flags, seq, err := s.ctx.checkWrapHeader(token)
+func (s *Sealer) open(header, data []byte) ([]byte, uint64, error) {
+	flags, seq, err := s.ctx.checkWrapHeader(header)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -365,7 +394,7 @@ func (s *Sealer) open(token []byte) ([]byte, uint64, error) {
 		_, err := s.ctx.wrapKey(flags&wrapFlagAcceptorSubkey != 0)
 		return nil, 0, err
 	}
-	pt, err := unwrapWith(u, token)
+	pt, err := unwrapWith(u, header[:wrapHeaderLen], header[wrapHeaderLen:], data)
 	return pt, seq, err
 }
 

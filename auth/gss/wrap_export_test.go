@@ -10,6 +10,6 @@ func (c *SecurityContext) WrapLayout(plaintext []byte, seq uint64, ec, rrc uint1
 // OpenUnsequenced is Open without the sequence check, for benchmarks that
 // open one token many times.
 func (s *Sealer) OpenUnsequenced(token []byte) ([]byte, error) {
-	pt, _, err := s.open(token)
+	pt, _, err := s.open(token, nil)
 	return pt, err
 }

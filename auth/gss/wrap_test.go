@@ -459,3 +459,34 @@ func BenchmarkUnwrap(b *testing.B) {
 		})
 	}
 }
+
+// SealAppend writes after what dst holds; OpenParts opens a token split
+// anywhere, as framing splits it.
+func TestSealAppendOpenParts(t *testing.T) {
+	t.Parallel()
+	client, server := contextPair(etypeID.AES256_CTS_HMAC_SHA1_96, 32, 2)
+	cs, err := gss.NewSealer(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt := bytes.Repeat([]byte("soap"), 100)
+	for split := 0; split <= len(pt)+cs.Overhead(); split += 7 {
+		ss, err := gss.NewSealer(server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, _ := gss.NewSealer(client)
+		buf, err := cs.SealAppend([]byte("prefix"), pt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(buf[:6]) != "prefix" || len(buf) != 6+len(pt)+cs.Overhead() {
+			t.Fatalf("SealAppend: %d bytes", len(buf))
+		}
+		tok := buf[6:]
+		got, err := ss.OpenParts(tok[:split], tok[split:])
+		if err != nil || !bytes.Equal(got, pt) {
+			t.Fatalf("split at %d: %v", split, err)
+		}
+	}
+}

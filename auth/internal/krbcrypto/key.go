@@ -149,12 +149,10 @@ type ivSetter interface{ SetIV([]byte) }
 
 var zeroIV [aes.BlockSize]byte
 
+// newState makes the HMAC; the CBC modes are made on first use, since a
+// key used once (an acceptor's per-request session key) needs only one.
 func (u *UsageKey) newState() *state {
-	return &state{
-		enc: cipher.NewCBCEncrypter(u.ke, zeroIV[:]),
-		dec: cipher.NewCBCDecrypter(u.ke, zeroIV[:]),
-		mac: hmac.New(u.p.hash, u.ki),
-	}
+	return &state{mac: hmac.New(u.p.hash, u.ki)}
 }
 
 func (u *UsageKey) get() *state {
