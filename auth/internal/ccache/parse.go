@@ -262,27 +262,11 @@ func (r *reader) credential() (*Credential, error) {
 // empty input and a file cut in the middle of a credential.
 func Parse(b []byte) (*Cache, error) {
 	r := &reader{b: b, order: binary.BigEndian}
-	magic, err := r.u8("file format")
-	if err != nil {
-		return nil, r.fail("file format", "empty file")
-	}
-	if magic != 5 {
-		return nil, r.fail("file format", "not a credential cache (first byte is not 5)")
-	}
-	v, err := r.u8("version")
-	if err != nil {
+	if err := r.start(); err != nil {
 		return nil, err
 	}
-	if v < 1 || v > 4 {
-		return nil, r.fail("version", "unknown version")
-	}
-	r.version = v
-	if v < 3 {
-		// Versions 1 and 2 were written in host byte order; every
-		// platform that still has such files is little-endian.
-		r.order = binary.LittleEndian
-	}
-	c := &Cache{Version: v}
+	var err error
+	c := &Cache{Version: r.version}
 	if c.KDCOffset, err = r.header(); err != nil {
 		return nil, err
 	}
@@ -301,6 +285,32 @@ func Parse(b []byte) (*Cache, error) {
 		c.Credentials = append(c.Credentials, cred)
 	}
 	return c, nil
+}
+
+// start reads the file format byte and the version, and sets the byte
+// order that version uses.
+func (r *reader) start() error {
+	magic, err := r.u8("file format")
+	if err != nil {
+		return r.fail("file format", "empty file")
+	}
+	if magic != 5 {
+		return r.fail("file format", "not a credential cache (first byte is not 5)")
+	}
+	v, err := r.u8("version")
+	if err != nil {
+		return err
+	}
+	if v < 1 || v > 4 {
+		return r.fail("version", "unknown version")
+	}
+	r.version = v
+	if v < 3 {
+		// Versions 1 and 2 were written in host byte order; every
+		// platform that still has such files is little-endian.
+		r.order = binary.LittleEndian
+	}
+	return nil
 }
 
 // Config entries name themselves "krb5_ccache_conf_data/KEY[/PRINCIPAL]";
