@@ -67,3 +67,18 @@ func ParseHeader(b []byte) (Header, error) {
 	}
 	return Header{Version: r.version, Principal: p, Len: r.off}, nil
 }
+
+// NewCache assembles a cache from a principal and credentials as a daemon
+// or keyring lists them: configuration entries go to Config, tickets to
+// Credentials, in order.
+func NewCache(principal Principal, creds []*Credential) *Cache {
+	c := &Cache{Version: 4, Principal: principal}
+	for _, cr := range creds {
+		if cr.IsConfig() {
+			c.addConfig(cr)
+			continue
+		}
+		c.Credentials = append(c.Credentials, cr)
+	}
+	return c
+}
