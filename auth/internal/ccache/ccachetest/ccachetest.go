@@ -89,3 +89,38 @@ func (r *Realm) MITServiceTicket(t testing.TB, spn string) *ccache.Credential {
 	t.Fatalf("kvno left no ticket for %s", spn)
 	return nil
 }
+
+// CheckMITUses checks that MIT's klist lists a ticket for spn in cache
+// (any name MIT accepts) and that kvno uses it without asking the KDC: what
+// a ticket written into the cache must allow.
+func (r *Realm) CheckMITUses(t testing.TB, cache, spn string) {
+	t.Helper()
+	out, err := r.Klist("-c", cache)
+	if err != nil || !strings.Contains(out, r.Principal(spn)) {
+		t.Fatalf("klist -c %s does not list %s: %v\n%s", cache, spn, err, out)
+	}
+	before, err := r.TGSCount("alice", spn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := r.Run("kvno", "-c", cache, spn); err != nil {
+		t.Fatalf("kvno: %v %s", err, out)
+	}
+	if after, _ := r.TGSCount("alice", spn); after != before {
+		t.Errorf("kvno asked the KDC for %s (%d -> %d TGS requests) instead of using the ticket in %s", spn, before, after, cache)
+	}
+}
+
+// Principals loads each cache and returns its default principal, in order.
+func Principals(t testing.TB, caches []ccache.Store) []string {
+	t.Helper()
+	var out []string
+	for _, s := range caches {
+		c, err := s.Load(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name(), err)
+		}
+		out = append(out, c.Principal.String())
+	}
+	return out
+}

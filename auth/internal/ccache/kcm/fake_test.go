@@ -73,13 +73,7 @@ func fakeDaemon(t *testing.T, closeAfter bool, respond func(op uint16, args []by
 
 // reply frames a KCM reply as MIT's kcmserver.py does: length, transport
 // status 0, then operation status and results.
-func reply(status int32, results []byte) []byte {
-	body := binary.BigEndian.AppendUint32(nil, uint32(status))
-	body = append(body, results...)
-	out := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
-	out = binary.BigEndian.AppendUint32(out, 0)
-	return append(out, body...)
-}
+var reply = kcm.FrameReply
 
 const (
 	opGetPrincipal    = 8

@@ -128,16 +128,21 @@ func (c *Cache) find() (cacheKeys, error) {
 	return k, nil
 }
 
-func (c *Cache) principal(k cacheKeys) (ccache.Principal, error) {
+// open finds an initialized cache and reads its default principal.
+func (c *Cache) open() (cacheKeys, ccache.Principal, error) {
+	k, err := c.find()
+	if err != nil {
+		return k, ccache.Principal{}, err
+	}
 	b, err := read(k.princ)
 	if err != nil {
-		return ccache.Principal{}, err
+		return k, ccache.Principal{}, err
 	}
 	p, err := parsePrincipal(b)
 	if err != nil {
-		return p, &Error{Op: "read", Key: c.Name() + " " + keyPrincipal, Err: err}
+		return k, p, &Error{Op: "read", Key: c.Name() + " " + keyPrincipal, Err: err}
 	}
-	return p, nil
+	return k, p, nil
 }
 
 // credentials reads every credential key of the cache. Keys unlinked,
@@ -173,11 +178,7 @@ func (c *Cache) credentials(k cacheKeys) ([]*ccache.Credential, error) {
 // Load implements ccache.Store.
 func (c *Cache) Load(ctx context.Context) (cc *ccache.Cache, err error) {
 	err = onThread(ctx, func() error {
-		k, err := c.find()
-		if err != nil {
-			return err
-		}
-		p, err := c.principal(k)
+		k, p, err := c.open()
 		if err != nil {
 			return err
 		}
@@ -196,11 +197,7 @@ func (c *Cache) Load(ctx context.Context) (cc *ccache.Cache, err error) {
 // expiring with the ticket, as MIT's krcc_store.
 func (c *Cache) Add(ctx context.Context, cred *ccache.Credential) error {
 	return onThread(ctx, func() error {
-		k, err := c.find()
-		if err != nil {
-			return err
-		}
-		p, err := c.principal(k)
+		k, p, err := c.open()
 		if err != nil {
 			return err
 		}
@@ -323,18 +320,20 @@ func (c *Cache) Destroy(ctx context.Context) error {
 // which may not be initialized yet.
 func (c *Collection) Primary(ctx context.Context) (s ccache.Store, err error) {
 	err = onThread(ctx, func() error {
-		coll, err := collection(c.name)
-		if err != nil {
-			return err
-		}
-		sub, err := primaryName(c.name, coll)
-		if err != nil {
-			return err
-		}
+		_, sub, err := c.primary()
 		s = c.cache(sub)
-		return nil
+		return err
 	})
 	return s, err
+}
+
+// primary returns the collection keyring and its primary cache's name.
+func (c *Collection) primary() (coll int, sub string, err error) {
+	if coll, err = collection(c.name); err != nil {
+		return 0, "", err
+	}
+	sub, err = primaryName(c.name, coll)
+	return coll, sub, err
 }
 
 func (c *Collection) cache(sub string) *Cache {
@@ -347,11 +346,7 @@ func (c *Collection) cache(sub string) *Cache {
 // the collection, the primary first.
 func (c *Collection) Caches(ctx context.Context) (out []ccache.Store, err error) {
 	err = onThread(ctx, func() error {
-		coll, err := collection(c.name)
-		if err != nil {
-			return err
-		}
-		primary, err := primaryName(c.name, coll)
+		coll, primary, err := c.primary()
 		if err != nil {
 			return err
 		}
