@@ -186,7 +186,13 @@ func (k *KCM) Configure(r *Realm) error {
 		out = append(out, line)
 	}
 	conf := strings.Join(out, "") + fmt.Sprintf("\n[libdefaults]\n\tkcm_socket = %s\n", k.Socket)
-	return os.WriteFile(r.ConfigPath, []byte(conf), 0o600)
+	// Renamed into place: a program reading krb5.conf meanwhile sees the
+	// old file or the new one.
+	tmp := r.ConfigPath + ".kcm"
+	if err := os.WriteFile(tmp, []byte(conf), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, r.ConfigPath)
 }
 
 // Close stops a daemon started here (the whole process group: the shell
