@@ -80,14 +80,14 @@ func (c *Cache) Add(ctx context.Context, cred *ccache.Credential) error {
 		return c.lockError(err)
 	}
 	defer unlock()
-	b, err := readAll(f)
+	fi, err := f.Stat()
 	if err != nil {
 		return c.readError(err)
 	}
-	if len(b) == 0 {
+	if fi.Size() == 0 {
 		return &ccache.NotFoundError{Cache: c.Name(), Reason: "empty file"}
 	}
-	h, err := ccache.ParseHeader(b)
+	h, err := readHeader(f, fi.Size())
 	if err != nil {
 		return &Error{Op: "append to", Path: c.path, Err: err}
 	}
@@ -102,7 +102,7 @@ func (c *Cache) Add(ctx context.Context, cred *ccache.Credential) error {
 	if err != nil {
 		// Leave the file as it was: a partial credential at the end
 		// would make MIT fail to read every credential after it.
-		if terr := f.Truncate(int64(len(b))); terr != nil {
+		if terr := f.Truncate(fi.Size()); terr != nil {
 			err = errors.Join(err, fmt.Errorf("cutting back the partial write: %w", terr))
 		}
 		return &Error{Op: "append to", Path: c.path, Err: err}
@@ -139,6 +139,24 @@ func writeAtomic(path string, data []byte) error {
 		return &Error{Op: "write", Path: path, Err: err}
 	}
 	return nil
+}
+
+// readHeader reads the start of the file until the header and default
+// principal parse: a write-back need not read every credential.
+func readHeader(f *os.File, size int64) (ccache.Header, error) {
+	n := int64(512)
+	for {
+		n = min(n, size, MaxSize)
+		b := make([]byte, n)
+		if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+			return ccache.Header{}, err
+		}
+		h, err := ccache.ParseHeader(b)
+		if err == nil || n == size || n == MaxSize {
+			return h, err
+		}
+		n *= 8
+	}
 }
 
 func readAll(f *os.File) ([]byte, error) {

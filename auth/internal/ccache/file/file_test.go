@@ -65,7 +65,7 @@ func fileSize(path string) int64 {
 	return fi.Size()
 }
 
-func newCache(t *testing.T, client string) *file.Cache {
+func newCache(t testing.TB, client string) *file.Cache {
 	t.Helper()
 	c := file.Open(filepath.Join(t.TempDir(), "ccache"))
 	tgt := ccachetest.Credential(client, "krbtgt/KRBHTTP.TEST@KRBHTTP.TEST")
