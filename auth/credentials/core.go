@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
 	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
@@ -27,12 +29,21 @@ const (
 // *Error.
 type identity interface {
 	// client returns the client principal, loading what it must.
-	client() (types.PrincipalName, string, error)
+	client(ctx context.Context) (types.PrincipalName, string, error)
 	// tgt returns a usable TGT for the client's realm.
 	tgt(ctx context.Context) (*kdc.Credential, error)
 	// stored returns a ticket for the service principal key held outside
-	// the memory cache (in a credential cache file), or nil.
-	stored(key string) *kdc.Credential
+	// the memory cache (in a credential cache), or nil.
+	stored(ctx context.Context, key string) *kdc.Credential
+}
+
+// cacheWriter is an identity whose TGT comes from a credential cache:
+// service tickets got with it are stored back there, under server (the
+// name MIT's library would store them under), as MIT does. Anything that
+// obtains a ticket with the cache's TGT (a TGS exchange, a renewal) calls
+// it; failures are the identity's to log.
+type cacheWriter interface {
+	writeBack(ctx context.Context, server ccache.Principal, cred *kdc.Credential)
 }
 
 // core is the machinery shared by all sources: the KDC client, the
@@ -50,7 +61,7 @@ type core struct {
 }
 
 func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, error) {
-	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now}
+	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now, writeBack: true}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, nil, &Error{Op: "configure source", Err: err}
@@ -134,23 +145,30 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 	if err != nil {
 		return nil, &Error{Op: op, SPN: spn, Err: withSentinel(ErrMalformed, "", err)}
 	}
-	cname, crealm, err := id.client()
+	cname, crealm, err := id.client(ctx)
 	if err != nil {
 		return nil, &Error{Op: op, SPN: spn, Err: err}
 	}
 	client := ticket.PrincipalString(cname, crealm)
+	// A cache stores the ticket under the realm MIT would ask for: the
+	// SPN's, domain_realm's, or for a host without a mapping (IP
+	// addresses never have one) the empty referral realm.
+	cacheRealm := realm
 	if realm == "" {
+		host := name.NameString[len(name.NameString)-1]
 		// domain_realm, else the client's own realm (whose KDC may refer
 		// us on): better than default_realm for a cache from elsewhere.
-		if realm = c.cfg.DomainRealm(name.NameString[len(name.NameString)-1]); realm == "" {
+		if realm = c.cfg.DomainRealm(host); realm == "" {
 			realm = crealm
+		} else if net.ParseIP(host) == nil {
+			cacheRealm = realm
 		}
 	}
 	key := ticket.PrincipalString(name, realm)
 	if t, _ := c.lookup(key); c.fresh(t) {
 		return toTicket(t), nil
 	}
-	if t := id.stored(key); c.fresh(t) {
+	if t := id.stored(ctx, key); c.fresh(t) {
 		return toTicket(t), nil
 	}
 	cred, err := c.flight.do(ctx, key, func(ctx context.Context) (*kdc.Credential, error) {
@@ -159,7 +177,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 			return old, nil
 		}
 		// kinit or kvno may have put a fresh ticket in the cache file.
-		if s := id.stored(key); c.fresh(s) {
+		if s := id.stored(ctx, key); c.fresh(s) {
 			return s, nil
 		} else if !c.valid(old) && c.valid(s) {
 			old = s
@@ -173,6 +191,9 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 			var cred *kdc.Credential
 			if cred, err = c.kdc.ServiceTicket(ctx, tgt, name, realm, nil); err == nil {
 				c.store(key, cred, gen)
+				if w, ok := id.(cacheWriter); ok {
+					w.writeBack(ctx, ccache.Principal{NameType: name.NameType, Components: name.NameString, Realm: cacheRealm}, cred)
+				}
 				c.log.LogAttrs(ctx, slog.LevelDebug, "credentials: service ticket from KDC",
 					slog.String("client", client), slog.String("spn", key), slog.Time("end", cred.EndTime))
 				return cred, nil
@@ -194,7 +215,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 func (c *core) tgtTicket(ctx context.Context, id identity) (*ticket.Ticket, error) {
 	tgt, err := id.tgt(ctx)
 	if err != nil {
-		return nil, &Error{Op: "TGT", Principal: clientName(id), Err: err}
+		return nil, &Error{Op: "TGT", Principal: clientName(ctx, id), Err: err}
 	}
 	return toTicket(tgt), nil
 }
@@ -228,13 +249,13 @@ func (c *core) forwardedTGT(ctx context.Context, id identity) (*ticket.Ticket, e
 		return cred, nil
 	})
 	if err != nil {
-		return nil, &Error{Op: op, Principal: clientName(id), Err: err}
+		return nil, &Error{Op: op, Principal: clientName(ctx, id), Err: err}
 	}
 	return toTicket(cred), nil
 }
 
-func clientName(id identity) string {
-	n, r, err := id.client()
+func clientName(ctx context.Context, id identity) string {
+	n, r, err := id.client(ctx)
 	if err != nil {
 		return ""
 	}

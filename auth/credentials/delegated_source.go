@@ -72,7 +72,7 @@ func NewDelegatedSource(cfg *krb5conf.Config, tgt *ticket.Ticket, opts ...Option
 	return &DelegatedSource{core: c, cred: cred}, nil
 }
 
-func (s *DelegatedSource) client() (types.PrincipalName, string, error) {
+func (s *DelegatedSource) client(context.Context) (types.PrincipalName, string, error) {
 	return s.cred.Client, s.cred.ClientRealm, nil
 }
 
@@ -84,7 +84,7 @@ func (s *DelegatedSource) tgt(context.Context) (*kdc.Credential, error) {
 	return s.cred, nil
 }
 
-func (s *DelegatedSource) stored(string) *kdc.Credential { return nil }
+func (s *DelegatedSource) stored(context.Context, string) *kdc.Credential { return nil }
 
 // ServiceTicket implements Source: a ticket for spn as the delegating
 // user.

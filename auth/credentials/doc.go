@@ -1,6 +1,6 @@
 // Package credentials is where Kerberos tickets come from: the MIT-style
-// default credential cache (KRB5CCNAME, FILE: and DIR: collections,
-// default_ccache_name), explicit principals, password and keytab logins
+// default credential cache (KRB5CCNAME, default_ccache_name; FILE:, DIR:,
+// KCM:, KEYRING: and MEMORY: caches and collections), explicit principals, password and keytab logins
 // (and [LoadKeytab], the module's keytab loader, which servers use too),
 // and TGTs a client delegated.
 //
@@ -14,7 +14,8 @@
 //
 // Four sources are provided, all safe for concurrent use and all
 // implementing [TGTSource]: [CCacheSource] (what kinit left, re-read when
-// it changes), [PasswordSource] and [KeytabSource] (their own AS exchange,
+// it changes; the service tickets it gets are written back to the cache,
+// as MIT's library does, unless [WithWriteBack] says not to), [PasswordSource] and [KeytabSource] (their own AS exchange,
 // repeated when the TGT nears expiry), and [DelegatedSource] (a TGT a
 // client delegated to a server, for the second hop). Each keeps the
 // service tickets it obtains in memory, keyed by service principal and

@@ -7,7 +7,7 @@
 //	        [-m SECONDS] [--cacert PEM] [--fail] [--mutual required|optional|disabled]
 //	        [--no-sanitize] [--preemptive] [--hostname-override H] [--service S]
 //	        [--principal P] [--password-file F] [--keytab F] [--raw-krb5]
-//	        [--delegate[=always|policy]] [--no-cbt] [-v] URL
+//	        [--delegate[=always|policy]] [--no-cbt] [--no-write-back] [-v] URL
 //
 // Exit status:
 //

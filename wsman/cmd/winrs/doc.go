@@ -10,7 +10,7 @@
 //	      [--mutual required|optional|disabled] [--no-sanitize] [--preemptive]
 //	      [--hostname-override H] [--service S] [--principal P]
 //	      [--password-file F] [--keytab F] [--raw-krb5] [--delegate[=policy]] [--no-cbt]
-//	      [--] COMMAND [ARGS...]
+//	      [--no-write-back] [--] COMMAND [ARGS...]
 //
 // URL is the endpoint, e.g. http://host:5985/wsman or
 // https://host:5986/wsman. Over http the messages are encrypted with the

@@ -26,16 +26,17 @@ const DefaultLockTimeout = 10 * time.Second
 // for concurrent use.
 type Cache struct {
 	path string
+	name string // "FILE:path", or "DIR::path" for a cache of a collection
 }
 
 var _ ccache.Store = (*Cache)(nil)
 
 // Open returns the cache file at path (without the "FILE:" prefix). Nothing
 // is read until it is used.
-func Open(path string) *Cache { return &Cache{path: path} }
+func Open(path string) *Cache { return &Cache{path: path, name: "FILE:" + path} }
 
 // Name implements ccache.Store.
-func (c *Cache) Name() string { return "FILE:" + c.path }
+func (c *Cache) Name() string { return c.name }
 
 // Path returns the file's path.
 func (c *Cache) Path() string { return c.path }

@@ -5,10 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io"
-	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,67 +14,15 @@ import (
 	"github.com/krbhttp/krbhttp/auth/internal/ccache/kcm"
 )
 
-// fakeDaemon answers each request with whatever respond returns, written
-// raw to the connection (so it can be any garbage), and closes the
-// connection after each reply with closeAfter; respond may block.
 func fakeDaemon(t *testing.T, closeAfter bool, respond func(op uint16, args []byte) []byte) *kcm.Client {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "kcm-fake-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "s")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); _ = l.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer conn.Close()
-				go func() { <-done; _ = conn.Close() }()
-				for {
-					var n [4]byte
-					if _, err := io.ReadFull(conn, n[:]); err != nil {
-						return
-					}
-					req := make([]byte, binary.BigEndian.Uint32(n[:]))
-					if _, err := io.ReadFull(conn, req); err != nil || len(req) < 4 {
-						return
-					}
-					out := respond(binary.BigEndian.Uint16(req[2:4]), req[4:])
-					if out == nil {
-						return // hang up
-					}
-					if _, err := conn.Write(out); err != nil {
-						return
-					}
-					if closeAfter {
-						return
-					}
-				}
-			})
-		}
-	})
-	return &kcm.Client{Socket: sock}
+	return &kcm.Client{Socket: ccachetest.FakeKCM(t, closeAfter, respond)}
 }
 
-// reply frames a KCM reply as MIT's kcmserver.py does: length, transport
-// status 0, then operation status and results.
-var reply = kcm.FrameReply
+var reply = ccachetest.KCMReply
 
 const (
-	opGetPrincipal    = 8
-	opGetCredList     = 13001
-	opGetDefaultCache = 20
+	opGetPrincipal    = ccachetest.KCMOpGetPrincipal
+	opGetDefaultCache = ccachetest.KCMOpGetDefaultCache
 )
 
 // TestBadDaemons: whatever a daemon answers, the client returns a typed
@@ -207,11 +151,11 @@ func (d *oldDaemon) respond(op uint16, args []byte) []byte {
 	n := string(name)
 	uuid := func(i int) []byte { return binary.BigEndian.AppendUint32(make([]byte, 12), uint32(i)) }
 	switch op {
-	case 4: // INITIALIZE
+	case ccachetest.KCMOpInitialize:
 		d.princ[n] = rest
 		d.creds[n] = nil
 		return reply(0, nil)
-	case 6: // STORE
+	case ccachetest.KCMOpStore:
 		d.creds[n] = append(d.creds[n], rest)
 		return reply(0, nil)
 	case opGetPrincipal:
@@ -220,13 +164,13 @@ func (d *oldDaemon) respond(op uint16, args []byte) []byte {
 			return reply(-1765328189, nil)
 		}
 		return reply(0, p)
-	case 9: // GET_CRED_UUID_LIST
+	case ccachetest.KCMOpGetCredUUIDList:
 		var b []byte
 		for i := range d.creds[n] {
 			b = append(b, uuid(i)...)
 		}
 		return reply(0, b)
-	case 10: // GET_CRED_BY_UUID
+	case ccachetest.KCMOpGetCredByUUID:
 		i := int(binary.BigEndian.Uint32(rest[12:16]))
 		if i >= len(d.creds[n]) {
 			return reply(-1765328242, nil)

@@ -7,15 +7,8 @@ import (
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
+	"github.com/krbhttp/krbhttp/auth/internal/ccache/ccachetest"
 )
-
-func frameReply(status int32, results []byte) []byte {
-	body := binary.BigEndian.AppendUint32(nil, uint32(status))
-	body = append(body, results...)
-	out := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
-	out = binary.BigEndian.AppendUint32(out, 0)
-	return append(out, body...)
-}
 
 // FuzzReply feeds arbitrary bytes to the client as a daemon's reply and
 // parses the results as every operation would: errors must be typed, and
@@ -28,12 +21,12 @@ func FuzzReply(f *testing.F) {
 	list := binary.BigEndian.AppendUint32(nil, 1)
 	list = binary.BigEndian.AppendUint32(list, uint32(len(cb)))
 	list = append(list, cb...)
-	f.Add(frameReply(0, []byte("0:1234\x00")))
-	f.Add(frameReply(0, ccache.MarshalPrincipal(nil, p)))
-	f.Add(frameReply(0, list))
-	f.Add(frameReply(0, cb))
-	f.Add(frameReply(0, make([]byte, 32)))
-	f.Add(frameReply(-1765328189, nil))
+	f.Add(ccachetest.KCMReply(0, []byte("0:1234\x00")))
+	f.Add(ccachetest.KCMReply(0, ccache.MarshalPrincipal(nil, p)))
+	f.Add(ccachetest.KCMReply(0, list))
+	f.Add(ccachetest.KCMReply(0, cb))
+	f.Add(ccachetest.KCMReply(0, make([]byte, 32)))
+	f.Add(ccachetest.KCMReply(-1765328189, nil))
 	f.Add([]byte{0, 0, 0, 0, 0xa6, 0x38, 0xc7, 0x44})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -2,29 +2,9 @@ package keyring
 
 import "context"
 
-// DestroyCollection unlinks a collection keyring from its anchor, so that
-// a test leaves nothing behind.
-func DestroyCollection(ctx context.Context, c *Collection) error {
-	return onThread(ctx, func() error {
-		coll, err := collection(c.name)
-		if err != nil {
-			return err
-		}
-		anchor := sessionWriteAnchor()
-		switch c.name.Anchor {
-		case AnchorUser:
-			anchor = -4 // KEY_SPEC_USER_KEYRING
-		case AnchorProcess:
-			anchor = -2
-		case AnchorThread:
-			anchor = -1
-		}
-		if err := clearRing(coll); err != nil {
-			return err
-		}
-		return unlink(coll, anchor)
-	})
-}
+// DestroyCollection removes a collection, so that a test leaves nothing
+// behind.
+func DestroyCollection(ctx context.Context, c *Collection) error { return c.Destroy(ctx) }
 
 // AddRawKey puts a key of type user with any payload into cache c, as
 // something other than a credential cache might.

@@ -419,3 +419,31 @@ func (c *Collection) SetPrimary(ctx context.Context, s ccache.Store) error {
 		return err
 	})
 }
+
+// Destroy empties the collection keyring and unlinks it from its anchor:
+// every cache of the collection is gone (kdestroy -A), and so is the
+// collection itself. For the persistent anchor only the caches go; the
+// persistent keyring is the kernel's.
+func (c *Collection) Destroy(ctx context.Context) error {
+	return onThread(ctx, func() error {
+		coll, err := collection(c.name)
+		if err != nil {
+			return err
+		}
+		if err := clearRing(coll); err != nil {
+			return err
+		}
+		switch c.name.Anchor {
+		case AnchorPersistent:
+			return unlink(coll, unix.KEY_SPEC_PROCESS_KEYRING)
+		case AnchorUser:
+			_ = unlink(coll, unix.KEY_SPEC_PROCESS_KEYRING)
+			return unlink(coll, unix.KEY_SPEC_USER_KEYRING)
+		case AnchorProcess:
+			return unlink(coll, unix.KEY_SPEC_PROCESS_KEYRING)
+		case AnchorThread:
+			return unlink(coll, unix.KEY_SPEC_THREAD_KEYRING)
+		}
+		return unlink(coll, sessionWriteAnchor())
+	})
+}

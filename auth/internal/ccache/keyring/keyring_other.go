@@ -36,3 +36,6 @@ func (c *Collection) New(context.Context) (ccache.Store, error) { return nil, er
 
 // SetPrimary implements ccache.Collection.
 func (c *Collection) SetPrimary(context.Context, ccache.Store) error { return errNotLinux }
+
+// Destroy removes the collection and its caches.
+func (c *Collection) Destroy(context.Context) error { return errNotLinux }
