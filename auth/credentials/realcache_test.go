@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"os/exec"
@@ -101,7 +102,7 @@ func TestRealKeyring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = keyring.NewCollection(n).Destroy(t.Context()) })
+	t.Cleanup(func() { _ = keyring.NewCollection(n).Destroy(context.Background()) })
 	checkCollection(t, r, "KEYRING:"+residual)
 	if out, err := exec.Command("keyctl", "show", "@s").CombinedOutput(); err != nil || !strings.Contains(string(out), "_krb_credentials-") {
 		t.Errorf("keyctl does not show the collection: %v\n%s", err, out)
