@@ -124,3 +124,22 @@ func Principals(t testing.TB, caches []ccache.Store) []string {
 	}
 	return out
 }
+
+// NewPrimary makes a new cache in coll holding principal and a synthetic
+// TGT, and makes it the primary, as kinit into a collection does.
+func NewPrimary(t testing.TB, coll ccache.Collection, principal string) ccache.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := coll.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Principal(principal)
+	if err := s.Initialize(ctx, p, []*ccache.Credential{Credential(principal, "krbtgt/"+p.Realm+"@"+p.Realm)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := coll.SetPrimary(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 	"github.com/krbhttp/krbhttp/auth/internal/ccache/ccachetest"
 	"github.com/krbhttp/krbhttp/auth/internal/ccache/file"
 )
@@ -38,17 +37,8 @@ func TestDirInterop(t *testing.T) {
 	}
 	alice := caches[1].Name()
 
-	s, err := d.New(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	carol := ccachetest.Principal("carol@KRBHTTP.TEST")
-	if err := s.Initialize(ctx, carol, []*ccache.Credential{ccachetest.Credential("carol@KRBHTTP.TEST", "krbtgt/KRBHTTP.TEST@KRBHTTP.TEST")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.SetPrimary(ctx, s); err != nil {
-		t.Fatal(err)
-	}
+	// A cache of ours, made primary.
+	s := ccachetest.NewPrimary(t, d, "carol@KRBHTTP.TEST")
 	out, err := r.Klist("-c", name)
 	if err != nil || !strings.Contains(out, "Default principal: carol@KRBHTTP.TEST") || !strings.Contains(out, s.Name()) {
 		t.Fatalf("klist after SetPrimary: %v\n%s", err, out)

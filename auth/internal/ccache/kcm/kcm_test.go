@@ -93,23 +93,13 @@ func TestSSSDCollection(t *testing.T) {
 		t.Fatalf("caches %v, want bob (primary) then alice", principals)
 	}
 
-	// A third cache, ours: GEN_NEW, initialized by us, made primary.
-	carol := ccachetest.Principal("carol@KRBHTTP.TEST")
-	s, err := coll.New(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Initialize(ctx, carol, []*ccache.Credential{ccachetest.Credential("carol@KRBHTTP.TEST", "krbtgt/KRBHTTP.TEST@KRBHTTP.TEST")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := coll.SetPrimary(ctx, s); err != nil {
-		t.Fatal(err)
-	}
+	// A cache of ours, made primary.
+	s := ccachetest.NewPrimary(t, coll, "carol@KRBHTTP.TEST")
 	out, err := r.Klist("-l", "-c", "KCM:")
 	if err != nil {
 		t.Fatalf("klist -l: %v", err)
 	}
-	for _, want := range []string{"carol@KRBHTTP.TEST", r.Alice, r.Principal("bob")} {
+	for _, want := range []string{"carol@KRBHTTP.TEST", s.Name(), r.Alice, r.Principal("bob")} {
 		if !strings.Contains(out, want) {
 			t.Errorf("klist -l lacks %s:\n%s", want, out)
 		}

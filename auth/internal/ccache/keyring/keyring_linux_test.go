@@ -82,17 +82,8 @@ func TestCollectionInterop(t *testing.T) {
 	if got := ccachetest.Principals(t, caches); len(got) != 2 || got[0] != r.Principal("bob") || got[1] != r.Alice {
 		t.Fatalf("caches %v, want bob (primary, kinit switched to it) then alice", got)
 	}
-	s, err := coll.New(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	carol := ccachetest.Principal("carol@KRBHTTP.TEST")
-	if err := s.Initialize(ctx, carol, []*ccache.Credential{ccachetest.Credential("carol@KRBHTTP.TEST", "krbtgt/KRBHTTP.TEST@KRBHTTP.TEST")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := coll.SetPrimary(ctx, s); err != nil {
-		t.Fatal(err)
-	}
+	// A cache of ours, made primary.
+	s := ccachetest.NewPrimary(t, coll, "carol@KRBHTTP.TEST")
 	out, err := r.Klist("-l", "-c", name)
 	if err != nil || !strings.Contains(out, "carol@KRBHTTP.TEST") || !strings.Contains(out, s.Name()) {
 		t.Fatalf("klist -l: %v\n%s", err, out)
