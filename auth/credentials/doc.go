@@ -22,7 +22,9 @@
 // realm, makes one KDC request however many goroutines ask for the same
 // ticket at once, and replaces tickets before they expire (see
 // [DefaultRefreshBefore]). No source starts a goroutine: refreshing happens
-// in the call that needs it.
+// in the call that needs it. (KEYRING: caches are the exception: the
+// process does every keyring call on one locked OS thread, started on first
+// use, because Linux keeps process and thread keyrings per thread.)
 //
 // KDC exchanges take the caller's context, go to the KDCs listed in
 // krb5.conf over UDP then TCP, and fail with errors that match the
