@@ -40,6 +40,8 @@ func run(args []string) error {
 	persistent := fs.Bool("persistent-auth", true, "authenticate a connection once, as IIS does (false: every request)")
 	skew := fs.Duration("clock-skew", 5*time.Minute, "tolerated clock skew, also past a ticket's end time")
 	allowUnencrypted := fs.Bool("allow-unencrypted", false, "WinRM: accept plaintext SOAP over http (WinRM's AllowUnencrypted)")
+	maxShells := fs.Int("max-shells-per-user", winrmserver.DefaultMaxShellsPerUser, "WinRM: shells one user may have open (MaxShellsPerUser)")
+	maxOps := fs.Int("max-operations-per-user", 0, "WinRM: operations one user may have under way (MaxConcurrentOperationsPerUser; 0: the default)")
 	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS data node (WebHDFS is served only with it)")
 	verbose := fs.Bool("v", false, "log authentication failures")
 	if err := fs.Parse(args); err != nil {
@@ -76,7 +78,10 @@ func run(args []string) error {
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	winrm, err := winrmserver.New(winrmserver.Config{AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger})
+	winrm, err := winrmserver.New(winrmserver.Config{
+		AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger,
+		MaxShellsPerUser: *maxShells, MaxOperationsPerUser: *maxOps,
+	})
 	if err != nil {
 		return err
 	}
