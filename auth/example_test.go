@@ -207,6 +207,15 @@ func ExampleWithCCache() {
 	// Output: <nil>
 }
 
+func ExampleWithWriteBack() {
+	// Service tickets stay in this process instead of being added to the
+	// credential cache (where klist, curl and the next run would find
+	// them).
+	_, err := auth.NewTransport(nil, auth.WithWriteBack(false))
+	fmt.Println(err)
+	// Output: <nil>
+}
+
 func ExampleWithConfig() {
 	conf, err := krb5conf.LoadFiles("/etc/krb5.conf")
 	if err != nil {

@@ -69,6 +69,7 @@ type config struct {
 	password       string
 	keytabPath     string
 	ccacheName     string
+	writeBack      *bool
 	mutual         MutualMode
 	sanitize       bool
 	preemptive     PreemptiveMode
@@ -165,14 +166,30 @@ func WithKeytab(path string) Option {
 // defaultClientKeytab marks "use the MIT default client keytab".
 const defaultClientKeytab = "\x00default"
 
-// WithCCache names the credential cache ("FILE:/path", "DIR:/dir" or a bare
-// path) instead of the MIT default resolution.
+// WithCCache names the credential cache instead of the MIT default
+// resolution: "FILE:/path" or a bare path, "DIR:/dir", "KCM:",
+// "KEYRING:persistent:1000", "MEMORY:name", ... (every form
+// [credentials.NewCCacheSource] takes).
 func WithCCache(name string) Option {
 	return func(c *config) error {
 		if name == "" {
 			return errors.New("auth: WithCCache: empty cache name")
 		}
 		c.ccacheName = name
+		return nil
+	}
+}
+
+// WithWriteBack says whether service tickets got with the TGT of a
+// credential cache are stored in that cache, as MIT's library stores them
+// (the default, true): klist lists them, and the next program using the
+// cache (the next run of a command, curl --negotiate, kvno) uses them
+// instead of asking the KDC. It is [credentials.WithWriteBack] for the
+// cache source this transport makes; ignored with WithPassword, WithKeytab
+// and WithCredentials.
+func WithWriteBack(on bool) Option {
+	return func(c *config) error {
+		c.writeBack = &on
 		return nil
 	}
 }

@@ -183,6 +183,9 @@ func (t *Transport) credentialOptions() []credentials.Option {
 	if t.cfg.logger != nil {
 		opts = append(opts, credentials.WithLogger(t.cfg.logger))
 	}
+	if t.cfg.writeBack != nil {
+		opts = append(opts, credentials.WithWriteBack(*t.cfg.writeBack))
+	}
 	if t.cfg.delegation != DelegateNever {
 		// Delegation forwards the TGT, which a login must ask for.
 		opts = append(opts, credentials.WithForwardable(true))

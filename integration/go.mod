@@ -9,7 +9,10 @@ require (
 	github.com/krbhttp/krbhttp/sdk v0.0.0
 )
 
-require github.com/jcmturner/goidentity/v6 v6.0.1 // indirect
+require (
+	github.com/jcmturner/goidentity/v6 v6.0.1 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
 
 require (
 	github.com/apapsch/go-jsonmerge/v2 v2.0.0 // indirect

@@ -41,6 +41,8 @@ type Flags struct {
 	Delegate auth.DelegationPolicy
 	// NoCBT switches TLS channel bindings off.
 	NoCBT bool
+	// NoWriteBack keeps service tickets out of the credential cache.
+	NoWriteBack bool
 }
 
 // modeFlag is a flag naming a mode (--delegate=policy) that may also
@@ -92,7 +94,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.DurationVar(&f.KDCTimeout, "kdc-timeout", 0, "how long to wait for each KDC before trying the next (default 3s)")
 	fs.StringVar(&f.HostnameOverride, "hostname-override", "", "host name to use in the service principal instead of the URL's")
 	fs.StringVar(&f.Service, "service", "HTTP", "service part of the service principal name")
-	fs.StringVar(&f.Principal, "principal", "", "client principal (picks its cache in a DIR: collection, or logs in with --password-file/--keytab)")
+	fs.StringVar(&f.Principal, "principal", "", "client principal (picks its cache in a DIR:, KCM: or KEYRING: collection, or logs in with --password-file/--keytab)")
 	fs.StringVar(&f.PasswordFile, "password-file", "", "read the principal's password from the first line of this file (never from the command line)")
 	fs.StringVar(&f.Keytab, "keytab", "", "log the principal in with this client keytab")
 	fs.BoolVar(&f.RawKRB5, "raw-krb5", false, "send raw GSS-API Kerberos tokens instead of SPNEGO")
@@ -100,6 +102,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.Var(modeFlag[auth.DelegationPolicy]{&f.Delegate, auth.DelegateAlways, auth.DelegateNever, auth.ParseDelegationPolicy}, "delegate", "delegate credentials (a forwarded TGT) to the server: --delegate or --delegate=always, "+
 		"--delegate=policy only to services trusted for delegation (OK-AS-DELEGATE); needs a forwardable TGT (kinit -f)")
 	fs.BoolVar(&f.NoCBT, "no-cbt", false, "send no TLS channel bindings (for old servers that reject tokens carrying them)")
+	fs.BoolVar(&f.NoWriteBack, "no-write-back", false, "do not store the service tickets got from the KDC in the credential cache (MIT's tools store them)")
 	return f
 }
 
@@ -147,6 +150,9 @@ func (f *Flags) Options(logger *slog.Logger) ([]auth.Option, error) {
 	}
 	if f.NoCBT {
 		opts = append(opts, auth.WithChannelBinding(false))
+	}
+	if f.NoWriteBack {
+		opts = append(opts, auth.WithWriteBack(false))
 	}
 	if logger != nil {
 		opts = append(opts, auth.WithLogger(logger))

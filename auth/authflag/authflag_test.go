@@ -50,16 +50,21 @@ func TestDelegateFlag(t *testing.T) {
 	}
 }
 
-func TestNoCBTFlag(t *testing.T) {
-	f, _, err := parse(t, "--no-cbt")
-	if err != nil || !f.NoCBT {
-		t.Fatalf("%v %v", f.NoCBT, err)
-	}
-	with, _ := f.Options(nil)
-	f, _, _ = parse(t)
-	without, _ := f.Options(nil)
-	if len(with) != len(without)+1 {
-		t.Fatalf("--no-cbt adds %d options", len(with)-len(without))
+func TestNoCBTAndNoWriteBackFlags(t *testing.T) {
+	for flag, set := range map[string]func(*authflag.Flags) bool{
+		"--no-cbt":        func(f *authflag.Flags) bool { return f.NoCBT },
+		"--no-write-back": func(f *authflag.Flags) bool { return f.NoWriteBack },
+	} {
+		f, _, err := parse(t, flag)
+		if err != nil || !set(f) {
+			t.Fatalf("%s: %v %v", flag, set(f), err)
+		}
+		with, _ := f.Options(nil)
+		f, _, _ = parse(t)
+		without, _ := f.Options(nil)
+		if len(with) != len(without)+1 {
+			t.Fatalf("%s adds %d options", flag, len(with)-len(without))
+		}
 	}
 }
 

@@ -1,14 +1,15 @@
 package credentials
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
+	"github.com/krbhttp/krbhttp/auth/internal/ccache/file"
 	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
@@ -29,19 +30,10 @@ func WriteCCache(path string, tkt *ticket.Ticket) error {
 	if err != nil {
 		return &Error{Op: "write credential cache", Err: err}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".krb5cc-*")
-	if err != nil {
-		return err
+	if err := file.Open(path).Initialize(context.Background(), c.Principal, c.Credentials); err != nil {
+		return &Error{Op: "write credential cache", Err: err}
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := tmp.Write(ccache.Marshal(c)); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // maxFileSize bounds how much of a cache or keytab file is read: real
@@ -69,20 +61,4 @@ func readSmallFile(path, what string) ([]byte, error) {
 		return nil, withSentinel(ErrMalformed, fmt.Sprintf("%s: larger than %d bytes, not a %s", path, maxFileSize, what), nil)
 	}
 	return b, nil
-}
-
-// readCCache reads and parses one cache file.
-func readCCache(path string) (*ccache.Cache, error) {
-	b, err := readSmallFile(path, "credential cache")
-	if err != nil {
-		return nil, err
-	}
-	if len(b) == 0 {
-		return nil, withSentinel(ErrNoCredentials, path+": empty credential cache", nil)
-	}
-	c, err := ccache.Parse(b)
-	if err != nil {
-		return nil, withSentinel(ErrMalformed, path, err)
-	}
-	return c, nil
 }

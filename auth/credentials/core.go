@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
 	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
@@ -28,12 +30,21 @@ const (
 // *Error.
 type identity interface {
 	// client returns the client principal, loading what it must.
-	client() (types.PrincipalName, string, error)
+	client(ctx context.Context) (types.PrincipalName, string, error)
 	// tgt returns a usable TGT for the client's realm.
 	tgt(ctx context.Context) (*kdc.Credential, error)
 	// stored returns a ticket for the service principal key held outside
-	// the memory cache (in a credential cache file), or nil.
-	stored(key string) *kdc.Credential
+	// the memory cache (in a credential cache), or nil.
+	stored(ctx context.Context, key string) *kdc.Credential
+}
+
+// cacheWriter is an identity whose TGT comes from a credential cache:
+// service tickets got with it are stored back there, under server (the
+// name MIT's library would store them under), as MIT does. Anything that
+// obtains a ticket with the cache's TGT (a TGS exchange, a renewal) calls
+// it; failures are the identity's to log.
+type cacheWriter interface {
+	writeBack(ctx context.Context, server ccache.Principal, cred *kdc.Credential)
 }
 
 // core is the machinery shared by all sources: the KDC client, the
@@ -67,7 +78,7 @@ type drop struct {
 const RefusedHoldOff = time.Minute
 
 func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, error) {
-	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now}
+	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now, writeBack: true}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, nil, &Error{Op: "configure source", Err: err}
@@ -164,26 +175,39 @@ func (c *core) usable(key string, cred *kdc.Credential) bool {
 	return c.fresh(cred) && !c.refused(key, cred)
 }
 
-// ticketKey resolves spn to the principal it names and the key of its
-// tickets: the realm from domain_realm, else the client's own realm
-// (whose KDC may refer us on), better than default_realm for a cache
-// from elsewhere.
-func (c *core) ticketKey(id identity, spn string) (name types.PrincipalName, realm, key, client string, err error) {
-	name, realm, err = ticket.ParseSPN(spn)
+// spnTarget is a service principal resolved for a client: where to ask
+// for its tickets, the key they are held under, and the name a credential
+// cache stores them under.
+type spnTarget struct {
+	name types.PrincipalName
+	// realm is the SPN's, else domain_realm's, else the client's own
+	// (whose KDC may refer us on): better than default_realm for a cache
+	// from elsewhere.
+	realm string
+	key   string // name@realm
+	// cacheRealm is the realm MIT would ask for and so store the ticket
+	// under: the SPN's, domain_realm's, or for a host without a mapping
+	// (IP addresses never have one) the empty referral realm.
+	cacheRealm string
+}
+
+// resolveSPN resolves spn for a client of crealm. It does no I/O.
+func (c *core) resolveSPN(spn, crealm string) (spnTarget, error) {
+	name, realm, err := ticket.ParseSPN(spn)
 	if err != nil {
-		return name, "", "", "", withSentinel(ErrMalformed, "", err)
+		return spnTarget{}, withSentinel(ErrMalformed, "", err)
 	}
-	cname, crealm, err := id.client()
-	if err != nil {
-		return name, "", "", "", err
-	}
-	client = ticket.PrincipalString(cname, crealm)
+	t := spnTarget{name: name, realm: realm, cacheRealm: realm}
 	if realm == "" {
-		if realm = c.cfg.DomainRealm(name.NameString[len(name.NameString)-1]); realm == "" {
-			realm = crealm
+		host := name.NameString[len(name.NameString)-1]
+		if t.realm = c.cfg.DomainRealm(host); t.realm == "" {
+			t.realm = crealm
+		} else if net.ParseIP(host) == nil {
+			t.cacheRealm = t.realm
 		}
 	}
-	return name, realm, ticket.PrincipalString(name, realm), client, nil
+	t.key = ticket.PrincipalString(name, t.realm)
+	return t, nil
 }
 
 // dropTicket forgets tkt, a ticket for spn a server refused, so that the
@@ -191,14 +215,17 @@ func (c *core) ticketKey(id identity, spn string) (name types.PrincipalName, rea
 // the ticket held for spn is already another one, and keeps tkt when a
 // ticket for spn was dropped less than RefusedHoldOff ago: the service
 // refused a fresh ticket too.
-func (c *core) dropTicket(ctx context.Context, id identity, spn string, tkt *ticket.Ticket) {
+func (c *core) dropTicket(ctx context.Context, spn string, tkt *ticket.Ticket) {
 	if tkt == nil {
 		return
 	}
-	_, _, key, client, err := c.ticketKey(id, spn)
+	// The ticket names its client, so no identity lookup (which may mean
+	// I/O to a cache daemon) is needed to find its key.
+	target, err := c.resolveSPN(spn, tkt.ClientRealm)
 	if err != nil {
 		return
 	}
+	key, client := target.key, ticket.PrincipalString(tkt.Client, tkt.ClientRealm)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cur := c.tickets[key]; cur != nil && !bytes.Equal(cur.Ticket.EncPart.Cipher, tkt.Ticket.EncPart.Cipher) {
@@ -219,14 +246,22 @@ func (c *core) dropTicket(ctx context.Context, id identity, spn string, tkt *tic
 
 func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*ticket.Ticket, error) {
 	const op = "service ticket"
-	name, realm, key, client, err := c.ticketKey(id, spn)
+	cname, crealm, err := id.client(ctx)
 	if err != nil {
 		return nil, &Error{Op: op, SPN: spn, Err: err}
 	}
+	client := ticket.PrincipalString(cname, crealm)
+	target, err := c.resolveSPN(spn, crealm)
+	if err != nil {
+		return nil, &Error{Op: op, SPN: spn, Err: err}
+	}
+	key := target.key
 	if t, _ := c.lookup(key); c.usable(key, t) {
 		return toTicket(t), nil
 	}
-	if t := id.stored(key); c.usable(key, t) {
+	// A ticket this source dropped may still be in the credential cache
+	// (whatever its type): usable skips it there too.
+	if t := id.stored(ctx, key); c.usable(key, t) {
 		return toTicket(t), nil
 	}
 	cred, err := c.flight.do(ctx, key, func(ctx context.Context) (*kdc.Credential, error) {
@@ -238,7 +273,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 			old = nil
 		}
 		// kinit or kvno may have put a fresh ticket in the cache file.
-		if s := id.stored(key); c.usable(key, s) {
+		if s := id.stored(ctx, key); c.usable(key, s) {
 			return s, nil
 		} else if !c.valid(old) && c.valid(s) && !c.refused(key, s) {
 			old = s
@@ -250,8 +285,13 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 		}
 		if err == nil {
 			var cred *kdc.Credential
-			if cred, err = c.kdc.ServiceTicket(ctx, tgt, name, realm, nil); err == nil {
+			if cred, err = c.kdc.ServiceTicket(ctx, tgt, target.name, target.realm, nil); err == nil {
 				c.store(key, cred, gen)
+				// Only a ticket just issued is written back: never one a
+				// server refused, which is never handed out again.
+				if w, ok := id.(cacheWriter); ok {
+					w.writeBack(ctx, ccache.Principal{NameType: target.name.NameType, Components: target.name.NameString, Realm: target.cacheRealm}, cred)
+				}
 				c.log.LogAttrs(ctx, slog.LevelDebug, "credentials: service ticket from KDC",
 					slog.String("client", client), slog.String("spn", key), slog.Time("end", cred.EndTime))
 				return cred, nil
@@ -273,7 +313,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 func (c *core) tgtTicket(ctx context.Context, id identity) (*ticket.Ticket, error) {
 	tgt, err := id.tgt(ctx)
 	if err != nil {
-		return nil, &Error{Op: "TGT", Principal: clientName(id), Err: err}
+		return nil, &Error{Op: "TGT", Principal: clientName(ctx, id), Err: err}
 	}
 	return toTicket(tgt), nil
 }
@@ -307,13 +347,13 @@ func (c *core) forwardedTGT(ctx context.Context, id identity) (*ticket.Ticket, e
 		return cred, nil
 	})
 	if err != nil {
-		return nil, &Error{Op: op, Principal: clientName(id), Err: err}
+		return nil, &Error{Op: op, Principal: clientName(ctx, id), Err: err}
 	}
 	return toTicket(cred), nil
 }
 
-func clientName(id identity) string {
-	n, r, err := id.client()
+func clientName(ctx context.Context, id identity) string {
+	n, r, err := id.client(ctx)
 	if err != nil {
 		return ""
 	}

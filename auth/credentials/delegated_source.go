@@ -75,7 +75,7 @@ func NewDelegatedSource(cfg *krb5conf.Config, tgt *ticket.Ticket, opts ...Option
 	return &DelegatedSource{core: c, cred: cred}, nil
 }
 
-func (s *DelegatedSource) client() (types.PrincipalName, string, error) {
+func (s *DelegatedSource) client(context.Context) (types.PrincipalName, string, error) {
 	return s.cred.Client, s.cred.ClientRealm, nil
 }
 
@@ -87,7 +87,7 @@ func (s *DelegatedSource) tgt(context.Context) (*kdc.Credential, error) {
 	return s.cred, nil
 }
 
-func (s *DelegatedSource) stored(string) *kdc.Credential { return nil }
+func (s *DelegatedSource) stored(context.Context, string) *kdc.Credential { return nil }
 
 // ServiceTicket implements Source: a ticket for spn as the delegating
 // user.
@@ -97,7 +97,7 @@ func (s *DelegatedSource) ServiceTicket(ctx context.Context, spn string) (*ticke
 
 // DropTicket implements Dropper.
 func (s *DelegatedSource) DropTicket(spn string, tkt *ticket.Ticket) {
-	s.dropTicket(context.Background(), s, spn, tkt)
+	s.dropTicket(context.Background(), spn, tkt)
 }
 
 // TGT returns the delegated TGT while it is valid.

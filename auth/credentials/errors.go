@@ -30,8 +30,9 @@ var (
 	// (the error then also matches krb5conf.ErrMalformed, as a bad
 	// principal name matches ticket.ErrMalformedName).
 	ErrMalformed = kdc.ErrMalformed
-	// ErrUnsupportedCCache: a credential cache type other than FILE: and
-	// DIR: (KEYRING:, KCM:, MEMORY:, API:, ...).
+	// ErrUnsupportedCCache: a credential cache type this package does not
+	// read (API:, MSLSA:, an unknown type), or one this system lacks
+	// (KEYRING: off Linux or without kernel keys, KCM: on Windows).
 	ErrUnsupportedCCache = errors.New("unsupported credential cache type")
 	// ErrNotForwardable: delegation needs a forwardable TGT (kinit -f, or
 	// forwardable = true in krb5.conf, or WithForwardable(true)).

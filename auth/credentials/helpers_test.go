@@ -99,6 +99,12 @@ func (f *fixture) login(t *testing.T, user string) *kdc.Credential {
 // client.
 func writeCache(t *testing.T, path string, creds ...*kdc.Credential) {
 	t.Helper()
+	writeFile(t, path, ccache.Marshal(forTickets(t, creds)))
+}
+
+// forTickets is a cache holding creds, owned by the first one's client.
+func forTickets(t *testing.T, creds []*kdc.Credential) *ccache.Cache {
+	t.Helper()
 	tkts := make([]*ticket.Ticket, len(creds))
 	for i, c := range creds {
 		tkts[i] = toTicket(c)
@@ -107,7 +113,7 @@ func writeCache(t *testing.T, path string, creds ...*kdc.Credential) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, path, ccache.Marshal(c))
+	return c
 }
 
 func writeFile(t *testing.T, path string, b []byte) {
@@ -132,12 +138,20 @@ func readFileBytes(path string) ([]byte, error) { return os.ReadFile(path) }
 // that ticket.
 func (f *fixture) cacheWithServiceTicket(t *testing.T) (string, *kdc.Credential) {
 	t.Helper()
-	tgt := f.login(t, "alice")
+	tgt, st := f.kvno(t)
+	path := filepath.Join(t.TempDir(), "cc")
+	writeCache(t, path, tgt, st)
+	return path, st
+}
+
+// kvno returns alice's TGT and a ticket for webSPN got with it, what
+// kinit then kvno leave in a cache.
+func (f *fixture) kvno(t *testing.T) (tgt, st *kdc.Credential) {
+	t.Helper()
+	tgt = f.login(t, "alice")
 	st, err := kdc.New(f.cfg.Config, kdc.WithTransport(f.kdc)).ServiceTicket(context.Background(), tgt, types.PrincipalName{NameType: 3, NameString: []string{"HTTP", "web.example.test"}}, testRealm, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "cc")
-	writeCache(t, path, tgt, st)
-	return path, st
+	return tgt, st
 }

@@ -55,9 +55,11 @@ func newLoginSource(cfg *krb5conf.Config, principal string, secret func(*krb5con
 	return &loginSource{core: c, cname: name, realm: realm, secret: sec, forwardable: fwd}, nil
 }
 
-func (s *loginSource) client() (types.PrincipalName, string, error) { return s.cname, s.realm, nil }
+func (s *loginSource) client(context.Context) (types.PrincipalName, string, error) {
+	return s.cname, s.realm, nil
+}
 
-func (s *loginSource) stored(string) *kdc.Credential { return nil }
+func (s *loginSource) stored(context.Context, string) *kdc.Credential { return nil }
 
 func (s *loginSource) tgt(ctx context.Context) (*kdc.Credential, error) {
 	s.mu.Lock()
@@ -98,7 +100,7 @@ func (s *loginSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ti
 
 // DropTicket implements Dropper.
 func (s *loginSource) DropTicket(spn string, tkt *ticket.Ticket) {
-	s.dropTicket(context.Background(), s, spn, tkt)
+	s.dropTicket(context.Background(), spn, tkt)
 }
 
 // TGT returns the current TGT, logging in first if there is none or it

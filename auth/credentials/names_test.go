@@ -10,20 +10,60 @@ import (
 	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
-// parseCCacheName adds this package's policy to ccache.ParseName: which
-// types it reads, and which sentinel each refusal matches.
+// parseCCacheName and resolveCCache add this package's policy to
+// ccache.ParseName: which types it reads, and which sentinel each refusal
+// matches.
 func TestParseCCacheName(t *testing.T) {
-	for _, name := range []string{"FILE:/tmp/cc", "/tmp/cc", "DIR:/run/cc", "DIR::/run/cc/tktABC"} {
-		if got, err := parseCCacheName(name); err != nil || got.String() != name {
-			t.Errorf("%q: %v %v", name, got, err)
+	cfg, err := krb5conf.Parse("[libdefaults]\n kcm_socket = /run/test-kcm\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"FILE:/tmp/cc":            "FILE:/tmp/cc",
+		"/tmp/cc":                 "FILE:/tmp/cc",
+		"DIR::/run/cc/tktABC":     "DIR::/run/cc/tktABC",
+		"KCM:1000":                "KCM:1000",
+		"KCM:1000:x":              "KCM:1000:x",
+		"KEYRING:session:a:b":     "KEYRING:session:a:b",
+		"MEMORY:x":                "MEMORY:x",
+		"DIR:/run/cc":             "collection DIR:/run/cc",
+		"KCM:":                    "collection KCM:",
+		"KEYRING:persistent:1000": "collection KEYRING:persistent:1000",
+		"KEYRING:legacy":          "collection KEYRING:legacy:legacy",
+		"KEYRING:process:":        "collection KEYRING:process:",
+	} {
+		n, err := parseCCacheName(name)
+		if err != nil || n.String() != name {
+			t.Errorf("%q: %v %v", name, n, err)
+			continue
+		}
+		target, err := resolveCCache(n, cfg)
+		var got string
+		switch {
+		case err != nil:
+			got = err.Error()
+		case target.single != nil:
+			got = target.single.Name()
+		default:
+			got = "collection " + target.coll.Name()
+		}
+		if got != want {
+			t.Errorf("%q resolves to %q, want %q", name, got, want)
 		}
 	}
-	for _, name := range []string{"KEYRING:persistent:1000", "KCM:1000", "MEMORY:x", "API:y", "MSLSA:"} {
-		_, err := parseCCacheName(name)
+	for _, name := range []string{"API:y", "MSLSA:"} {
+		n, err := parseCCacheName(name)
+		if err == nil {
+			_, err = resolveCCache(n, cfg)
+		}
 		typ, _, _ := strings.Cut(name, ":")
 		if !errors.Is(err, ErrUnsupportedCCache) || !strings.Contains(err.Error(), typ+":") {
 			t.Errorf("%q: err = %v", name, err)
 		}
+	}
+	n, _ := parseCCacheName("KEYRING:bogus:x")
+	if _, err := resolveCCache(n, cfg); !errors.Is(err, ErrMalformed) {
+		t.Errorf("unknown keyring anchor: %v", err)
 	}
 	if _, err := parseCCacheName(""); !errors.Is(err, ErrNoCredentials) {
 		t.Errorf("empty name: %v", err)

@@ -29,6 +29,7 @@ type options struct {
 	now           func() time.Time
 	kdcTimeout    time.Duration
 	transport     kdc.Transport
+	writeBack     bool
 }
 
 // WithForwardable asks for a forwardable TGT on login (password and keytab
@@ -77,6 +78,19 @@ func WithKDCTimeout(d time.Duration) Option {
 		o.kdcTimeout = d
 		return nil
 	}
+}
+
+// WithWriteBack says whether service tickets a cache source gets from the
+// KDC are stored in the credential cache its TGT came from, as MIT's
+// library stores them: klist then lists them, and the next program using
+// the cache (another run of the same one, curl --negotiate, kvno) finds
+// them there instead of asking the KDC. The default is true, as in MIT.
+// The write is an append under the cache's lock (FILE:, DIR:), a STORE
+// (KCM:) or a key (KEYRING:); a write that fails is logged, never
+// returned. Ignored by password, keytab and delegated sources, which have
+// no cache.
+func WithWriteBack(on bool) Option {
+	return func(o *options) error { o.writeBack = on; return nil }
 }
 
 // withTransport replaces the network (tests use an in-process fake KDC).

@@ -52,3 +52,16 @@ func ExampleWithKDCTimeout() {
 	fmt.Println(exampleSource(credentials.WithKDCTimeout(2 * time.Second)))
 	// Output: <nil>
 }
+
+func ExampleWithWriteBack() {
+	// A batch job that must leave the user's KCM cache as kinit left it:
+	// the service tickets it gets stay in this process.
+	cfg, err := krb5conf.Parse(exampleConf)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = credentials.NewCCacheSource(cfg, "KCM:", "", credentials.WithWriteBack(false))
+	fmt.Println(err)
+	// Output: <nil>
+}

@@ -321,8 +321,8 @@ func TestCCacheSourceBadFiles(t *testing.T) {
 	if _, err := src.TGT(context.Background()); !errors.Is(err, ErrNoCredentials) {
 		t.Errorf("missing: %v", err)
 	}
-	if _, err := NewCCacheSource(f.cfg, "KEYRING:persistent:1000", "", f.opts()...); !errors.Is(err, ErrUnsupportedCCache) {
-		t.Errorf("keyring: %v", err)
+	if _, err := NewCCacheSource(f.cfg, "API:", "", f.opts()...); !errors.Is(err, ErrUnsupportedCCache) {
+		t.Errorf("API: %v", err)
 	}
 	// A config-driven default name resolves through the injected env.
 	f.cfg.Env = fakeEnv(map[string]string{"KRB5CCNAME": "FILE:" + good})

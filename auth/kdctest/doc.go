@@ -4,6 +4,9 @@
 // log to count requests. Nothing under /etc is read or written: every
 // command gets KRB5_CONFIG and KRB5_KDC_PROFILE pointing into the directory.
 //
+// [StartKCM] runs a private sssd_kcm (Debian package sssd-kcm) for "KCM:"
+// caches, with its state and socket in a temporary directory.
+//
 // The MIT binaries come from the Debian packages krb5-kdc,
 // krb5-admin-server and krb5-user. When they are missing, [Start] fails the
 // test instead of skipping it, so a machine without them cannot pass

@@ -411,15 +411,15 @@ func (r *Realm) RotateKey(principal string) (string, error) {
 // Kinit runs MIT kinit for principal into ccache (any name kinit accepts,
 // e.g. "FILE:/path" or "DIR::/dir/tkt"), with the password given to
 // AddPrincipal on standard input unless extraArgs select a keytab (-k).
-// A collection ("DIR:/dir") is passed as KRB5CCNAME rather than -c, as a
-// user's default cache would be: kinit then reuses the principal's cache
-// in the collection or makes a new one and switches the primary to it
-// (with -c it would overwrite the primary cache). It fails the test on
-// error.
+// A collection ("DIR:/dir", "KCM:", "KEYRING:session:name") is passed as
+// KRB5CCNAME rather than -c, as a user's default cache would be: kinit
+// then reuses the principal's cache in the collection or makes a new one
+// and switches the primary to it (with -c it would overwrite the primary
+// cache). It fails the test on error.
 func (r *Realm) Kinit(t testing.TB, principal, ccache string, extraArgs ...string) {
 	t.Helper()
 	var args, env []string
-	if strings.HasPrefix(ccache, "DIR:") && !strings.HasPrefix(ccache, "DIR::") {
+	if isCollection(ccache) {
 		env = []string{"KRB5CCNAME=" + ccache}
 	} else {
 		args = []string{"-c", ccache}
@@ -436,6 +436,22 @@ func (r *Realm) Kinit(t testing.TB, principal, ccache string, extraArgs ...strin
 	if _, err := r.runEnv(env, stdin, r.bins["kinit"], args...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// isCollection reports whether a cache name names a collection rather than
+// one cache, as MIT reads it: "DIR:dir" (not "DIR::file"), "KCM:" (not
+// "KCM:name") and "KEYRING:anchor:collection" (not with a third part).
+func isCollection(name string) bool {
+	typ, rest, _ := strings.Cut(name, ":")
+	switch typ {
+	case "DIR":
+		return !strings.HasPrefix(rest, ":")
+	case "KCM":
+		return rest == ""
+	case "KEYRING":
+		return strings.Count(rest, ":") < 2
+	}
+	return false
 }
 
 // Klist returns the output of "klist -c ccache" (or of its flags).

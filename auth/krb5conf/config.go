@@ -58,6 +58,10 @@ type Config struct {
 	// DefaultClientKeytabName is [libdefaults] default_client_keytab_name
 	// as written; empty when not set. See [Config.ClientKeytabName].
 	DefaultClientKeytabName string
+	// KCMSocket is [libdefaults] kcm_socket, the Unix socket of the KCM
+	// daemon behind "KCM:" caches; empty when not set (MIT's default is
+	// /var/run/.heim_org.h5l.kcm-socket). "-" means no KCM daemon.
+	KCMSocket string
 	// Files lists the files read, includes too, in reading order.
 	Files []string
 	// Env is where the environment variables and user ids that MIT's
@@ -155,6 +159,7 @@ func fromProfile(p *profile) (*Config, error) {
 	}
 	c.DefaultCCacheName, _ = p.first("libdefaults", "default_ccache_name")
 	c.DefaultClientKeytabName, _ = p.first("libdefaults", "default_client_keytab_name")
+	c.KCMSocket, _ = p.first("libdefaults", "kcm_socket")
 	// gokrb5 keeps its own compiled-in default; keep it in step with what
 	// MIT would use when the file names one.
 	if c.DefaultClientKeytabName != "" {

@@ -22,6 +22,7 @@ func TestParseMITValues(t *testing.T) {
 	forwardable = yes
 	default_ccache_name = KEYRING:persistent:%{uid}
 	default_client_keytab_name = FILE:/etc/krb5/%{euid}.keytab
+	kcm_socket = /run/kcm/kcm.sock
 	default_tkt_enctypes = aes -aes-sha2
 	EXAMPLE.TEST = {
 		forwardable = false
@@ -60,6 +61,9 @@ func TestParseMITValues(t *testing.T) {
 	}
 	if cfg.DefaultCCacheName != "KEYRING:persistent:%{uid}" || cfg.DefaultClientKeytabName != "FILE:/etc/krb5/%{euid}.keytab" {
 		t.Errorf("names %q %q", cfg.DefaultCCacheName, cfg.DefaultClientKeytabName)
+	}
+	if cfg.KCMSocket != "/run/kcm/kcm.sock" {
+		t.Errorf("kcm_socket %q", cfg.KCMSocket)
 	}
 	if want := []int32{etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_SHA1_96}; !slices.Equal(cfg.LibDefaults.DefaultTktEnctypeIDs, want) {
 		t.Errorf("enctypes %v, want %v", cfg.LibDefaults.DefaultTktEnctypeIDs, want)

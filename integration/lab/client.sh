@@ -5,7 +5,9 @@
 # reach the lab's servers by their real names (HTTP/iis.example.test).
 #
 # The principals a previous run added are deleted first (reset.sh), so
-# "docker compose run client" can be repeated on the same lab.
+# "docker compose run client" can be repeated on the same lab. A KCM daemon
+# (sssd_kcm) is started in this container for the suite's KCM tests
+# (KRBHTTP_KCM_SOCKET); it ends with the container.
 #
 # TestComposeKDCOutage is deselected: it stops the kdc container, so it
 # runs from the host (scripts/compose-test.sh).
@@ -15,6 +17,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 dir=${1:?usage: client.sh DIR [test binary arguments]}
 shift
 bash "$here/reset.sh" "$dir"
+
+# The daemon's pid file and socket stay in the container, not on the
+# shared volume.
+kcmdir=$(mktemp -d)
+bash "$here/kcm.sh" start "$kcmdir"
+KRBHTTP_KCM_SOCKET=$(<"$kcmdir/kcm.socket")
+export KRBHTTP_KCM_SOCKET
 
 export KRBHTTP_LAB_DIR=$dir
 exec "${INTEGRATION_TEST:-integration.test}" -test.skip '^TestComposeKDCOutage$' "$@"

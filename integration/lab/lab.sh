@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # lab.sh up|env|down [DIR]: the whole lab on a host, without Docker: the
-# realm and KDC (kdc.sh) and the IIS-like server (iis.sh), everything in one
-# directory, on loopback ports, stopped by pid.
+# realm and KDC (kdc.sh), the IIS-like server (iis.sh) and a KCM daemon
+# (kcm.sh, sssd_kcm), everything in one directory, on loopback ports and a
+# socket in the directory, stopped by pid.
 #
 #   up [DIR]   makes DIR (default: a new temporary directory), builds
 #              iislike into DIR/bin unless IISLIKE names one, starts the
 #              KDC and the servers, and prints "lab.sh env DIR".
 #   env DIR    prints the environment (shell exports) that points the
 #              integration tests and MIT tools at the lab: KRB5_CONFIG,
-#              KRBHTTP_LAB_DIR (the suite attaches to the realm) and the
-#              KRBHTTP_LAB_* variables of the lab tests (compose_test.go).
+#              KRBHTTP_LAB_DIR (the suite attaches to the realm),
+#              KRBHTTP_KCM_SOCKET (the suite's KCM tests use the lab's
+#              sssd_kcm) and the KRBHTTP_LAB_* variables of the lab tests
+#              (compose_test.go).
 #   down DIR   stops everything by pid and removes DIR.
 #
 # Example:
@@ -46,6 +49,7 @@ env_of() {
     [KRBHTTP_LAB_KDC_STOP]="bash $(printf %q "$here/kdc.sh") stop $(printf %q "$d")"
     [KRBHTTP_LAB_KDC_START]="bash $(printf %q "$here/kdc.sh") start $(printf %q "$d")"
   )
+  if [[ -f $d/kcm.socket ]]; then vars[KRBHTTP_KCM_SOCKET]=$(<"$d/kcm.socket"); fi
   local k
   for k in "${!vars[@]}"; do
     printf 'export %s=%q\n' "$k" "${vars[$k]}"
@@ -55,6 +59,7 @@ env_of() {
 down() {
   local d=$1
   bash "$here/iis.sh" stop "$d" || true
+  bash "$here/kcm.sh" stop "$d" || true
   bash "$here/kdc.sh" stop "$d" || true
   # Only a directory "up" made a lab of is removed.
   if [[ -f $d/.krbhttp-lab ]]; then rm -rf "$d"; fi
@@ -79,6 +84,7 @@ up)
   fi
   bash "$here/kdc.sh" start "$dir"
   bash "$here/iis.sh" start "$dir"
+  bash "$here/kcm.sh" start "$dir"
   trap - EXIT
   echo "lab: $dir"
   ;;

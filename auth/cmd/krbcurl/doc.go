@@ -8,7 +8,8 @@
 //	        [--no-sanitize] [--preemptive[=always|after-challenge|never]]
 //	        [--hostname-override H] [--service S] [--auth-scheme negotiate|kerberos]
 //	        [--principal P] [--password-file F] [--keytab F] [--raw-krb5]
-//	        [--kdc-timeout DUR] [--delegate[=always|policy]] [--no-cbt] [-v] URL
+//	        [--kdc-timeout DUR] [--delegate[=always|policy]] [--no-cbt]
+//	        [--no-write-back] [-v] URL
 //
 // Exit status:
 //

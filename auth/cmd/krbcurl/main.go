@@ -74,7 +74,7 @@ func reorder(args []string) []string {
 	boolFlags := map[string]bool{"-i": true, "-L": true, "-v": true, "--fail": true, "-fail": true,
 		"--no-sanitize": true, "-no-sanitize": true, "--preemptive": true, "-preemptive": true,
 		"--raw-krb5": true, "-raw-krb5": true, "--delegate": true, "-delegate": true,
-		"--no-cbt": true, "-no-cbt": true}
+		"--no-cbt": true, "-no-cbt": true, "--no-write-back": true, "-no-write-back": true}
 	var flags, rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]

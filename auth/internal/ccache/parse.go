@@ -65,19 +65,19 @@ func (r *reader) u32(what string) (uint32, error) {
 }
 
 // counted reads a 32-bit length and that many bytes, copied so that the
-// result does not pin the whole file in memory.
-func (r *reader) counted(what string) ([]byte, error) {
-	n, err := r.u32(what + " length")
-	if err != nil {
-		return nil, err
+// result does not pin the whole file in memory. Messages are built only
+// on failure: this runs for every field of every credential.
+func (r *reader) counted(what, part string) ([]byte, error) {
+	if r.remaining() < 4 {
+		return nil, r.fail(what+part+" length", "truncated")
 	}
+	n := r.order.Uint32(r.b[r.off:])
+	r.off += 4
 	if uint64(n) > uint64(r.remaining()) {
-		return nil, r.fail(what, "length exceeds the remaining data")
+		return nil, r.fail(what+part, "length exceeds the remaining data")
 	}
-	b, err := r.bytes(int(n), what)
-	if err != nil {
-		return nil, err
-	}
+	b := r.b[r.off : r.off+int(n)]
+	r.off += int(n)
 	return append([]byte(nil), b...), nil
 }
 
@@ -106,10 +106,10 @@ func (r *reader) time(what string) (time.Time, error) {
 func (r *reader) principal(what string) (Principal, error) {
 	var p Principal
 	if r.version != 1 {
-		t, err := r.u32(what + " name type")
-		if err != nil {
-			return p, err
+		if r.remaining() < 4 {
+			return p, r.fail(what+" name type", "truncated")
 		}
+		t, _ := r.u32("")
 		p.NameType = int32(t)
 	}
 	n, err := r.count(what+" component count", minCountedLen)
@@ -123,14 +123,14 @@ func (r *reader) principal(what string) (Principal, error) {
 		}
 		n--
 	}
-	realm, err := r.counted(what + " realm")
+	realm, err := r.counted(what, " realm")
 	if err != nil {
 		return p, err
 	}
 	p.Realm = string(realm)
 	p.Components = make([]string, 0, n)
 	for range n {
-		c, err := r.counted(what + " component")
+		c, err := r.counted(what, " component")
 		if err != nil {
 			return p, err
 		}
@@ -200,7 +200,7 @@ func (r *reader) credential() (*Credential, error) {
 			return nil, err
 		}
 	}
-	if c.Key.Value, err = r.counted("key"); err != nil {
+	if c.Key.Value, err = r.counted("key", ""); err != nil {
 		return nil, err
 	}
 	for _, t := range []struct {
@@ -228,7 +228,7 @@ func (r *reader) credential() (*Credential, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := r.counted("address")
+		v, err := r.counted("address", "")
 		if err != nil {
 			return nil, err
 		}
@@ -242,16 +242,16 @@ func (r *reader) credential() (*Credential, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := r.counted("authdata")
+		v, err := r.counted("authdata", "")
 		if err != nil {
 			return nil, err
 		}
 		c.AuthData = append(c.AuthData, AuthData{Type: int32(int16(t)), Value: v})
 	}
-	if c.Ticket, err = r.counted("ticket"); err != nil {
+	if c.Ticket, err = r.counted("ticket", ""); err != nil {
 		return nil, err
 	}
-	if c.SecondTicket, err = r.counted("second ticket"); err != nil {
+	if c.SecondTicket, err = r.counted("second ticket", ""); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -262,27 +262,11 @@ func (r *reader) credential() (*Credential, error) {
 // empty input and a file cut in the middle of a credential.
 func Parse(b []byte) (*Cache, error) {
 	r := &reader{b: b, order: binary.BigEndian}
-	magic, err := r.u8("file format")
-	if err != nil {
-		return nil, r.fail("file format", "empty file")
-	}
-	if magic != 5 {
-		return nil, r.fail("file format", "not a credential cache (first byte is not 5)")
-	}
-	v, err := r.u8("version")
-	if err != nil {
+	if err := r.start(); err != nil {
 		return nil, err
 	}
-	if v < 1 || v > 4 {
-		return nil, r.fail("version", "unknown version")
-	}
-	r.version = v
-	if v < 3 {
-		// Versions 1 and 2 were written in host byte order; every
-		// platform that still has such files is little-endian.
-		r.order = binary.LittleEndian
-	}
-	c := &Cache{Version: v}
+	var err error
+	c := &Cache{Version: r.version}
 	if c.KDCOffset, err = r.header(); err != nil {
 		return nil, err
 	}
@@ -301,6 +285,32 @@ func Parse(b []byte) (*Cache, error) {
 		c.Credentials = append(c.Credentials, cred)
 	}
 	return c, nil
+}
+
+// start reads the file format byte and the version, and sets the byte
+// order that version uses.
+func (r *reader) start() error {
+	magic, err := r.u8("file format")
+	if err != nil {
+		return r.fail("file format", "empty file")
+	}
+	if magic != 5 {
+		return r.fail("file format", "not a credential cache (first byte is not 5)")
+	}
+	v, err := r.u8("version")
+	if err != nil {
+		return err
+	}
+	if v < 1 || v > 4 {
+		return r.fail("version", "unknown version")
+	}
+	r.version = v
+	if v < 3 {
+		// Versions 1 and 2 were written in host byte order; every
+		// platform that still has such files is little-endian.
+		r.order = binary.LittleEndian
+	}
+	return nil
 }
 
 // Config entries name themselves "krb5_ccache_conf_data/KEY[/PRINCIPAL]";

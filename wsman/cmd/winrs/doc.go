@@ -11,7 +11,7 @@
 //	      [--preemptive[=always|after-challenge|never]] [--auth-scheme negotiate|kerberos]
 //	      [--hostname-override H] [--service S] [--principal P]
 //	      [--password-file F] [--keytab F] [--raw-krb5] [--kdc-timeout DUR]
-//	      [--delegate[=policy]] [--no-cbt]
+//	      [--delegate[=policy]] [--no-cbt] [--no-write-back]
 //	      [--] COMMAND [ARGS...]
 //
 // URL is the endpoint, e.g. http://host:5985/wsman or
