@@ -9,6 +9,8 @@ require (
 	github.com/krbhttp/krbhttp/sdk v0.0.0
 )
 
+require golang.org/x/text v0.44.0 // indirect
+
 require (
 	github.com/apapsch/go-jsonmerge/v2 v2.0.0 // indirect
 	github.com/hashicorp/go-uuid v1.0.3 // indirect

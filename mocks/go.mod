@@ -21,6 +21,7 @@ require (
 	github.com/oapi-codegen/runtime v1.9.0 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )
 
 replace (
