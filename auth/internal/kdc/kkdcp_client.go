@@ -160,7 +160,7 @@ func loadAnchor(pool *x509.CertPool, loc string, getenv func(string) string, dep
 		}
 		return loadAnchor(pool, v, getenv, depth+1)
 	}
-	return fmt.Errorf("http_anchors value %q: want FILE:, DIR: or ENV:", loc)
+	return fmt.Errorf("http_anchors value %q: want a FILE:, DIR: or ENV: location", loc)
 }
 
 func loadAnchorFile(pool *x509.CertPool, path string) error {
