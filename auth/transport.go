@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
@@ -191,6 +192,9 @@ func (x *exchange) run() (*http.Response, error) {
 	)
 	if t.cfg.forcePreemptive || t.cfg.preemptive && t.hostChallenged(x.origin) {
 		init, header = x.token(t.preemptiveCert(x.ctx, x.req, x.origin))
+		if err := x.interrupted(); err != nil {
+			return nil, err
+		}
 	}
 	first, err := x.prepareBody(header != "")
 	if err != nil {
@@ -240,6 +244,10 @@ func (x *exchange) expectContinue(tokenUpFront bool) http.Header {
 // sends the request once more. When no token can be built the 401 is
 // returned untouched (retried false) and the reason goes to ResponseError.
 func (x *exchange) answerChallenge(resp *http.Response) (*http.Response, net.Conn, *gss.Initiator, bool, error) {
+	if err := x.interrupted(); err != nil {
+		discard(resp)
+		return nil, nil, nil, false, err
+	}
 	if x.tokenErr != nil {
 		return resp, nil, nil, false, nil
 	}
@@ -248,6 +256,10 @@ func (x *exchange) answerChallenge(resp *http.Response) (*http.Response, net.Con
 		return nil, nil, nil, false, fmt.Errorf("%w (%s %s)", ErrBodyNotReplayable, x.req.Method, redactedURL(x.req))
 	}
 	init, header := x.token(leafCert(resp))
+	if err := x.interrupted(); err != nil {
+		discard(resp)
+		return nil, nil, nil, false, err
+	}
 	if init == nil {
 		return resp, nil, nil, false, nil
 	}
@@ -290,6 +302,25 @@ func (x *exchange) send(body io.ReadCloser, authz string, h http.Header) (*http.
 		x.t.certs.Store(x.origin, leaf)
 	}
 	return resp, probe.get(), nil
+}
+
+// interrupted returns the token error when the request's own context
+// ended it (a deadline that expired while the KDC was slow): the caller
+// gets that error, errors.Is(err, context.DeadlineExceeded), rather than
+// the server's 401 with "KDC unreachable" behind ResponseError.
+func (x *exchange) interrupted() error {
+	if x.tokenErr == nil {
+		return nil
+	}
+	// A connection deadline taken from the context can fire a moment
+	// before the context's own timer: past the deadline counts as ended.
+	if dl, ok := x.ctx.Deadline(); x.ctx.Err() == nil && (!ok || time.Now().Before(dl)) {
+		return nil
+	}
+	if errors.Is(x.tokenErr, context.DeadlineExceeded) || errors.Is(x.tokenErr, context.Canceled) {
+		return x.tokenErr
+	}
+	return nil
 }
 
 // token builds an Authorization value. On failure it records the reason
