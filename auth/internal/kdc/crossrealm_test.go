@@ -160,7 +160,11 @@ func TestLoopsBounded(t *testing.T) {
 	if _, _, err := crossRealm(t, c, tgt, ""); !errors.Is(err, kdc.ErrMalformed) || !strings.Contains(err.Error(), "loop") {
 		t.Fatalf("referral loop: %v", err)
 	}
-	// A sends the client to C, C back to A.
+	// A sends the client to C for B, C (which does not trust B) back to A.
+	r = threeRealms(t, [2]string{"A.TEST", "C.TEST"})
+	r["A.TEST"].Route("B.TEST", "C.TEST")
+	r["C.TEST"].Route("B.TEST", "A.TEST")
+	c, tgt = login(t, r)
 	if _, _, err := crossRealm(t, c, tgt, "B.TEST"); !errors.Is(err, kdc.ErrMalformed) || !strings.Contains(err.Error(), "loop") {
 		t.Fatalf("off-path loop: %v", err)
 	}
