@@ -363,7 +363,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithResolver sets the DNS resolver used to canonicalize host names when
-// krb5.conf asks for it (dns_canonicalize_hostname, rdns).
+// krb5.conf asks for it (dns_canonicalize_hostname, rdns), and, for the
+// ticket sources the transport makes, to find KDCs and realms
+// (dns_lookup_kdc, dns_lookup_realm; see credentials.WithResolver).
 func WithResolver(r *net.Resolver) Option {
 	return func(c *config) error {
 		c.resolver = r

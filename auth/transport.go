@@ -152,6 +152,9 @@ func (t *Transport) credentialOptions() []credentials.Option {
 	if t.cfg.logger != nil {
 		opts = append(opts, credentials.WithLogger(t.cfg.logger))
 	}
+	if t.cfg.resolver != nil {
+		opts = append(opts, credentials.WithResolver(t.cfg.resolver))
+	}
 	if t.cfg.delegation != DelegateNever {
 		// Delegation forwards the TGT, which a login must ask for.
 		opts = append(opts, credentials.WithForwardable(true))

@@ -63,13 +63,18 @@ func newCore(cfg *Config, opts []Option) (*Config, *core, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	dns := &kdc.DNS{}
+	if o.resolver != nil {
+		dns.Dial = o.resolver.Dial
+	}
 	tr := o.transport
 	if tr == nil {
-		tr = &kdc.NetTransport{Config: cfg.Config, AttemptTimeout: o.kdcTimeout, Logger: log}
+		tr = &kdc.NetTransport{Config: cfg.Config, Settings: kdcSettings(cfg), DNS: dns, AttemptTimeout: o.kdcTimeout, Logger: log}
 	}
 	c := &core{
-		cfg:     cfg,
-		kdc:     kdc.New(cfg.Config, kdc.WithTransport(tr), kdc.WithLogger(log)),
+		cfg: cfg,
+		kdc: kdc.New(cfg.Config, kdc.WithTransport(tr), kdc.WithLogger(log),
+			kdc.WithCapaths(cfg.CapathsFor), kdc.WithFallbackRealm(fallbackRealm(cfg, dns))),
 		opts:    o,
 		log:     log,
 		tickets: make(map[string]*kdc.Credential),
@@ -134,17 +139,27 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Tic
 	}
 	client := principalString(cname, crealm)
 	if realm == "" {
-		// domain_realm, else the client's own realm (whose KDC may refer
-		// us on): better than default_realm for a cache from elsewhere.
-		if realm = c.cfg.hostRealm(name.NameString[len(name.NameString)-1]); realm == "" {
-			realm = crealm
-		}
+		// [domain_realm]; without an entry the realm stays empty: MIT's
+		// referral realm, the client's KDC is asked and its referrals
+		// followed (then the fallback realm).
+		realm = c.cfg.hostRealm(name.NameString[len(name.NameString)-1])
 	}
 	key := principalString(name, realm)
+	// A cache file may hold the ticket under the referral realm (MIT's
+	// kvno after a referral) or, written by others, under the client's.
+	stored := func() *kdc.Credential {
+		t := id.stored(key)
+		if realm == "" && !c.fresh(t) {
+			if h := id.stored(principalString(name, crealm)); c.valid(h) {
+				return h
+			}
+		}
+		return t
+	}
 	if t, _ := c.lookup(key); c.fresh(t) {
 		return toTicket(t), nil
 	}
-	if t := id.stored(key); c.fresh(t) {
+	if t := stored(); c.fresh(t) {
 		return toTicket(t), nil
 	}
 	cred, err := c.flight.do(ctx, key, func(ctx context.Context) (*kdc.Credential, error) {
@@ -153,7 +168,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Tic
 			return old, nil
 		}
 		// kinit or kvno may have put a fresh ticket in the cache file.
-		if s := id.stored(key); c.fresh(s) {
+		if s := stored(); c.fresh(s) {
 			return s, nil
 		} else if !c.valid(old) && c.valid(s) {
 			old = s

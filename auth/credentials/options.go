@@ -3,6 +3,7 @@ package credentials
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
@@ -29,6 +30,7 @@ type options struct {
 	now           func() time.Time
 	kdcTimeout    time.Duration
 	transport     kdc.Transport
+	resolver      *net.Resolver
 }
 
 // WithForwardable asks for a forwardable TGT on login (password and keytab
@@ -77,6 +79,14 @@ func WithKDCTimeout(d time.Duration) Option {
 		o.kdcTimeout = d
 		return nil
 	}
+}
+
+// WithResolver sets the DNS resolver for finding KDCs and realms (URI,
+// SRV and TXT records, with dns_lookup_kdc and dns_lookup_realm): its Dial
+// reaches the name servers, as for net.Resolver itself. The default uses
+// the system's name servers.
+func WithResolver(r *net.Resolver) Option {
+	return func(o *options) error { o.resolver = r; return nil }
 }
 
 // withTransport replaces the network (tests use an in-process fake KDC).
