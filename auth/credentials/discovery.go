@@ -80,7 +80,7 @@ func (c *Config) readDiscovery(p *profile) error {
 			for _, rr := range r.sub.rels {
 				if rr.sub == nil {
 					// MIT takes the realm name up to the first blank.
-					m[rr.tag] = append(m[rr.tag], strings.Fields(rr.value+" ")[0])
+					m[rr.tag] = append(m[rr.tag], strings.Fields(rr.value + " ")[0])
 				}
 			}
 		}
