@@ -78,9 +78,9 @@ func (c *Config) readDiscovery(p *profile) error {
 				c.Capaths[r.tag] = m
 			}
 			for _, rr := range r.sub.rels {
-				if rr.sub == nil {
-					// MIT takes the realm name up to the first blank.
-					m[rr.tag] = append(m[rr.tag], strings.Fields(rr.value + " ")[0])
+				// MIT takes the realm name up to the first blank.
+				if f := strings.Fields(rr.value); rr.sub == nil && len(f) > 0 {
+					m[rr.tag] = append(m[rr.tag], f[0])
 				}
 			}
 		}
