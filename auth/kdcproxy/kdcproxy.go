@@ -2,7 +2,6 @@ package kdcproxy
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -250,19 +249,10 @@ func (h *Handler) relay(ctx context.Context, kdcs []string, msg []byte) ([]byte,
 func (h *Handler) exchange(ctx context.Context, addr string, msg []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.kdcTimeout)
 	defer cancel()
-	conn, err := h.dialer.DialContext(ctx, "tcp", addr)
+	conn, release, err := kdc.DialBound(ctx, h.dialer.DialContext, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
-	defer stop()
-	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(msg)), uint32(len(msg)))
-	if _, err := conn.Write(append(out, msg...)); err != nil {
-		return nil, err
-	}
-	return kdc.ReadTCPMessage(conn, maxReply)
+	defer release()
+	return kdc.ExchangeTCP(conn, msg, maxReply)
 }

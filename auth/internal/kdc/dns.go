@@ -288,16 +288,11 @@ func (d *DNS) roundTrip(ctx context.Context, network, server string, q []byte) (
 		var nd net.Dialer
 		dial = nd.DialContext
 	}
-	conn, err := dial(ctx, network, server)
+	conn, release, err := DialBound(ctx, dial, network, server)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
-	defer stop()
+	defer release()
 	if _, isPacket := conn.(net.PacketConn); isPacket || network == "udp" {
 		if _, err := conn.Write(q); err != nil {
 			return nil, err

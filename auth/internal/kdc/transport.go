@@ -264,21 +264,30 @@ func (t *NetTransport) dialer() *net.Dialer {
 }
 
 func (t *NetTransport) exchange(ctx context.Context, network, addr string, req []byte) ([]byte, error) {
-	conn, err := t.dialer().DialContext(ctx, network, addr)
+	conn, release, err := DialBound(ctx, t.dialer().DialContext, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	// Cancellation without a deadline: wake the blocked read.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
-	defer stop()
+	defer release()
 	if network == "udp" {
 		return exchangeUDP(conn, req)
 	}
-	return exchangeTCP(conn, req)
+	return ExchangeTCP(conn, req, maxTCPReply)
+}
+
+// DialBound dials addr and ties the connection to ctx: ctx's deadline
+// becomes the connection's, and ctx ending (also without a deadline) wakes
+// a blocked read or write. release closes the connection.
+func DialBound(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), network, addr string) (conn net.Conn, release func(), err error) {
+	conn, err = dial(ctx, network, addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	return conn, func() { stop(); _ = conn.Close() }, nil
 }
 
 func exchangeUDP(conn net.Conn, req []byte) ([]byte, error) {
@@ -293,14 +302,16 @@ func exchangeUDP(conn net.Conn, req []byte) ([]byte, error) {
 	return buf[:n:n], nil
 }
 
-func exchangeTCP(conn net.Conn, req []byte) ([]byte, error) {
+// ExchangeTCP sends req over a stream with its 4-byte length prefix (RFC
+// 4120 7.2.2) and reads the one reply, of at most limit bytes.
+func ExchangeTCP(conn net.Conn, req []byte, limit int) ([]byte, error) {
 	msg := make([]byte, 4+len(req))
 	binary.BigEndian.PutUint32(msg, uint32(len(req)))
 	copy(msg[4:], req)
 	if _, err := conn.Write(msg); err != nil {
 		return nil, err
 	}
-	return ReadTCPMessage(conn, maxTCPReply)
+	return ReadTCPMessage(conn, limit)
 }
 
 // ReadTCPMessage reads one length-prefixed Kerberos message (RFC 4120
