@@ -330,14 +330,20 @@ func (c *Client) offPath(ctx context.Context, cur *Credential, target string, se
 	return nil, malformed(fmt.Sprintf("more than %d off-path TGTs on the way to %s", maxReferrals, target), nil)
 }
 
+type exchangeFunc func(ctx context.Context, realm string, req []byte) ([]byte, error)
+
 // send marshals a request, exchanges it with the realm's KDCs and returns
 // the non-empty reply.
 func (c *Client) send(ctx context.Context, realm, what string, marshal func() ([]byte, error)) ([]byte, error) {
+	return c.sendVia(ctx, c.tr.Exchange, realm, what, marshal)
+}
+
+func (c *Client) sendVia(ctx context.Context, exchange exchangeFunc, realm, what string, marshal func() ([]byte, error)) ([]byte, error) {
 	b, err := marshal()
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", what, err)
 	}
-	reply, err := c.tr.Exchange(ctx, realm, b)
+	reply, err := exchange(ctx, realm, b)
 	if err != nil {
 		return nil, err
 	}

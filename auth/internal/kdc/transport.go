@@ -26,6 +26,17 @@ type Transport interface {
 	Exchange(ctx context.Context, realm string, req []byte) ([]byte, error)
 }
 
+// PrimaryTransport is a Transport that can also send to a realm's primary
+// KDCs alone (MIT's use_primary); it returns an error matching
+// ErrNoPrimary when none is known.
+type PrimaryTransport interface {
+	Transport
+	ExchangePrimary(ctx context.Context, realm string, req []byte) ([]byte, error)
+}
+
+// ErrNoPrimary: no primary KDC is known for the realm.
+var ErrNoPrimary = errors.New("no primary KDC known")
+
 // Defaults of [NetTransport].
 const (
 	DefaultAttemptTimeout = 3 * time.Second
@@ -77,7 +88,19 @@ type NetTransport struct {
 
 // Exchange implements Transport.
 func (t *NetTransport) Exchange(ctx context.Context, realm string, req []byte) ([]byte, error) {
-	servers, err := t.locate(ctx, realm, false)
+	return t.exchangeWith(ctx, realm, req, false)
+}
+
+// ExchangePrimary implements PrimaryTransport.
+func (t *NetTransport) ExchangePrimary(ctx context.Context, realm string, req []byte) ([]byte, error) {
+	return t.exchangeWith(ctx, realm, req, true)
+}
+
+func (t *NetTransport) exchangeWith(ctx context.Context, realm string, req []byte, primary bool) ([]byte, error) {
+	servers, err := t.locate(ctx, realm, primary)
+	if primary && err != nil && ended(ctx) == nil {
+		return nil, fmt.Errorf("%w for realm %s: %v", ErrNoPrimary, realm, err)
+	}
 	if err != nil {
 		if cause := ended(ctx); cause != nil {
 			return nil, &InterruptedError{Realm: realm, Cause: cause, Errs: []error{err}}
