@@ -42,6 +42,11 @@ func TestDNSDiscoveryDnsmasq(t *testing.T) {
 	t.Parallel()
 	host, port, _ := net.SplitHostPort(env.realm.KDCAddr)
 	p, _ := strconv.Atoi(port)
+	// SRV targets are names: loopback's, or the KDC's on the compose network.
+	target := host
+	if net.ParseIP(host) != nil {
+		target = "localhost"
+	}
 	site := newTLSSite(t)
 	py := pykdcproxy.Start(t, pykdcproxy.Config{
 		Realms:   map[string]string{env.realm.Realm: env.realm.KDCAddr},
@@ -51,7 +56,7 @@ func TestDNSDiscoveryDnsmasq(t *testing.T) {
 	dns := dnsmasq.Start(t,
 		dnsmasq.Record{Name: "_kerberos." + realm, URI: &dnsmasq.URI{Priority: 10, Target: "krb5srv::tcp:" + host + ":" + port}},
 		dnsmasq.Record{Name: "_kerberos." + realm, URI: &dnsmasq.URI{Priority: 5, Target: "krb5srv::sctp:nowhere.invalid"}},
-		dnsmasq.Record{Name: "_kerberos._udp." + realm, SRV: &dnsmasq.SRV{Target: "localhost", Port: uint16(p)}},
+		dnsmasq.Record{Name: "_kerberos._udp." + realm, SRV: &dnsmasq.SRV{Target: target, Port: uint16(p)}},
 	)
 	srv := startServer(t, env.httpKeytab, nil)
 	user, pw := newUser(t)
