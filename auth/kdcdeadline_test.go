@@ -11,6 +11,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // silentKDC accepts UDP datagrams and TCP connections on one loopback port
@@ -45,7 +46,7 @@ func silentKDC(t *testing.T) string {
 // path and on the preemptive one.
 func TestKDCDeadline(t *testing.T) {
 	t.Parallel()
-	cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = EXAMPLE.TEST\n[realms]\n EXAMPLE.TEST = {\n  kdc = " + silentKDC(t) + "\n }\n")
+	cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = EXAMPLE.TEST\n[realms]\n EXAMPLE.TEST = {\n  kdc = " + silentKDC(t) + "\n }\n")
 	if err != nil {
 		t.Fatal(err)
 	}

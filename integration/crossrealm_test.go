@@ -8,7 +8,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // partnerHost is the partner realm's web host; the servers listen on
@@ -86,7 +86,7 @@ func TestCrossRealmReferral(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	conf, err := credentials.LoadConfigFiles(path)
+	conf, err := krb5conf.LoadFiles(path)
 	if err != nil {
 		t.Fatal(err)
 	}

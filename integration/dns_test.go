@@ -10,7 +10,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/dnsmasq"
 	"github.com/krbhttp/krbhttp/integration/internal/pykdcproxy"
 )
@@ -18,7 +18,7 @@ import (
 // dnsConf writes a krb5.conf naming no KDC for the realm (MIT's default
 // dns_lookup_kdc applies), with extra [libdefaults] lines and the realm's
 // subsection body, and loads it.
-func dnsConf(t *testing.T, libdefaults, realmBody string) *credentials.Config {
+func dnsConf(t *testing.T, libdefaults, realmBody string) *krb5conf.Config {
 	t.Helper()
 	r := env.realm.Realm
 	text := "[libdefaults]\n\tdefault_realm = " + r + "\n\tdns_canonicalize_hostname = false\n\trdns = false\n" + libdefaults +
@@ -27,7 +27,7 @@ func dnsConf(t *testing.T, libdefaults, realmBody string) *credentials.Config {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	conf, err := credentials.LoadConfigFiles(path)
+	conf, err := krb5conf.LoadFiles(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestDNSDiscoveryDnsmasq(t *testing.T) {
 	srv := startServer(t, env.httpKeytab, nil)
 	user, pw := newUser(t)
 	principal := env.realm.Principal(user)
-	login := func(conf *credentials.Config) {
+	login := func(conf *krb5conf.Config) {
 		t.Helper()
 		c := client(t, auth.WithConfig(conf), auth.WithResolver(dns.Resolver()), auth.WithPrincipal(principal), auth.WithPassword(pw))
 		if status, body := get(t, c, srv.URL); status != 200 || !strings.HasPrefix(body, principal) {
@@ -113,7 +113,7 @@ func TestDNSLookupRealm(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	conf, err := credentials.LoadConfigFiles(path)
+	conf, err := krb5conf.LoadFiles(path)
 	if err != nil {
 		t.Fatal(err)
 	}

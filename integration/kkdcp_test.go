@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/pykdcproxy"
 )
 
@@ -184,7 +184,7 @@ func TestOurKDCProxyForMIT(t *testing.T) {
 	if code, out, errOut := runWith(t, conf, cc, "", "kvno", "HTTP/127.0.0.1"); code != 0 {
 		t.Fatalf("kvno after garbage: %d %s %s", code, out, errOut)
 	}
-	kc, err := credentials.LoadConfigFiles(conf)
+	kc, err := krb5conf.LoadFiles(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestOurKDCProxyForMIT(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.CloseIdleConnections()
-	w, _ := whoamiOf(t, &http.Client{Transport: tr}, p.URL)
+	w, _ := whoamiOK(t, &http.Client{Transport: tr}, p.URL)
 	if w.Principal != principal {
 		t.Fatalf("whoami %+v", w)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
@@ -17,56 +16,8 @@ import (
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc/kdcfake"
 	"github.com/krbhttp/krbhttp/auth/kdcproxy"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
-
-func TestDiscoverySettings(t *testing.T) {
-	cfg, err := credentials.ParseConfig(`[libdefaults]
-	dns_fallback = no
-	dns_lookup_realm = on
-[realms]
-	A.TEST = {
-		kdc = https://proxy.a.test/KdcProxy
-		kdc = kdc.a.test
-		http_anchors = FILE:/etc/a.pem
-		http_anchors = ENV:A_CA
-		master_kdc = primary.a.test
-	}
-[capaths]
-	A.TEST = {
-		B.TEST = C.TEST
-		B.TEST = D.TEST
-		C.TEST = .
-	}
-`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.DNSLookupKDC || !cfg.DNSLookupRealm || !cfg.DNSURILookup {
-		t.Errorf("dns_lookup_kdc %v (dns_fallback), dns_lookup_realm %v, dns_uri_lookup %v", cfg.DNSLookupKDC, cfg.DNSLookupRealm, cfg.DNSURILookup)
-	}
-	if got := strings.Join(cfg.HTTPAnchors["A.TEST"], " "); got != "FILE:/etc/a.pem ENV:A_CA" {
-		t.Errorf("http_anchors %q", got)
-	}
-	if got := cfg.PrimaryKDCs["A.TEST"]; len(got) != 1 || got[0] != "primary.a.test" {
-		t.Errorf("primary KDCs %q", got)
-	}
-	if got := strings.Join(cfg.CapathsFor("A.TEST", "B.TEST"), " "); got != "C.TEST D.TEST" {
-		t.Errorf("capaths A->B %q", got)
-	}
-	if got := cfg.CapathsFor("A.TEST", "C.TEST"); len(got) != 1 || got[0] != "." {
-		t.Errorf("capaths A->C %q", got)
-	}
-	if got := strings.Join(cfg.Realms[0].KDC, " "); got != "https://proxy.a.test/KdcProxy kdc.a.test:88" {
-		t.Errorf("kdc %q", got)
-	}
-	def, _ := credentials.ParseConfig("[libdefaults]\n default_realm = A.TEST\n")
-	if !def.DNSLookupKDC || def.DNSLookupRealm || !def.DNSURILookup {
-		t.Errorf("MIT defaults: dns_lookup_kdc %v dns_lookup_realm %v dns_uri_lookup %v", def.DNSLookupKDC, def.DNSLookupRealm, def.DNSURILookup)
-	}
-	if _, err := credentials.ParseConfig("[libdefaults]\n dns_uri_lookup = maybe\n"); err == nil {
-		t.Error("dns_uri_lookup = maybe accepted")
-	}
-}
 
 // fakeTCPKDC serves a fake KDC on a loopback TCP port.
 func fakeTCPKDC(t *testing.T, fake *kdcfake.KDC) string {
@@ -125,7 +76,7 @@ func TestKDCProxyConfig(t *testing.T) {
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := credentials.ParseConfig(`[libdefaults]
+	cfg, err := krb5conf.Parse(`[libdefaults]
 	default_realm = EXAMPLE.TEST
 [realms]
 	EXAMPLE.TEST = {
@@ -159,7 +110,7 @@ func TestDNSDiscoveryConfig(t *testing.T) {
 	_, port, _ := net.SplitHostPort(fakeTCPKDC(t, fake))
 	dns := dnstest.Start(t)
 	dns.AddURI("_kerberos.EXAMPLE.TEST", 0, 0, "krb5srv::tcp:127.0.0.1:"+port)
-	cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = EXAMPLE.TEST\n[domain_realm]\n .example.test = EXAMPLE.TEST\n")
+	cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = EXAMPLE.TEST\n[domain_realm]\n .example.test = EXAMPLE.TEST\n")
 	if err != nil {
 		t.Fatal(err)
 	}

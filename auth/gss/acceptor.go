@@ -24,7 +24,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // defaultMaxSkew is the Kerberos default clock skew (MIT clockskew).
@@ -94,7 +94,10 @@ func NewAcceptor(cfg AcceptorConfig) (*Acceptor, error) {
 		return nil, fmt.Errorf("gss: replay cache window %v is shorter than twice MaxSkew (%v): replays would pass once entries expire", a.rc.window, 2*a.maxSkew)
 	}
 	if cfg.Service != "" {
-		pn, realm := types.ParseSPNString(cfg.Service)
+		pn, realm, err := ticket.ParseSPN(cfg.Service)
+		if err != nil {
+			return nil, fmt.Errorf("gss: AcceptorConfig.Service: %w", err)
+		}
 		a.service, a.serviceRealm = &pn, realm
 	}
 	var keytabRealms []string
@@ -133,7 +136,7 @@ func (a *Acceptor) serves(sname types.PrincipalName, realm string) bool {
 type Accepted struct {
 	Client      types.PrincipalName
 	ClientRealm string
-	Principal   string              // "alice@REALM", components joined by '/'
+	Principal   string              // "alice@REALM", as MIT writes it (ticket.PrincipalString)
 	Service     types.PrincipalName // the ticket's sname
 	// Flags come from the authenticator checksum; FlagMutual is also set
 	// when the AP options ask for mutual authentication, and FlagDelegate
@@ -158,8 +161,8 @@ type Accepted struct {
 	// GSS-API delegation the client's forwarded TGT with its session key.
 	// Nil without delegation. It is checked to belong to the
 	// authenticated client; whether it is a usable TGT is for the caller
-	// to find out (see credentials.NewDelegatedSource).
-	DelegatedTicket *credentials.Ticket
+	// to find out (package credentials: NewDelegatedSource).
+	DelegatedTicket *ticket.Ticket
 	Ticket          messages.Ticket // with DecryptedEncPart filled in
 	Context         *SecurityContext
 }
@@ -220,7 +223,7 @@ func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
 	acc := &Accepted{
 		Client:          etp.CName,
 		ClientRealm:     etp.CRealm,
-		Principal:       etp.CName.PrincipalNameString() + "@" + etp.CRealm,
+		Principal:       ticket.PrincipalString(etp.CName, etp.CRealm),
 		Service:         tkt.SName,
 		Flags:           ck.flags,
 		Format:          in.format,
@@ -326,7 +329,7 @@ func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart,
 	if len(tkt.SName.NameString) == 0 {
 		return nil, malformed("ticket without sname")
 	}
-	sname := tkt.SName.PrincipalNameString() + "@" + tkt.Realm
+	sname := ticket.PrincipalString(tkt.SName, tkt.Realm)
 	if !a.serves(tkt.SName, tkt.Realm) {
 		return nil, fmt.Errorf("%w: ticket for %s", ErrUnknownService, sname)
 	}

@@ -19,13 +19,13 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // InitiatorConfig configures [NewInitiator].
 type InitiatorConfig struct {
 	// Ticket is the service ticket with its session key. Required.
-	Ticket *credentials.Ticket
+	Ticket *ticket.Ticket
 	// Flags are sent in the authenticator checksum. FlagMutual also sets
 	// the AP option mutual-required, and makes Accept demand an AP-REP.
 	Flags Flags

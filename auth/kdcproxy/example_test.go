@@ -9,8 +9,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/kdcproxy"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // A KDC proxy for EXAMPLE.TEST mounted where Windows and MIT clients look
@@ -38,7 +38,7 @@ func Example() {
 
 // The realms and KDCs of a krb5.conf: every realm that lists KDCs by host.
 func ExampleWithConfig() {
-	conf, err := credentials.ParseConfig(`
+	conf, err := krb5conf.Parse(`
 [realms]
 	EXAMPLE.TEST = {
 		kdc = kdc1.example.test

@@ -7,8 +7,8 @@ import (
 	"net"
 	"time"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // An Option configures a [Handler].
@@ -37,7 +37,7 @@ func WithRealm(realm string, kdcs ...string) Option {
 // WithConfig serves every realm of cfg's [realms] section that lists KDCs
 // by host (kdc = host[:port]); KDC proxy URLs are skipped, so that proxies
 // never relay to each other.
-func WithConfig(cfg *credentials.Config) Option {
+func WithConfig(cfg *krb5conf.Config) Option {
 	return func(h *Handler) error {
 		if cfg == nil || cfg.Config == nil {
 			return errors.New("kdcproxy: WithConfig: nil configuration")

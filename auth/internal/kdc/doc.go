@@ -18,4 +18,6 @@
 // the message type is checked before unmarshalling, gokrb5's unmarshal
 // calls run under a recover as a last line of defence, and the proxy and
 // DNS parsers are fuzzed, since all of it is input from the network.
+//
+// It imports nothing of the module; package credentials drives it.
 package kdc

@@ -135,15 +135,19 @@ func (t *NetTransport) exchangeWith(ctx context.Context, realm string, req []byt
 }
 
 // ended returns why ctx ended, or nil. A connection deadline taken from
-// ctx can fire a moment before ctx's own timer: past the deadline counts.
+// ctx can fire a moment before ctx's own timer: past the deadline counts,
+// and ctx's timer is waited for (it is due), so that callers who look at
+// ctx.Err() after this package returned see it set.
 func ended(ctx context.Context) error {
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
+	if ctx.Err() == nil && !pastDeadline(ctx) {
+		return nil
 	}
-	if pastDeadline(ctx) {
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-time.After(time.Second): // a Context whose Done lags its Deadline
 		return context.DeadlineExceeded
 	}
-	return nil
 }
 
 // strategy is MIT's k5_transport_strategy.

@@ -16,11 +16,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/kdcproxy"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
 	"github.com/krbhttp/krbhttp/integration/internal/winrmserver"
@@ -53,14 +52,14 @@ func run(args []string) error {
 	if *ktPath == "" {
 		return errors.New("--keytab is required")
 	}
-	kt, err := keytab.Load(*ktPath)
+	kt, err := credentials.LoadKeytab(*ktPath)
 	if err != nil {
 		return err
 	}
 	cfg := iis.Config{Keytab: kt, PersistentAuth: *persistent, MaxSkew: *skew}
 	// Delegated credentials need the realm's configuration; without one
 	// they are reported but not used.
-	cfg.Krb5Config, _ = credentials.LoadConfig()
+	cfg.Krb5Config, _ = krb5conf.Load()
 	if cfg.ChannelBinding, err = parseCBT(*cbt); err != nil {
 		return err
 	}

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/kdctest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/apache"
 )
 
@@ -59,7 +59,7 @@ func run(n int, out io.Writer) error {
 	if out, err := realm.Run("sh", "-c", "echo bench-pw | kinit -c "+ccache+" alice"); err != nil {
 		return fmt.Errorf("kinit: %v: %s", err, out)
 	}
-	conf, err := credentials.LoadConfigFiles(realm.ConfigPath)
+	conf, err := krb5conf.LoadFiles(realm.ConfigPath)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func report(out io.Writer, n int, results []result, tgs int) {
 	fmt.Fprintf(out, "\nKDC service-ticket requests for HTTP/localhost over the whole run: %d\n", tgs)
 }
 
-func goClient(conf *credentials.Config, ccache, url string, n int, opts ...auth.Option) error {
+func goClient(conf *krb5conf.Config, ccache, url string, n int, opts ...auth.Option) error {
 	tr, err := auth.NewTransport(nil, append([]auth.Option{auth.WithConfig(conf), auth.WithCCache(ccache)}, opts...)...)
 	if err != nil {
 		return err
