@@ -11,6 +11,8 @@ require (
 
 require golang.org/x/text v0.44.0 // indirect
 
+require github.com/jcmturner/goidentity/v6 v6.0.1 // indirect
+
 require (
 	github.com/apapsch/go-jsonmerge/v2 v2.0.0 // indirect
 	github.com/hashicorp/go-uuid v1.0.3 // indirect

@@ -42,6 +42,8 @@ func run(args []string) error {
 	persistent := fs.Bool("persistent-auth", true, "authenticate a connection once, as IIS does (false: every request)")
 	skew := fs.Duration("clock-skew", 5*time.Minute, "tolerated clock skew, also past a ticket's end time")
 	allowUnencrypted := fs.Bool("allow-unencrypted", false, "WinRM: accept plaintext SOAP over http (WinRM's AllowUnencrypted)")
+	maxShells := fs.Int("max-shells-per-user", winrmserver.DefaultMaxShellsPerUser, "WinRM: shells one user may have open (MaxShellsPerUser)")
+	maxOps := fs.Int("max-operations-per-user", 0, "WinRM: operations one user may have under way (MaxConcurrentOperationsPerUser; 0: the default)")
 	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS data node (WebHDFS is served only with it)")
 	kdcProxy := fs.Bool("kdc-proxy", false, "serve an MS-KKDCP KDC proxy at /KdcProxy (no authentication; needs --tls-cert) for the realms of krb5.conf (KRB5_CONFIG)")
 	realms := fs.String("realms", "", "comma-separated client realms to accept (default: the realms of the keytab's keys)")
@@ -96,7 +98,10 @@ func run(args []string) error {
 		}
 		cfg.Public = map[string]http.Handler{"/KdcProxy": proxy}
 	}
-	winrm, err := winrmserver.New(winrmserver.Config{AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger})
+	winrm, err := winrmserver.New(winrmserver.Config{
+		AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger,
+		MaxShellsPerUser: *maxShells, MaxOperationsPerUser: *maxOps,
+	})
 	if err != nil {
 		return err
 	}
