@@ -497,10 +497,12 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithResolver sets the DNS resolver used to canonicalize host names when
-// krb5.conf asks for it (dns_canonicalize_hostname, rdns). Answers are
-// cached for one minute per host (net.Resolver does not report the
-// records' TTLs, so the lifetime is fixed and short); failed lookups are
-// not cached.
+// krb5.conf asks for it (dns_canonicalize_hostname, rdns), and, for the
+// ticket sources the transport makes, to find KDCs and realms
+// (dns_lookup_kdc, dns_lookup_realm; see credentials.WithResolver).
+// Canonical names are cached for one minute per host (net.Resolver does
+// not report the records' TTLs, so the lifetime is fixed and short);
+// failed lookups are not cached.
 func WithResolver(r *net.Resolver) Option {
 	return func(c *config) error {
 		c.resolver = r

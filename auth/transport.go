@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
@@ -186,6 +187,9 @@ func (t *Transport) credentialOptions() []credentials.Option {
 	if t.cfg.writeBack != nil {
 		opts = append(opts, credentials.WithWriteBack(*t.cfg.writeBack))
 	}
+	if t.cfg.resolver != nil {
+		opts = append(opts, credentials.WithResolver(t.cfg.resolver))
+	}
 	if t.cfg.delegation != DelegateNever {
 		// Delegation forwards the TGT, which a login must ask for.
 		opts = append(opts, credentials.WithForwardable(true))
@@ -244,6 +248,9 @@ func (x *exchange) run() (*http.Response, error) {
 	var sent *token
 	if t.cfg.preemptive == PreemptiveAlways || t.cfg.preemptive == PreemptiveAfterChallenge && t.hostChallenged(x.origin) {
 		sent = x.token(t.preemptiveCert(x.ctx, x.req, x.origin))
+		if err := x.interrupted(); err != nil {
+			return nil, err
+		}
 	}
 	resp, conn, err := x.send(x.requestBody(), sent, x.expectContinue(sent != nil))
 	if err != nil {
@@ -254,6 +261,10 @@ func (x *exchange) run() (*http.Response, error) {
 	var answered, replaced bool
 	for resp.StatusCode == http.StatusUnauthorized && x.challenged(resp) {
 		t.negotiateHosts.put(x.origin, struct{}{})
+		if err := x.interrupted(); err != nil {
+			discard(resp)
+			return nil, err
+		}
 		if x.tokenErr != nil {
 			break
 		}
@@ -270,6 +281,10 @@ func (x *exchange) run() (*http.Response, error) {
 			// key may have changed since the ticket was issued.
 			replaced = true
 			next = x.replaceRejected(sent, cert)
+		}
+		if err := x.interrupted(); err != nil {
+			discard(resp)
+			return nil, err
 		}
 		if next == nil {
 			break
@@ -357,6 +372,25 @@ func (x *exchange) send(body io.ReadCloser, tok *token, h http.Header) (*http.Re
 		x.t.certs.put(x.origin, leaf)
 	}
 	return resp, probe.get(), nil
+}
+
+// interrupted returns the token error when the request's own context
+// ended it (a deadline that expired while the KDC was slow): the caller
+// gets that error, errors.Is(err, context.DeadlineExceeded), rather than
+// the server's 401 with "KDC unreachable" behind ResponseError.
+func (x *exchange) interrupted() error {
+	if x.tokenErr == nil {
+		return nil
+	}
+	// A connection deadline taken from the context can fire a moment
+	// before the context's own timer: past the deadline counts as ended.
+	if dl, ok := x.ctx.Deadline(); x.ctx.Err() == nil && (!ok || time.Now().Before(dl)) {
+		return nil
+	}
+	if errors.Is(x.tokenErr, context.DeadlineExceeded) || errors.Is(x.tokenErr, context.Canceled) {
+		return x.tokenErr
+	}
+	return nil
 }
 
 // token builds a token for a request to the exchange's host, with channel

@@ -52,6 +52,12 @@ type composeLab struct {
 	kdcStop  string // shell commands that stop and start the KDC
 	kdcStart string
 	conf     *krb5conf.Config
+
+	partnerRealm string // the realm trusting realm both ways
+	partnerURL   string // the IIS-like server of HTTP/<partnerName>@partnerRealm
+	partnerHost  string // hostname override for partnerURL, when an address
+	partnerName  string // the partner server's name (web.partner.test)
+	kdcProxyURL  string // python3-kdcproxy in front of the lab's KDC
 }
 
 func getenv(name, def string) string {
@@ -79,6 +85,15 @@ func newComposeLab(t *testing.T) *composeLab {
 		caFile:   getenv("KRBHTTP_LAB_CA", caDefault),
 		kdcStop:  getenv("KRBHTTP_LAB_KDC_STOP", "docker-compose stop kdc"),
 		kdcStart: getenv("KRBHTTP_LAB_KDC_START", "docker-compose start kdc"),
+
+		partnerRealm: getenv("KRBHTTP_LAB_PARTNER_REALM", partnerRealm),
+		partnerURL:   getenv("KRBHTTP_LAB_PARTNER_URL", "http://web.partner.test:8081"),
+		partnerHost:  os.Getenv("KRBHTTP_LAB_PARTNER_HOST"),
+		kdcProxyURL:  getenv("KRBHTTP_LAB_KDCPROXY_URL", "https://iis.example.test:8444/KdcProxy"),
+	}
+	lab.partnerName = lab.partnerHost
+	if lab.partnerName == "" {
+		lab.partnerName = strings.TrimSuffix(strings.TrimPrefix(lab.partnerURL, "http://"), ":8081")
 	}
 	// A krb5.conf of our own: it names the KDC as this side of the lab
 	// reaches it (a published port from the host), and speaks TCP only, so
@@ -96,11 +111,15 @@ func newComposeLab(t *testing.T) *composeLab {
 	%[1]s = {
 		kdc = %[2]s
 	}
+	%[3]s = {
+		kdc = %[2]s
+	}
 
 [domain_realm]
 	.example.test = %[1]s
 	example.test = %[1]s
-`, lab.realm, lab.kdc)
+	%[4]s = %[3]s
+`, lab.realm, lab.kdc, lab.partnerRealm, lab.partnerName)
 	path := filepath.Join(t.TempDir(), "krb5.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -115,7 +134,7 @@ func newComposeLab(t *testing.T) *composeLab {
 // client returns a new client logging in as the lab user with a password
 // (its own TGT and tickets: nothing is shared with other clients), with
 // mutual authentication required (the default).
-func (l *composeLab) client(t *testing.T) *http.Client {
+func (l *composeLab) client(t *testing.T, extra ...auth.Option) *http.Client {
 	t.Helper()
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	// IIS authenticates HTTP/1.1 only.
@@ -138,7 +157,7 @@ func (l *composeLab) client(t *testing.T) *http.Client {
 	if l.host != "" {
 		opts = append(opts, auth.WithHostnameOverride(l.host))
 	}
-	tr, err := auth.NewTransport(base, opts...)
+	tr, err := auth.NewTransport(base, append(opts, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,4 +266,44 @@ func shell(t *testing.T, command string) {
 		t.Fatalf("%s: %v\n%s", command, err, out)
 	}
 	t.Logf("%s: done", command)
+}
+
+// TestComposeCrossRealm: the lab user of the lab's realm gets 200 from the
+// partner realm's IIS-like server (HTTP/web.partner.test@PARTNER.TEST),
+// through the two-way trust.
+func TestComposeCrossRealm(t *testing.T) {
+	lab := newComposeLab(t)
+	c := lab.client(t, auth.WithHostnameOverride(lab.partnerName))
+	resp, saw := whoami(t, c, lab.partnerURL)
+	if resp.StatusCode != http.StatusOK || saw.Principal != labUser+"@"+lab.realm {
+		t.Fatalf("status %d, the server saw %+v, reason %v", resp.StatusCode, saw, auth.ResponseError(resp))
+	}
+	t.Logf("%s/whoami (HTTP/%s@%s): %s, the server saw %s", lab.partnerURL, lab.partnerName, lab.partnerRealm, resp.Status, saw.Principal)
+}
+
+// TestComposeKDCProxy: with a krb5.conf whose only KDC is a KDC proxy,
+// python3-kdcproxy's or iislike's (/KdcProxy on its HTTPS port), the lab
+// user logs in and gets 200.
+func TestComposeKDCProxy(t *testing.T) {
+	lab := newComposeLab(t)
+	for name, url := range map[string]string{"python3-kdcproxy": lab.kdcProxyURL, "iislike": lab.tlsURL + "/KdcProxy"} {
+		t.Run(name, func(t *testing.T) {
+			text := fmt.Sprintf("[libdefaults]\n\tdefault_realm = %[1]s\n\tdns_canonicalize_hostname = false\n\trdns = false\n"+
+				"[realms]\n\t%[1]s = {\n\t\tkdc = %[2]s\n\t\thttp_anchors = FILE:%[3]s\n\t}\n"+
+				"[domain_realm]\n\t.example.test = %[1]s\n", lab.realm, url, lab.caFile)
+			path := filepath.Join(t.TempDir(), "krb5.conf")
+			if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			conf, err := krb5conf.LoadFiles(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, saw := whoami(t, lab.client(t, auth.WithConfig(conf)), lab.url)
+			if resp.StatusCode != http.StatusOK || saw.Principal != labUser+"@"+lab.realm {
+				t.Fatalf("through %s: status %d, reason %v", url, resp.StatusCode, auth.ResponseError(resp))
+			}
+			t.Logf("KDC only through %s: %s, the server saw %s", url, resp.Status, saw.Principal)
+		})
+	}
 }

@@ -12,6 +12,7 @@ require (
 require (
 	github.com/jcmturner/goidentity/v6 v6.0.1 // indirect
 	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )
 
 require (

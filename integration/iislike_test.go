@@ -30,6 +30,16 @@ type iisProcess struct {
 	URL    string // scheme://localhost:port
 	CACert string // PEM of the CA that signed its certificate, for HTTPS
 	pool   *x509.CertPool
+
+	mu  sync.Mutex
+	log strings.Builder // its stderr
+}
+
+// Log returns what the process wrote to stderr so far.
+func (p *iisProcess) Log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
 }
 
 // startIISLike runs iislike with the HTTP/localhost keytab and extra
@@ -63,12 +73,19 @@ func startIISLike(t *testing.T, useTLS bool, flags ...string) *iisProcess {
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		sent := false
 		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "iislike: serving on "); ok {
+			p.mu.Lock()
+			p.log.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			if a, ok := strings.CutPrefix(sc.Text(), "iislike: serving on "); ok && !sent {
 				addr <- a
+				sent = true
 			}
 		}
-		close(addr)
+		if !sent {
+			close(addr)
+		}
 	}()
 	select {
 	case a, ok := <-addr:

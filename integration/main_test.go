@@ -27,7 +27,15 @@ var env struct {
 	httpKeytab string // HTTP/localhost
 	ipKeytab   string // HTTP/127.0.0.1, for a second host
 	webKeytab  string // HTTP/web.krbhttp.test, for hostname override
+
+	// partner is a second realm trusting realm both ways (cross-realm
+	// tests); partnerKeytab holds HTTP/web.<partner domain>.
+	partner       *kdctest.Realm
+	partnerKeytab string
 }
+
+// partnerRealm is the second realm's name, as the lab's realm.sh makes it.
+const partnerRealm = "PARTNER.TEST"
 
 const alicePassword = "alice-secret-1"
 
@@ -43,19 +51,36 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	var realm *kdctest.Realm
+	var partner *kdctest.Realm
 	if labDir := os.Getenv("KRBHTTP_LAB_DIR"); labDir != "" {
-		// A running lab's realm (the compose kdc service's volume, or
-		// integration/lab on the host): its KDC runs elsewhere.
-		realm, err = kdctest.Attach(labDir)
+		// A running lab's realms (the compose kdc service's volume, or
+		// integration/lab on the host): its KDC runs elsewhere, and the
+		// lab made the trust.
+		if realm, err = kdctest.Attach(labDir); err == nil {
+			partner, err = kdctest.Attach(filepath.Join(labDir, "partner"))
+		}
 	} else {
 		realm, err = kdctest.New(dir)
+		if err == nil {
+			if err = os.Mkdir(filepath.Join(dir, "partner"), 0o700); err == nil {
+				partner, err = kdctest.New(filepath.Join(dir, "partner"), kdctest.WithRealm(partnerRealm))
+			}
+		}
+		if err == nil {
+			err = kdctest.Trust(realm, partner)
+		}
+	}
+	if realm != nil {
+		defer realm.Close()
+	}
+	if partner != nil {
+		defer partner.Close()
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting or attaching the KDC:", err)
+		fmt.Fprintln(os.Stderr, "starting or attaching the KDCs:", err)
 		return 1
 	}
-	defer realm.Close()
-	env.realm = realm
+	env.realm, env.partner = realm, partner
 	if err := setupRealm(realm); err != nil {
 		fmt.Fprintln(os.Stderr, "setting up the realm:", err)
 		return 1
@@ -98,6 +123,14 @@ func setupRealm(r *kdctest.Realm) error {
 	}
 	if env.ipKeytab, err = r.AddService("HTTP/127.0.0.1", false); err != nil {
 		return err
+	}
+	spn := "HTTP/web." + env.partner.Domain
+	if env.partnerKeytab, err = env.partner.AddService(spn, false); err != nil {
+		// The lab's realm.sh made it for its partner server: take its
+		// keys as they are.
+		if env.partnerKeytab, err = env.partner.Keytab(spn); err != nil {
+			return err
+		}
 	}
 	env.conf, err = krb5conf.LoadFiles(r.ConfigPath)
 	return err

@@ -46,7 +46,9 @@ export COMPOSE_FILE=$root/docker-compose.yaml
 KRBHTTP_KDC_PORT=$(lab_free_port)
 KRBHTTP_IIS_PORT=$(lab_free_port)
 KRBHTTP_IIS_TLS_PORT=$(lab_free_port)
-export KRBHTTP_KDC_PORT KRBHTTP_IIS_PORT KRBHTTP_IIS_TLS_PORT
+KRBHTTP_PARTNER_PORT=$(lab_free_port)
+KRBHTTP_KDCPROXY_PORT=$(lab_free_port)
+export KRBHTTP_KDC_PORT KRBHTTP_IIS_PORT KRBHTTP_IIS_TLS_PORT KRBHTTP_PARTNER_PORT KRBHTTP_KDCPROXY_PORT
 work=$(mktemp -d "${TMPDIR:-/tmp}/krbhttp-compose.XXXXXX")
 
 cleanup() {
@@ -99,6 +101,9 @@ timeout 60 "${compose[@]}" exec -T iis cat /lab/tls/ca.pem >"$work/ca.pem"
     KRBHTTP_LAB_TLS_URL=https://127.0.0.1:$KRBHTTP_IIS_TLS_PORT \
     KRBHTTP_LAB_HOST=iis.example.test \
     KRBHTTP_LAB_CA=$work/ca.pem \
+    KRBHTTP_LAB_PARTNER_URL=http://127.0.0.1:$KRBHTTP_PARTNER_PORT \
+    KRBHTTP_LAB_PARTNER_HOST=web.partner.test \
+    KRBHTTP_LAB_KDCPROXY_URL=https://127.0.0.1:$KRBHTTP_KDCPROXY_PORT/KdcProxy \
     KRBHTTP_LAB_KDC_STOP="${compose[*]} stop kdc" \
     KRBHTTP_LAB_KDC_START="${compose[*]} start kdc" \
     go test -count=1 -v -timeout 5m -run '^TestCompose' .

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a Debian machine, as root:
-# MIT Kerberos (KDC and client tools), Apache with mod_auth_gssapi, curl,
-# Python's requests-kerberos, gssapi and pywinrm, sssd-kcm (the KCM cache
-# daemon) and keyutils (keyctl, for KEYRING caches), and staticcheck. Idempotent: a
+# MIT Kerberos (KDC and client tools, and krb5-k5tls for MIT's KDC proxy
+# client), Apache with mod_auth_gssapi, curl, Python's requests-kerberos,
+# gssapi and pywinrm, sssd-kcm (the KCM cache daemon) and keyutils (keyctl,
+# for KEYRING caches), python3-kdcproxy (the reference KDC proxy), dnsmasq
+# (a DNS server for the discovery tests), and staticcheck. Idempotent: a
 # machine that has everything installs nothing. Services are never started
 # by the packages (policy-rc.d); the tests start their own on loopback.
 set -euo pipefail
 
 packages=(krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi
-  curl python3-requests-kerberos python3-gssapi python3-winrm openssl sssd-kcm keyutils)
+  curl python3-requests-kerberos python3-gssapi python3-winrm openssl sssd-kcm keyutils
+  python3-kdcproxy krb5-k5tls dnsmasq-base)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -97,13 +97,18 @@ func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	dns := &kdc.DNS{}
+	if o.resolver != nil {
+		dns.Dial = o.resolver.Dial
+	}
 	tr := o.transport
 	if tr == nil {
-		tr = &kdc.NetTransport{Config: cfg.Config, AttemptTimeout: o.kdcTimeout, Logger: log}
+		tr = &kdc.NetTransport{Config: cfg.Config, Settings: kdcSettings(cfg), DNS: dns, AttemptTimeout: o.kdcTimeout, Logger: log}
 	}
 	c := &core{
-		cfg:     cfg,
-		kdc:     kdc.New(cfg.Config, kdc.WithTransport(tr), kdc.WithLogger(log)),
+		cfg: cfg,
+		kdc: kdc.New(cfg.Config, kdc.WithTransport(tr), kdc.WithLogger(log),
+			kdc.WithCapaths(cfg.CapathsFor), kdc.WithFallbackRealm(fallbackRealm(cfg, dns))),
 		opts:    o,
 		log:     log,
 		tickets: make(map[string]*kdc.Credential),
@@ -175,14 +180,14 @@ func (c *core) usable(key string, cred *kdc.Credential) bool {
 	return c.fresh(cred) && !c.refused(key, cred)
 }
 
-// spnTarget is a service principal resolved for a client: where to ask
-// for its tickets, the key they are held under, and the name a credential
-// cache stores them under.
+// spnTarget is a service principal resolved: where to ask for its
+// tickets, the key they are held under, and the name a credential cache
+// stores them under.
 type spnTarget struct {
 	name types.PrincipalName
-	// realm is the SPN's, else domain_realm's, else the client's own
-	// (whose KDC may refer us on): better than default_realm for a cache
-	// from elsewhere.
+	// realm is the SPN's, else [domain_realm]'s; without an entry it
+	// stays empty: MIT's referral realm, the client's KDC is asked and its
+	// referrals followed (then the fallback realm).
 	realm string
 	key   string // name@realm
 	// cacheRealm is the realm MIT would ask for and so store the ticket
@@ -191,8 +196,8 @@ type spnTarget struct {
 	cacheRealm string
 }
 
-// resolveSPN resolves spn for a client of crealm. It does no I/O.
-func (c *core) resolveSPN(spn, crealm string) (spnTarget, error) {
+// resolveSPN resolves spn. It does no I/O.
+func (c *core) resolveSPN(spn string) (spnTarget, error) {
 	name, realm, err := ticket.ParseSPN(spn)
 	if err != nil {
 		return spnTarget{}, withSentinel(ErrMalformed, "", err)
@@ -200,9 +205,8 @@ func (c *core) resolveSPN(spn, crealm string) (spnTarget, error) {
 	t := spnTarget{name: name, realm: realm, cacheRealm: realm}
 	if realm == "" {
 		host := name.NameString[len(name.NameString)-1]
-		if t.realm = c.cfg.DomainRealm(host); t.realm == "" {
-			t.realm = crealm
-		} else if net.ParseIP(host) == nil {
+		t.realm = c.cfg.DomainRealm(host)
+		if net.ParseIP(host) == nil {
 			t.cacheRealm = t.realm
 		}
 	}
@@ -219,9 +223,9 @@ func (c *core) dropTicket(ctx context.Context, spn string, tkt *ticket.Ticket) {
 	if tkt == nil {
 		return
 	}
-	// The ticket names its client, so no identity lookup (which may mean
-	// I/O to a cache daemon) is needed to find its key.
-	target, err := c.resolveSPN(spn, tkt.ClientRealm)
+	// The key does not depend on the client, and the ticket names it for
+	// the log: no identity lookup (which may mean I/O to a cache daemon).
+	target, err := c.resolveSPN(spn)
 	if err != nil {
 		return
 	}
@@ -251,17 +255,28 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 		return nil, &Error{Op: op, SPN: spn, Err: err}
 	}
 	client := ticket.PrincipalString(cname, crealm)
-	target, err := c.resolveSPN(spn, crealm)
+	target, err := c.resolveSPN(spn)
 	if err != nil {
 		return nil, &Error{Op: op, SPN: spn, Err: err}
 	}
 	key := target.key
+	// A cache may hold the ticket under the referral realm (MIT's kvno
+	// after a referral) or, written by others, under the client's. A
+	// ticket this source dropped may still be there (whatever the cache's
+	// type): usable skips it.
+	stored := func() *kdc.Credential {
+		t := id.stored(ctx, key)
+		if target.realm == "" && !c.usable(key, t) {
+			if h := id.stored(ctx, ticket.PrincipalString(target.name, crealm)); c.valid(h) && !c.refused(key, h) {
+				return h
+			}
+		}
+		return t
+	}
 	if t, _ := c.lookup(key); c.usable(key, t) {
 		return toTicket(t), nil
 	}
-	// A ticket this source dropped may still be in the credential cache
-	// (whatever its type): usable skips it there too.
-	if t := id.stored(ctx, key); c.usable(key, t) {
+	if t := stored(); c.usable(key, t) {
 		return toTicket(t), nil
 	}
 	cred, err := c.flight.do(ctx, key, func(ctx context.Context) (*kdc.Credential, error) {
@@ -273,7 +288,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 			old = nil
 		}
 		// kinit or kvno may have put a fresh ticket in the cache file.
-		if s := id.stored(ctx, key); c.usable(key, s) {
+		if s := stored(); c.usable(key, s) {
 			return s, nil
 		} else if !c.valid(old) && c.valid(s) && !c.refused(key, s) {
 			old = s

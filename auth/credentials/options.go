@@ -3,6 +3,7 @@ package credentials
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
@@ -30,6 +31,7 @@ type options struct {
 	kdcTimeout    time.Duration
 	transport     kdc.Transport
 	writeBack     bool
+	resolver      *net.Resolver
 }
 
 // WithForwardable asks for a forwardable TGT on login (password and keytab
@@ -91,6 +93,14 @@ func WithKDCTimeout(d time.Duration) Option {
 // no cache.
 func WithWriteBack(on bool) Option {
 	return func(o *options) error { o.writeBack = on; return nil }
+}
+
+// WithResolver sets the DNS resolver for finding KDCs and realms (URI,
+// SRV and TXT records, with dns_lookup_kdc and dns_lookup_realm): its Dial
+// reaches the name servers, as for net.Resolver itself. The default uses
+// the system's name servers.
+func WithResolver(r *net.Resolver) Option {
+	return func(o *options) error { o.resolver = r; return nil }
 }
 
 // withTransport replaces the network (tests use an in-process fake KDC).

@@ -1,8 +1,10 @@
 package credentials_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -63,5 +65,16 @@ func ExampleWithWriteBack() {
 	}
 	_, err = credentials.NewCCacheSource(cfg, "KCM:", "", credentials.WithWriteBack(false))
 	fmt.Println(err)
+	// Output: <nil>
+}
+
+func ExampleWithResolver() {
+	// KDCs and realms looked up in DNS (URI, SRV and TXT records) through
+	// a name server of our choice, here one on a loopback port.
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, "127.0.0.1:5353")
+	}}
+	fmt.Println(exampleSource(credentials.WithResolver(r)))
 	// Output: <nil>
 }

@@ -54,6 +54,7 @@ func Attach(dir string) (*Realm, error) {
 	if r.Realm, r.KDCAddr, err = realmKDC(r.ConfigPath); err != nil {
 		return nil, err
 	}
+	r.Domain = domainOf(r.Realm)
 	if err := waitKDC(r.KDCAddr, AttachTimeout); err != nil {
 		return nil, fmt.Errorf("kdctest: attach %s: %w", dir, err)
 	}

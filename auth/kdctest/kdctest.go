@@ -30,8 +30,12 @@ var ErrMissingBinaries = errors.New("kdctest: MIT Kerberos binaries missing (ins
 
 // Realm is a running KDC and the files that describe it.
 type Realm struct {
-	Dir        string // temporary directory holding everything below
-	Realm      string // realm name, e.g. KRBHTTP.TEST
+	Dir   string // temporary directory holding everything below
+	Realm string // realm name, e.g. KRBHTTP.TEST
+	// Domain is the DNS domain [domain_realm] maps to the realm:
+	// krbhttp.test (and localhost, 127.0.0.1, ::1) for DefaultRealm, the
+	// lower-cased realm name for others (partner.test for PARTNER.TEST).
+	Domain     string
 	ConfigPath string // krb5.conf for clients: set KRB5_CONFIG to it
 	KDCProfile string // kdc.conf: KRB5_KDC_PROFILE
 	KDCAddr    string // 127.0.0.1:port, UDP and TCP
@@ -39,8 +43,9 @@ type Realm struct {
 
 	bins map[string]string
 
-	mu        sync.Mutex // guards passwords, cmd, stopped
+	mu        sync.Mutex // guards passwords, cmd, stopped, peers
 	passwords map[string]string
+	peers     []*Realm // realms trusted both ways (Trust)
 	cmd       *exec.Cmd
 	exited    chan struct{}
 	stopped   bool
@@ -69,12 +74,21 @@ func findBinaries() (map[string]string, error) {
 	return m, nil
 }
 
+// An Option adjusts the realm [New], [Start] and [NewTemp] make.
+type Option func(*options)
+
+type options struct{ realm string }
+
+// WithRealm names the realm (default DefaultRealm), for a second realm
+// beside the first, to be joined by [Trust].
+func WithRealm(name string) Option { return func(o *options) { o.realm = name } }
+
 // Start creates a realm in a new temporary directory, starts its KDC and
 // stops it when the test ends. It fails the test (never skips) when the MIT
 // binaries are missing.
-func Start(t testing.TB) *Realm {
+func Start(t testing.TB, opts ...Option) *Realm {
 	t.Helper()
-	r, err := New(t.TempDir())
+	r, err := New(t.TempDir(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +98,11 @@ func Start(t testing.TB) *Realm {
 
 // New creates a realm in dir (which must exist) and starts its KDC. The
 // caller must call Close.
-func New(dir string) (*Realm, error) {
+func New(dir string, opts ...Option) (*Realm, error) {
+	o := options{realm: DefaultRealm}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	bins, err := findBinaries()
 	if err != nil {
 		return nil, err
@@ -94,7 +112,8 @@ func New(dir string) (*Realm, error) {
 	for range 3 {
 		r := &Realm{
 			Dir:        dir,
-			Realm:      DefaultRealm,
+			Realm:      o.realm,
+			Domain:     domainOf(o.realm),
 			ConfigPath: filepath.Join(dir, "krb5.conf"),
 			KDCProfile: filepath.Join(dir, "kdc.conf"),
 			LogPath:    filepath.Join(dir, "kdc.log"),
@@ -121,6 +140,61 @@ func New(dir string) (*Realm, error) {
 	return nil, lastErr
 }
 
+// Trust sets up a two-way cross-realm trust between a and b, as an
+// administrator does with kadmin: krbtgt/B@A and krbtgt/A@B, each with
+// the same key in both databases. Each realm's krb5.conf then lists the
+// other's KDC and domain, and both KDCs are restarted, so that each refers
+// clients asking for a host of the other's domain there (KDC referrals
+// come from the KDC's own [domain_realm]).
+func Trust(a, b *Realm) error {
+	for _, p := range [][2]*Realm{{a, b}, {b, a}} {
+		from, to := p[0], p[1]
+		name := "krbtgt/" + to.Realm + "@" + from.Realm
+		pw := "cross-" + strings.ToLower(to.Realm+"-"+from.Realm) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		for _, db := range []*Realm{from, to} {
+			out, err := db.kadmin(fmt.Sprintf("addprinc -pw %s %s", pw, name))
+			if err == nil && !strings.Contains(out, "created") {
+				err = fmt.Errorf("kdctest: addprinc %s in %s: %s", name, db.Realm, out)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range [][2]*Realm{{a, b}, {b, a}} {
+		p[0].mu.Lock()
+		p[0].peers = append(p[0].peers, p[1])
+		p[0].mu.Unlock()
+	}
+	for _, r := range []*Realm{a, b} {
+		if err := r.writeFiles(); err != nil {
+			return err
+		}
+		if err := r.restart(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restart stops the KDC and starts it again on the same port, so that it
+// reads its configuration anew.
+func (r *Realm) restart() error {
+	r.mu.Lock()
+	attached := r.cmd == nil
+	r.mu.Unlock()
+	if attached {
+		return nil // someone else's KDC (Attach)
+	}
+	if err := r.Stop(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.stopped = false
+	r.mu.Unlock()
+	return r.startKDC()
+}
+
 // freePort finds a loopback port free for both TCP and UDP.
 func freePort() (int, error) {
 	for range 20 {
@@ -139,7 +213,39 @@ func freePort() (int, error) {
 	return 0, errors.New("kdctest: no free loopback port")
 }
 
+func domainOf(realm string) string {
+	if realm == DefaultRealm {
+		return "krbhttp.test"
+	}
+	return strings.ToLower(realm)
+}
+
+// realmsSection is the realm's [realms] entry.
+func (r *Realm) realmsSection() string {
+	return fmt.Sprintf("\t%s = {\n\t\tkdc = %s\n\t}\n", r.Realm, r.KDCAddr)
+}
+
+// domainRealm is the realm's part of [domain_realm].
+func (r *Realm) domainRealm() string {
+	var b strings.Builder
+	if r.Realm == DefaultRealm {
+		for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+			fmt.Fprintf(&b, "\t%s = %s\n", h, r.Realm)
+		}
+	}
+	fmt.Fprintf(&b, "\t.%[1]s = %[2]s\n\t%[1]s = %[2]s\n", r.Domain, r.Realm)
+	return b.String()
+}
+
 func (r *Realm) writeFiles() error {
+	r.mu.Lock()
+	peers := append([]*Realm(nil), r.peers...)
+	r.mu.Unlock()
+	realms, domains := r.realmsSection(), r.domainRealm()
+	for _, p := range peers {
+		realms += p.realmsSection()
+		domains += p.domainRealm()
+	}
 	krb5conf := fmt.Sprintf(`[libdefaults]
 	default_realm = %[1]s
 	dns_lookup_kdc = false
@@ -151,17 +257,9 @@ func (r *Realm) writeFiles() error {
 	default_client_keytab_name = FILE:%[2]s/client.keytab
 
 [realms]
-	%[1]s = {
-		kdc = %[3]s
-	}
-
+%[3]s
 [domain_realm]
-	localhost = %[1]s
-	127.0.0.1 = %[1]s
-	::1 = %[1]s
-	.krbhttp.test = %[1]s
-	krbhttp.test = %[1]s
-`, r.Realm, r.Dir, r.KDCAddr)
+%[4]s`, r.Realm, r.Dir, realms, domains)
 	kdcconf := fmt.Sprintf(`[kdcdefaults]
 	kdc_listen = %[3]s
 	kdc_tcp_listen = %[3]s
@@ -311,12 +409,12 @@ func (r *Realm) Close() error {
 // NewTemp creates a realm in a new temporary directory and starts its KDC,
 // for programs (demos, benchmarks) that have no testing.TB; Close stops the
 // KDC and removes the directory.
-func NewTemp() (*Realm, error) {
+func NewTemp(opts ...Option) (*Realm, error) {
 	dir, err := os.MkdirTemp("", "krbhttp-realm-")
 	if err != nil {
 		return nil, err
 	}
-	r, err := New(dir)
+	r, err := New(dir, opts...)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err

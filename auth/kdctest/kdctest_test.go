@@ -51,3 +51,36 @@ func TestRotateKey(t *testing.T) {
 		t.Fatalf("before:\n%s\nafter:\n%s", old, cur)
 	}
 }
+
+// TestTrust: alice of the default realm gets a ticket for a service of a
+// second realm with MIT's own tools, by an explicit realm and through
+// [domain_realm].
+func TestTrust(t *testing.T) {
+	a := Start(t)
+	b := Start(t, WithRealm("PARTNER.TEST"))
+	if b.Domain != "partner.test" || a.Domain != "krbhttp.test" {
+		t.Fatalf("domains %q %q", a.Domain, b.Domain)
+	}
+	if err := Trust(a, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddPrincipal("alice", "alice-pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AddService("HTTP/web.partner.test", false); err != nil {
+		t.Fatal(err)
+	}
+	cc := "FILE:" + filepath.Join(a.Dir, "cc")
+	a.Kinit(t, "alice", cc)
+	out, err := a.Run("kvno", "-c", cc, "HTTP/web.partner.test@PARTNER.TEST")
+	if err != nil {
+		t.Fatalf("kvno: %v\n%s", err, out)
+	}
+	out, err = a.Run("kvno", "-c", cc, "-S", "HTTP", "web.partner.test")
+	if err != nil {
+		t.Fatalf("kvno -S: %v\n%s", err, out)
+	}
+	if n, err := b.TGSCount("alice@KRBHTTP.TEST", "HTTP/web.partner.test"); err != nil || n < 1 {
+		t.Fatalf("the partner KDC issued %d tickets to alice (%v)", n, err)
+	}
+}

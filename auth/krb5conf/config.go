@@ -64,6 +64,25 @@ type Config struct {
 	KCMSocket string
 	// Files lists the files read, includes too, in reading order.
 	Files []string
+	// DNSLookupKDC is [libdefaults] dns_lookup_kdc (else dns_fallback;
+	// MIT's default true): find a realm's KDCs in DNS (URI, then SRV
+	// records) when krb5.conf lists none.
+	DNSLookupKDC bool
+	// DNSLookupRealm is [libdefaults] dns_lookup_realm (else
+	// dns_fallback; default false): find a host's realm in DNS TXT
+	// records (_kerberos.HOST and its parent domains).
+	DNSLookupRealm bool
+	// DNSURILookup is [libdefaults] dns_uri_lookup (default true): try URI
+	// records before SRV records.
+	DNSURILookup bool
+	// HTTPAnchors are the http_anchors values of each realm: the
+	// certificates its KDC proxies (kdc = https://...) are verified with.
+	HTTPAnchors map[string][]string
+	// PrimaryKDCs are the primary_kdc (or master_kdc) values of each
+	// realm.
+	PrimaryKDCs map[string][]string
+	// Capaths is [capaths]: client realm, server realm, intermediates.
+	Capaths map[string]map[string][]string
 	// Env is where the environment variables and user ids that MIT's
 	// rules consult come from; nil means this process's.
 	Env *Env
@@ -156,6 +175,9 @@ func fromProfile(p *profile) (*Config, error) {
 			return fail(err)
 		}
 		c.RDNS = b
+	}
+	if err := c.readDiscovery(p); err != nil {
+		return fail(err)
 	}
 	c.DefaultCCacheName, _ = p.first("libdefaults", "default_ccache_name")
 	c.DefaultClientKeytabName, _ = p.first("libdefaults", "default_client_keytab_name")

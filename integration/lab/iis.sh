@@ -2,15 +2,22 @@
 # iis.sh run|start|stop DIR: the lab's IIS-like server (cmd/iislike) with
 # the keytab realm.sh made (DIR/keytabs/iis.keytab), over HTTP and over
 # HTTPS with a throwaway CA and certificate made at every start
-# (DIR/tls/ca.pem is what clients trust).
+# (DIR/tls/ca.pem is what clients trust). The HTTPS one also serves a KDC
+# proxy at /KdcProxy (--kdc-proxy). Beside them: an IIS-like server for the
+# partner realm's HTTP/web.partner.test (keytabs/partner-iis.keytab), which
+# accepts users of both realms, over HTTP; and python3-kdcproxy
+# (kdcproxy-serve.py), the reference KDC proxy, over HTTPS with the same
+# certificate, for both realms.
 #
 #   run    the compose iis service's entry point: waits for the realm (made
-#          by the kdc service on the shared volume), then serves HTTP on :80
-#          and HTTPS on :443 of the container in the foreground; exits when
-#          either server does, and stops both on SIGTERM.
+#          by the kdc service on the shared volume), then serves HTTP on :80,
+#          HTTPS on :443, the partner server on :8081 and python3-kdcproxy
+#          on :8444 of the container in the foreground; exits when any
+#          server does, and stops them all on SIGTERM.
 #   start  on a host: the same on loopback ports (LAB_IIS_HTTP_PORT,
-#          LAB_IIS_HTTPS_PORT, or free ones), in the background, pids in
-#          DIR/iis-http.pid and DIR/iis-https.pid, ports in DIR/iis.ports.
+#          LAB_IIS_HTTPS_PORT, LAB_PARTNER_PORT, LAB_KDCPROXY_PORT, or free
+#          ones), in the background, pids in DIR/iis-*.pid, ports in
+#          DIR/iis.ports.
 #   stop   stops the servers started by "start", by their pids.
 #
 # Environment: IISLIKE (the binary; default iislike on PATH), LAB_IIS_CBT
@@ -53,50 +60,78 @@ prepare() {
   source "$dir/lab.env"
   certs "$LAB_IIS_HOST"
   kt=$dir/keytabs/iis.keytab
+  partner_kt=$dir/keytabs/partner-iis.keytab
+  # iislike --kdc-proxy relays to the KDCs this file names.
+  export KRB5_CONFIG=$dir/krb5.conf
+  printf '[global]\nuse_dns = false\n\n[%s]\nkerberos = kerberos://%s\n\n[%s]\nkerberos = kerberos://%s\n' \
+    "$LAB_REALM" "$LAB_KDC_ADDR" "$LAB_PARTNER_REALM" "$LAB_KDC_ADDR" >"$dir/kdcproxy.conf"
+  export KDCPROXY_CONFIG=$dir/kdcproxy.conf
+}
+
+stop_all() {
+  lab_stop_pid "$dir/iis-http.pid" iislike
+  lab_stop_pid "$dir/iis-https.pid" iislike
+  lab_stop_pid "$dir/iis-partner.pid" iislike
+  lab_stop_pid "$dir/kdcproxy.pid" python3
 }
 
 case $cmd in
 run)
   prepare
   "$iislike" -v --listen "${LAB_IIS_HTTP_LISTEN:-:80}" --keytab "$kt" --persistent-auth="$persistent" &
-  http_pid=$!
+  pids=($!)
   "$iislike" -v --listen "${LAB_IIS_HTTPS_LISTEN:-:443}" --keytab "$kt" --persistent-auth="$persistent" \
-    --tls-cert "$dir/tls/iis.pem" --tls-key "$dir/tls/iis.key" --cbt "$cbt" &
-  https_pid=$!
+    --tls-cert "$dir/tls/iis.pem" --tls-key "$dir/tls/iis.key" --cbt "$cbt" --kdc-proxy &
+  pids+=($!)
+  "$iislike" -v --listen "${LAB_PARTNER_LISTEN:-:8081}" --keytab "$partner_kt" --realms "$LAB_PARTNER_REALM,$LAB_REALM" &
+  pids+=($!)
+  /usr/bin/python3 "$here/kdcproxy-serve.py" "${LAB_KDCPROXY_LISTEN:-0.0.0.0:8444}" "$dir/tls/iis.pem" "$dir/tls/iis.key" &
+  pids+=($!)
   # As PID 1 of the container this shell gets docker stop's SIGTERM: pass
-  # it on. Either server ending ends the container, so a crash shows.
+  # it on. Any server ending ends the container, so a crash shows.
   stopping=0
-  trap 'stopping=1; kill -TERM "$http_pid" "$https_pid" 2>/dev/null || true' TERM INT
+  trap 'stopping=1; kill -TERM "${pids[@]}" 2>/dev/null || true' TERM INT
   status=0
-  wait -n "$http_pid" "$https_pid" || status=$?
+  wait -n "${pids[@]}" || status=$?
   if ((stopping)); then status=0; fi
-  kill -TERM "$http_pid" "$https_pid" 2>/dev/null || true
-  wait "$http_pid" "$https_pid" || true
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" || true
   exit "$status"
   ;;
 start)
   prepare
   http_port=${LAB_IIS_HTTP_PORT:-$(lab_free_port)}
   https_port=${LAB_IIS_HTTPS_PORT:-$(lab_free_port)}
+  partner_port=${LAB_PARTNER_PORT:-$(lab_free_port)}
+  kdcproxy_port=${LAB_KDCPROXY_PORT:-$(lab_free_port)}
   "$iislike" -v --listen "127.0.0.1:$http_port" --keytab "$kt" --persistent-auth="$persistent" \
     </dev/null >>"$dir/iis-http.out" 2>&1 &
   echo $! >"$dir/iis-http.pid"
   "$iislike" -v --listen "127.0.0.1:$https_port" --keytab "$kt" --persistent-auth="$persistent" \
-    --tls-cert "$dir/tls/iis.pem" --tls-key "$dir/tls/iis.key" --cbt "$cbt" \
+    --tls-cert "$dir/tls/iis.pem" --tls-key "$dir/tls/iis.key" --cbt "$cbt" --kdc-proxy \
     </dev/null >>"$dir/iis-https.out" 2>&1 &
   echo $! >"$dir/iis-https.pid"
-  up() { lab_tcp_open 127.0.0.1 "$http_port" && lab_tcp_open 127.0.0.1 "$https_port"; }
-  if ! lab_wait 10 "iislike on 127.0.0.1:$http_port and :$https_port" up; then
-    lab_stop_pid "$dir/iis-http.pid" iislike
-    lab_stop_pid "$dir/iis-https.pid" iislike
-    lab_die "iislike did not start: $(tail -n 3 "$dir/iis-http.out" "$dir/iis-https.out")"
+  "$iislike" -v --listen "127.0.0.1:$partner_port" --keytab "$partner_kt" --realms "$LAB_PARTNER_REALM,$LAB_REALM" \
+    </dev/null >>"$dir/iis-partner.out" 2>&1 &
+  echo $! >"$dir/iis-partner.pid"
+  /usr/bin/python3 "$here/kdcproxy-serve.py" "127.0.0.1:$kdcproxy_port" "$dir/tls/iis.pem" "$dir/tls/iis.key" \
+    </dev/null >>"$dir/kdcproxy.out" 2>&1 &
+  echo $! >"$dir/kdcproxy.pid"
+  up() {
+    lab_tcp_open 127.0.0.1 "$http_port" && lab_tcp_open 127.0.0.1 "$https_port" &&
+      lab_tcp_open 127.0.0.1 "$partner_port" && lab_tcp_open 127.0.0.1 "$kdcproxy_port"
+  }
+  if ! lab_wait 10 "iislike on 127.0.0.1:$http_port, :$https_port, :$partner_port and python3-kdcproxy on :$kdcproxy_port" up; then
+    stop_all
+    lab_die "the servers did not start: $(tail -n 3 "$dir"/iis-*.out "$dir/kdcproxy.out")"
   fi
-  printf 'LAB_IIS_HTTP_PORT=%s\nLAB_IIS_HTTPS_PORT=%s\n' "$http_port" "$https_port" >"$dir/iis.ports"
-  echo "iis.sh: iislike for HTTP/$LAB_IIS_HOST on http://127.0.0.1:$http_port and https://127.0.0.1:$https_port"
+  printf 'LAB_IIS_HTTP_PORT=%s\nLAB_IIS_HTTPS_PORT=%s\nLAB_PARTNER_PORT=%s\nLAB_KDCPROXY_PORT=%s\n' \
+    "$http_port" "$https_port" "$partner_port" "$kdcproxy_port" >"$dir/iis.ports"
+  echo "iis.sh: iislike for HTTP/$LAB_IIS_HOST on http://127.0.0.1:$http_port and https://127.0.0.1:$https_port (KDC proxy at /KdcProxy)," \
+    "for HTTP/$LAB_PARTNER_HOST on http://127.0.0.1:$partner_port; python3-kdcproxy on https://127.0.0.1:$kdcproxy_port/KdcProxy"
   ;;
 stop)
-  lab_stop_pid "$dir/iis-http.pid" iislike
-  lab_stop_pid "$dir/iis-https.pid" iislike
+  stop_all
   ;;
 *)
   lab_die "usage: iis.sh run|start|stop DIR"

@@ -33,10 +33,19 @@ realm() {
   echo "$LAB_REALM"
 }
 
+# realm_args: krb5kdc's -r for each realm it serves (the lab's and the
+# partner realm trusting it).
+realm_args() {
+  # shellcheck source=/dev/null
+  source "$dir/lab.env"
+  echo "-r $LAB_REALM -r $LAB_PARTNER_REALM"
+}
+
 case $cmd in
 run)
   LAB_KDC_LISTEN=${LAB_KDC_LISTEN:-88} bash "$here/realm.sh" "$dir"
-  exec krb5kdc -n -r "$(realm)"
+  # shellcheck disable=SC2046 # two words per realm
+  exec krb5kdc -n $(realm_args)
   ;;
 start)
   port=${LAB_KDC_PORT:-}
@@ -48,7 +57,8 @@ start)
   for attempt in 1 2 3; do
     if [[ -z $port ]]; then port=$(lab_free_port); fi
     LAB_KDC_LISTEN=127.0.0.1:$port LAB_KDC_ADDR=127.0.0.1:$port bash "$here/realm.sh" "$dir"
-    krb5kdc -n -r "$(realm)" </dev/null >>"$dir/kdc.out" 2>&1 &
+    # shellcheck disable=SC2046 # two words per realm
+    krb5kdc -n $(realm_args) </dev/null >>"$dir/kdc.out" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/kdc.pid"
     deadline=$((SECONDS + 10))
@@ -57,7 +67,7 @@ start)
     done
     if lab_alive "$pid" && lab_tcp_open 127.0.0.1 "$port"; then
       echo "$port" >"$dir/kdc.port"
-      echo "kdc.sh: KDC for $(realm) on 127.0.0.1:$port (pid $pid)"
+      echo "kdc.sh: KDC for $(realm_args | sed 's/-r //g') on 127.0.0.1:$port (pid $pid)"
       exit 0
     fi
     lab_stop_pid "$dir/kdc.pid" krb5kdc

@@ -46,6 +46,10 @@ env_of() {
     [KRBHTTP_LAB_TLS_URL]=https://127.0.0.1:$LAB_IIS_HTTPS_PORT
     [KRBHTTP_LAB_HOST]=$LAB_IIS_HOST
     [KRBHTTP_LAB_CA]=$d/tls/ca.pem
+    [KRBHTTP_LAB_PARTNER_REALM]=$LAB_PARTNER_REALM
+    [KRBHTTP_LAB_PARTNER_URL]=http://127.0.0.1:$LAB_PARTNER_PORT
+    [KRBHTTP_LAB_PARTNER_HOST]=$LAB_PARTNER_HOST
+    [KRBHTTP_LAB_KDCPROXY_URL]=https://127.0.0.1:$LAB_KDCPROXY_PORT/KdcProxy
     [KRBHTTP_LAB_KDC_STOP]="bash $(printf %q "$here/kdc.sh") stop $(printf %q "$d")"
     [KRBHTTP_LAB_KDC_START]="bash $(printf %q "$here/kdc.sh") start $(printf %q "$d")"
   )

@@ -90,7 +90,39 @@ type LoginOptions struct {
 // Login gets a TGT for cname@realm with an AS exchange: first without
 // pre-authentication; when the KDC asks for it, again with PA-ENC-TIMESTAMP
 // in the enctype and salt its PA-ETYPE-INFO2 names.
+//
+// When a KDC refuses the login (a wrong password, an expired or revoked
+// key) and the realm has primary KDCs (primary_kdc, URI records flagged
+// "m", _kerberos-master SRV records), the login is tried once more against
+// them, as MIT's krb5_get_init_creds_password does: a password changed a
+// moment ago may not have reached the replicas yet.
 func (c *Client) Login(ctx context.Context, cname types.PrincipalName, realm string, secret Secret, o LoginOptions) (*Credential, error) {
+	cred, err := c.login(ctx, cname, realm, secret, o, c.tr.Exchange)
+	var ke *Error
+	pt, ok := c.tr.(PrimaryTransport)
+	if err == nil || !ok || !errors.As(err, &ke) || !retryOnPrimary(ke.Code) {
+		return cred, err
+	}
+	cred, perr := c.login(ctx, cname, realm, secret, o, pt.ExchangePrimary)
+	if errors.Is(perr, ErrNoPrimary) {
+		return nil, err
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "kdc: login retried on the primary KDC", slog.String("realm", realm),
+		slog.Any("error", err), slog.Any("primary_error", perr))
+	return cred, perr
+}
+
+// retryOnPrimary: the KDC errors after which MIT asks the primary KDC.
+func retryOnPrimary(code int32) bool {
+	switch code {
+	case errorcode.KDC_ERR_PREAUTH_FAILED, errorcode.KDC_ERR_KEY_EXPIRED, errorcode.KDC_ERR_CLIENT_REVOKED,
+		errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN, errorcode.KRB_AP_ERR_BAD_INTEGRITY:
+		return true
+	}
+	return false
+}
+
+func (c *Client) login(ctx context.Context, cname types.PrincipalName, realm string, secret Secret, o LoginOptions, exchange exchangeFunc) (*Credential, error) {
 	req, err := messages.NewASReqForTGT(realm, c.cfg, cname)
 	if err != nil {
 		return nil, fmt.Errorf("build AS-REQ: %w", err)
@@ -104,7 +136,7 @@ func (c *Client) Login(ctx context.Context, cname types.PrincipalName, realm str
 	var key *types.EncryptionKey
 	// Two rounds: without pre-authentication, then with it.
 	for range 2 {
-		reply, err := c.send(ctx, realm, "AS-REQ", req.Marshal)
+		reply, err := c.sendVia(ctx, exchange, realm, "AS-REQ", req.Marshal)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package kdc
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -62,9 +63,11 @@ func TGTName(realm string) types.PrincipalName {
 // Client performs AS and TGS exchanges. It holds no tickets and no
 // per-request state, so one Client can serve any number of goroutines.
 type Client struct {
-	cfg *config.Config
-	tr  Transport
-	log *slog.Logger
+	cfg           *config.Config
+	tr            Transport
+	log           *slog.Logger
+	capaths       func(client, server string) []string
+	fallbackRealm func(ctx context.Context, host string) string
 }
 
 // Option configures a Client.
@@ -72,6 +75,20 @@ type Option func(*Client)
 
 // WithTransport replaces the network transport (tests use a fake KDC).
 func WithTransport(t Transport) Option { return func(c *Client) { c.tr = t } }
+
+// WithCapaths sets the [capaths] lookup: the intermediate realms on the
+// way from client realm to server realm in order, "." (or nothing) for a
+// direct trust. Without it, cross-realm TGTs are asked for directly.
+func WithCapaths(f func(client, server string) []string) Option {
+	return func(c *Client) { c.capaths = f }
+}
+
+// WithFallbackRealm sets where a host's realm is looked for when KDC
+// referrals fail (MIT's krb5_get_fallback_host_realm: DNS TXT records with
+// dns_lookup_realm, the upper-cased parent domain); "" means none.
+func WithFallbackRealm(f func(ctx context.Context, host string) string) Option {
+	return func(c *Client) { c.fallbackRealm = f }
+}
 
 // WithLogger sets the logger for debug lines; nil discards.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }

@@ -3,11 +3,14 @@ package kdc
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/iana/patype"
@@ -15,8 +18,9 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
-// maxReferrals bounds cross-realm and referral hops, as gokrb5 and MIT do.
-const maxReferrals = 5
+// maxReferrals bounds cross-realm and referral hops (MIT's
+// KRB5_REFERRAL_MAXHOPS).
+const maxReferrals = 10
 
 // TGSRequest describes one TGS exchange.
 type TGSRequest struct {
@@ -151,50 +155,195 @@ func paTGSReq(body messages.KDCReqBody, tgt *Credential) (types.PAData, error) {
 	return types.PAData{PADataType: patype.PA_TGS_REQ, PADataValue: apb}, nil
 }
 
-// ServiceTicket gets a ticket for server@realm starting from tgt: directly
-// when tgt is for that realm, otherwise through a cross-realm TGT, and
-// following KDC referrals, at most maxReferrals hops. intermediate, when
-// not nil, is called with each cross-realm TGT obtained on the way, so the
-// caller can cache them.
+// ServiceTicket gets a ticket for server in realm, starting from tgt (a
+// TGT of the client's realm), as MIT's krb5_get_credentials does:
+//
+//   - realm is tgt's realm: one TGS exchange;
+//   - realm is another realm: a cross-realm TGT first, along the path
+//     [capaths] gives (see WithCapaths; without an entry, directly),
+//     accepting a TGT for a realm further along the path, trying closer
+//     realms when the KDC refuses one, and chasing TGTs off the path the
+//     KDC sends (it may know a route the client does not), then the ticket
+//     from the KDC of realm;
+//   - realm is empty (no [domain_realm] entry for the host): the request
+//     goes to the client's realm with the canonicalize flag and the KDC's
+//     referrals are followed; when that fails, the realm WithFallbackRealm
+//     names for the host is tried as above.
+//
+// Loops are detected and every chase is bounded (maxReferrals hops).
+// intermediate, when not nil, is called with each cross-realm TGT obtained
+// on the way, so the caller can cache them.
 func (c *Client) ServiceTicket(ctx context.Context, tgt *Credential, server types.PrincipalName, realm string, intermediate func(*Credential)) (*Credential, error) {
+	if tgt == nil || !tgt.IsTGT() {
+		return nil, fmt.Errorf("a service ticket needs a TGT")
+	}
+	if intermediate == nil {
+		intermediate = func(*Credential) {}
+	}
+	home := tgt.TGTRealm()
+	if realm == "" {
+		cred, err := c.referrals(ctx, tgt, server, intermediate)
+		if err == nil || ctx.Err() != nil {
+			return cred, err
+		}
+		fallback := ""
+		if c.fallbackRealm != nil && len(server.NameString) == 2 {
+			fallback = c.fallbackRealm(ctx, server.NameString[1])
+		}
+		if fallback == "" || fallback == home {
+			return nil, err
+		}
+		c.log.LogAttrs(ctx, slog.LevelDebug, "kdc: referrals failed, trying the fallback realm",
+			slog.String("server", server.PrincipalNameString()), slog.String("realm", fallback), slog.Any("error", err))
+		realm = fallback
+	}
 	cur := tgt
-	var seen []string
+	if realm != home {
+		var err error
+		if cur, err = c.foreignTGT(ctx, tgt, realm, intermediate); err != nil {
+			return nil, err
+		}
+	}
+	rep, err := c.TGS(ctx, TGSRequest{TGT: cur, Server: server})
+	if err != nil {
+		return nil, err
+	}
+	if !rep.Server.Equal(server) {
+		return nil, malformed(fmt.Sprintf("KDC of %s answered with a ticket for %s, asked for %s", realm, rep.Server.PrincipalNameString(), server.PrincipalNameString()), nil)
+	}
+	return rep, nil
+}
+
+// referrals asks the client's realm for server with the canonicalize
+// flag and follows the referral TGTs the KDCs answer with (MIT's
+// step_referrals).
+func (c *Client) referrals(ctx context.Context, tgt *Credential, server types.PrincipalName, intermediate func(*Credential)) (*Credential, error) {
+	cur := tgt
+	seen := []string{tgt.TGTRealm()}
 	for range maxReferrals + 1 {
-		here := cur.TGTRealm()
-		if slices.Contains(seen, here) {
-			return nil, malformed("referral loop through realm "+here, nil)
-		}
-		seen = append(seen, here)
-		target := server
-		if realm != "" && realm != here {
-			target = TGTName(realm)
-		}
-		rep, err := c.TGS(ctx, TGSRequest{TGT: cur, Server: target})
+		rep, err := c.TGS(ctx, TGSRequest{TGT: cur, Server: server, Options: []int{flags.Canonicalize}})
 		if err != nil {
 			return nil, err
 		}
-		if rep.Server.Equal(server) && (realm == "" || realm == here) {
+		if rep.Server.Equal(server) {
 			return rep, nil
 		}
-		if !rep.IsTGT() {
-			return nil, malformed(fmt.Sprintf("KDC of %s answered with a ticket for %s", here, rep.Server.PrincipalNameString()), nil)
+		if !rep.IsTGT() || rep.TGTRealm() == cur.TGTRealm() {
+			return nil, malformed(fmt.Sprintf("KDC of %s answered with a ticket for %s", cur.TGTRealm(), rep.Server.PrincipalNameString()), nil)
 		}
-		if intermediate != nil {
-			intermediate(rep)
+		next := rep.TGTRealm()
+		if slices.Contains(seen, next) {
+			return nil, malformed("referral loop through realm "+next, nil)
 		}
+		seen = append(seen, next)
+		c.log.LogAttrs(ctx, slog.LevelDebug, "kdc: referral", slog.String("server", server.PrincipalNameString()), slog.String("from", cur.TGTRealm()), slog.String("to", next))
+		intermediate(rep)
 		cur = rep
 	}
 	return nil, malformed(fmt.Sprintf("more than %d referrals for %s", maxReferrals, server.PrincipalNameString()), nil)
 }
 
+// RealmPath is the path of realms from client to server as MIT's
+// k5_client_realm_path makes it: client, the [capaths] intermediates
+// (none for "."), server.
+func RealmPath(client, server string, capaths func(client, server string) []string) []string {
+	path := []string{client}
+	if capaths != nil {
+		for _, r := range capaths(client, server) {
+			r = strings.TrimSpace(r)
+			if r == "." {
+				break
+			}
+			if r != "" && r != client && r != server && !slices.Contains(path, r) {
+				path = append(path, r)
+			}
+		}
+	}
+	return append(path, server)
+}
+
+// foreignTGT gets a TGT for target from tgt's realm (MIT's step_get_tgt
+// and step_get_tgt_offpath).
+func (c *Client) foreignTGT(ctx context.Context, tgt *Credential, target string, intermediate func(*Credential)) (*Credential, error) {
+	home := tgt.TGTRealm()
+	path := RealmPath(home, target, c.capaths)
+	last := len(path) - 1
+	cur, curIdx, next := tgt, 0, last
+	seen := []string{home}
+	for range 2 * (maxReferrals + len(path)) {
+		rep, err := c.TGS(ctx, TGSRequest{TGT: cur, Server: TGTName(path[next])})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			// Try the next-closest realm on the path.
+			if next--; next == curIdx {
+				return nil, err
+			}
+			continue
+		}
+		if !rep.IsTGT() {
+			return nil, malformed(fmt.Sprintf("KDC of %s answered a TGT request with a ticket for %s", cur.TGTRealm(), rep.Server.PrincipalNameString()), nil)
+		}
+		got := rep.TGTRealm()
+		idx := slices.Index(path[curIdx+1:], got)
+		switch {
+		case idx >= 0:
+			intermediate(rep)
+			seen = append(seen, got)
+			cur, curIdx, next = rep, curIdx+1+idx, last
+			if curIdx == last {
+				return cur, nil
+			}
+		case got == home:
+			return nil, malformed(fmt.Sprintf("KDC of %s referred back to the client's realm %s", cur.TGTRealm(), home), nil)
+		default:
+			return c.offPath(ctx, rep, target, seen, intermediate)
+		}
+	}
+	return nil, malformed(fmt.Sprintf("no path to realm %s within %d hops", target, maxReferrals), nil)
+}
+
+// offPath follows TGTs for realms not on the expected path: the KDC may
+// know a route the client does not. Each holder of a TGT is asked for the
+// target realm's TGT, at most maxReferrals times, never twice the same realm.
+func (c *Client) offPath(ctx context.Context, cur *Credential, target string, seen []string, intermediate func(*Credential)) (*Credential, error) {
+	for range maxReferrals {
+		got := cur.TGTRealm()
+		if slices.Contains(seen, got) {
+			return nil, malformed("cross-realm loop through realm "+got, nil)
+		}
+		seen = append(seen, got)
+		intermediate(cur)
+		if got == target {
+			return cur, nil
+		}
+		rep, err := c.TGS(ctx, TGSRequest{TGT: cur, Server: TGTName(target)})
+		if err != nil {
+			return nil, err
+		}
+		if !rep.IsTGT() {
+			return nil, malformed(fmt.Sprintf("KDC of %s answered a TGT request with a ticket for %s", got, rep.Server.PrincipalNameString()), nil)
+		}
+		cur = rep
+	}
+	return nil, malformed(fmt.Sprintf("more than %d off-path TGTs on the way to %s", maxReferrals, target), nil)
+}
+
+type exchangeFunc func(ctx context.Context, realm string, req []byte) ([]byte, error)
+
 // send marshals a request, exchanges it with the realm's KDCs and returns
 // the non-empty reply.
 func (c *Client) send(ctx context.Context, realm, what string, marshal func() ([]byte, error)) ([]byte, error) {
+	return c.sendVia(ctx, c.tr.Exchange, realm, what, marshal)
+}
+
+func (c *Client) sendVia(ctx context.Context, exchange exchangeFunc, realm, what string, marshal func() ([]byte, error)) ([]byte, error) {
 	b, err := marshal()
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", what, err)
 	}
-	reply, err := c.tr.Exchange(ctx, realm, b)
+	reply, err := exchange(ctx, realm, b)
 	if err != nil {
 		return nil, err
 	}

@@ -184,8 +184,13 @@ func TestContextDeadline(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := tr.Exchange(ctx, "R", []byte("x"))
-	if !errors.Is(err, ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) {
+	// The caller gave up: the context's error, not "KDC unreachable".
+	var ie *InterruptedError
+	if errors.Is(err, ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &ie) || ie.Realm != "R" {
 		t.Fatalf("err = %v", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "unreachable") || !strings.Contains(msg, "deadline exceeded") {
+		t.Errorf("message %q", msg)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("took %v with a 150ms deadline", d)

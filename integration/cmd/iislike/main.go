@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/kdcproxy"
 	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
@@ -43,7 +45,9 @@ func run(args []string) error {
 	maxShells := fs.Int("max-shells-per-user", winrmserver.DefaultMaxShellsPerUser, "WinRM: shells one user may have open (MaxShellsPerUser)")
 	maxOps := fs.Int("max-operations-per-user", 0, "WinRM: operations one user may have under way (MaxConcurrentOperationsPerUser; 0: the default)")
 	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS data node (WebHDFS is served only with it)")
-	verbose := fs.Bool("v", false, "log authentication failures")
+	kdcProxy := fs.Bool("kdc-proxy", false, "serve an MS-KKDCP KDC proxy at /KdcProxy (no authentication; needs --tls-cert) for the realms of krb5.conf (KRB5_CONFIG)")
+	realms := fs.String("realms", "", "comma-separated client realms to accept (default: the realms of the keytab's keys)")
+	verbose := fs.Bool("v", false, "log authentication failures (and, with --kdc-proxy, every proxied request)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,6 +81,22 @@ func run(args []string) error {
 	}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if *realms != "" {
+		cfg.Realms = strings.Split(*realms, ",")
+	}
+	if *kdcProxy {
+		if cfg.TLS == nil {
+			return errors.New("--kdc-proxy needs --tls-cert: MS-KKDCP is served over HTTPS only")
+		}
+		if cfg.Krb5Config == nil {
+			return errors.New("--kdc-proxy needs a krb5.conf (KRB5_CONFIG) naming the realms' KDCs")
+		}
+		proxy, err := kdcproxy.New(kdcproxy.WithConfig(cfg.Krb5Config), kdcproxy.WithLogger(cfg.Logger))
+		if err != nil {
+			return err
+		}
+		cfg.Public = map[string]http.Handler{"/KdcProxy": proxy}
 	}
 	winrm, err := winrmserver.New(winrmserver.Config{
 		AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger,

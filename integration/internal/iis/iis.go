@@ -39,6 +39,12 @@ type Config struct {
 	// Mounts adds handlers behind authentication, by path pattern
 	// ("/wsman", "/webhdfs/v1/").
 	Mounts map[string]http.Handler
+	// Public adds handlers without authentication, by path pattern (the
+	// KDC proxy: its clients have no ticket yet).
+	Public map[string]http.Handler
+	// Realms are the accepted client realms (the acceptor's WithRealms);
+	// none: the realms of the keytab's keys.
+	Realms []string
 	// Krb5Config lets the server use credentials its clients delegate
 	// (GET /whoami reports delegation_usable); nil: delegated tickets are
 	// reported but not used.
@@ -73,6 +79,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Krb5Config != nil {
 		opts = append(opts, acceptor.WithConfig(cfg.Krb5Config))
 	}
+	if len(cfg.Realms) > 0 {
+		opts = append(opts, acceptor.WithRealms(cfg.Realms...))
+	}
 	a, err := acceptor.New(cfg.Keytab, opts...)
 	if err != nil {
 		return nil, err
@@ -82,8 +91,17 @@ func New(cfg Config) (*Server, error) {
 	for pattern, h := range cfg.Mounts {
 		mux.Handle(pattern, h)
 	}
+	var handler http.Handler = a.Wrap(mux)
+	if len(cfg.Public) > 0 {
+		outer := http.NewServeMux()
+		outer.Handle("/", handler)
+		for pattern, h := range cfg.Public {
+			outer.Handle(pattern, h)
+		}
+		handler = outer
+	}
 	hs := &http.Server{
-		Handler:           httpSys(a.Wrap(mux)),
+		Handler:           httpSys(handler),
 		ConnContext:       a.ConnContext,
 		TLSConfig:         cfg.TLS,
 		ReadHeaderTimeout: 30 * time.Second,

@@ -39,6 +39,8 @@ type KDC struct {
 	fail      error
 	asCount   map[string]int
 	tgsCount  map[string]int
+	referrals map[string]string // host -> realm to refer to
+	routes    map[string]string // target realm -> next realm
 }
 
 // New returns a KDC for realm with a krbtgt key and a 10 hour lifetime.
@@ -51,6 +53,8 @@ func New(realm string) *KDC {
 		lifetime:  10 * time.Hour,
 		asCount:   make(map[string]int),
 		tgsCount:  make(map[string]int),
+		referrals: make(map[string]string),
+		routes:    make(map[string]string),
 	}
 	// AddEntry fails only for an unknown enctype; aes256 is known.
 	_ = k.addKey("krbtgt/"+realm, "krbtgt-secret")
@@ -75,6 +79,38 @@ func (k *KDC) AddService(spn string) error {
 	defer k.mu.Unlock()
 	return k.addKey(spn, "service-secret-"+spn)
 }
+
+// Trust makes a and b trust each other both ways, as kadmin's addprinc of
+// krbtgt/B@A and krbtgt/A@B with the same keys in both databases does.
+func Trust(a, b *KDC) error {
+	for _, p := range [][2]*KDC{{a, b}, {b, a}} {
+		from, to := p[0], p[1]
+		pw := "cross-realm-" + to.Realm + "@" + from.Realm
+		from.mu.Lock()
+		err := from.addKey("krbtgt/"+to.Realm, pw)
+		from.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		// The issuing realm's name for the key: krbtgt/TO@FROM.
+		to.mu.Lock()
+		err = to.keys.AddEntry("krbtgt/"+to.Realm, from.Realm, pw, time.Unix(1, 0), 1, etype)
+		to.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Refer makes the KDC answer a request with the canonicalize flag for a
+// service on host, which it does not know, with a referral TGT for realm
+// (as an MIT KDC does from its own [domain_realm]).
+func (k *KDC) Refer(host, realm string) { k.mu.Lock(); k.referrals[host] = realm; k.mu.Unlock() }
+
+// Route makes the KDC answer a request for krbtgt/target, which it does
+// not have, with krbtgt/next (as an MIT KDC does from its [capaths]).
+func (k *KDC) Route(target, next string) { k.mu.Lock(); k.routes[target] = next; k.mu.Unlock() }
 
 // UserKeytab returns a keytab holding the key of user.
 func (k *KDC) UserKeytab(user string) (*keytab.Keytab, error) {
@@ -189,15 +225,15 @@ func (k *KDC) as(b []byte) ([]byte, error) {
 	if types.IsFlagSet(&f, flags.Forwardable) {
 		types.SetFlag(&tflags, flags.Forwardable)
 	}
-	return k.reply(msgtype.KRB_AS_REP, cname, req.ReqBody.SName, req.ReqBody.Nonce, tflags, ukey, keyusage.AS_REP_ENCPART)
+	return k.reply(msgtype.KRB_AS_REP, cname, k.Realm, req.ReqBody.SName, req.ReqBody.Nonce, tflags, ukey, keyusage.AS_REP_ENCPART)
 }
 
 // reply issues a ticket for sname to cname and encrypts the reply part in
 // replyKey with usage.
-func (k *KDC) reply(msgType int, cname, sname types.PrincipalName, nonce int, tflags asn1.BitString, replyKey types.EncryptionKey, usage uint32) ([]byte, error) {
+func (k *KDC) reply(msgType int, cname types.PrincipalName, crealm string, sname types.PrincipalName, nonce int, tflags asn1.BitString, replyKey types.EncryptionKey, usage uint32) ([]byte, error) {
 	now := k.now().UTC().Truncate(time.Second)
 	end := now.Add(k.lifetime)
-	tkt, skey, err := messages.NewTicket(cname, k.Realm, sname, k.Realm, tflags, k.keys, etype, 1, now, now, end, time.Time{})
+	tkt, skey, err := messages.NewTicket(cname, crealm, sname, k.Realm, tflags, k.keys, etype, 1, now, now, end, time.Time{})
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +256,7 @@ func (k *KDC) reply(msgType int, cname, sname types.PrincipalName, nonce int, tf
 	if err != nil {
 		return nil, err
 	}
-	fields := messages.KDCRepFields{PVNO: iana.PVNO, MsgType: msgType, CRealm: k.Realm, CName: cname, Ticket: tkt, EncPart: ed}
+	fields := messages.KDCRepFields{PVNO: iana.PVNO, MsgType: msgType, CRealm: crealm, CName: cname, Ticket: tkt, EncPart: ed}
 	if msgType == msgtype.KRB_AS_REP {
 		rep := messages.ASRep{KDCRepFields: fields}
 		return rep.Marshal()
@@ -253,7 +289,10 @@ func (k *KDC) tgs(b []byte) ([]byte, error) {
 	}
 	sname := req.ReqBody.SName
 	if _, _, err := k.keys.GetEncryptionKey(sname, k.Realm, 0, etype); err != nil {
-		return k.errorReply(errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN, sname, nil)
+		sname = k.redirect(sname, req.ReqBody.KDCOptions)
+		if _, _, err := k.keys.GetEncryptionKey(sname, k.Realm, 0, etype); err != nil {
+			return k.errorReply(errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN, req.ReqBody.SName, nil)
+		}
 	}
 	k.tgsCount[strings.Join(sname.NameString, "/")]++
 	tflags := types.NewKrbFlags()
@@ -266,5 +305,24 @@ func (k *KDC) tgs(b []byte) ([]byte, error) {
 	if sname.NameType == 0 {
 		sname.NameType = nametype.KRB_NT_PRINCIPAL
 	}
-	return k.reply(msgtype.KRB_TGS_REP, tgt.CName, sname, req.ReqBody.Nonce, tflags, tgt.Key, keyusage.TGS_REP_ENCPART_SESSION_KEY)
+	return k.reply(msgtype.KRB_TGS_REP, tgt.CName, tgt.CRealm, sname, req.ReqBody.Nonce, tflags, tgt.Key, keyusage.TGS_REP_ENCPART_SESSION_KEY)
+}
+
+// redirect returns the TGT this KDC hands out instead of an unknown
+// sname: a referral for a host it knows to be elsewhere (canonicalize
+// requests only), the next hop towards a realm it has no key for.
+func (k *KDC) redirect(sname types.PrincipalName, opts asn1.BitString) types.PrincipalName {
+	if len(sname.NameString) != 2 {
+		return sname
+	}
+	if sname.NameString[0] == "krbtgt" {
+		if next, ok := k.routes[sname.NameString[1]]; ok {
+			return types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", next}}
+		}
+		return sname
+	}
+	if realm, ok := k.referrals[sname.NameString[1]]; ok && types.IsFlagSet(&opts, flags.Canonicalize) {
+		return types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", realm}}
+	}
+	return sname
 }
