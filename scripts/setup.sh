@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a Debian machine, as root:
 # MIT Kerberos (KDC and client tools), Apache with mod_auth_gssapi, curl,
-# Python's requests-kerberos, gssapi and pywinrm, and staticcheck. Idempotent: a
+# Python's requests-kerberos, gssapi and pywinrm, Redis (the shared replay
+# cache), and staticcheck. Idempotent: a
 # machine that has everything installs nothing. Services are never started
 # by the packages (policy-rc.d); the tests start their own on loopback.
 set -euo pipefail
 
 packages=(krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi
-  curl python3-requests-kerberos python3-gssapi python3-winrm openssl)
+  curl python3-requests-kerberos python3-gssapi python3-winrm openssl redis-server)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -12,7 +12,7 @@ root=$PWD
 bash scripts/setup.sh
 export PATH="$(go env GOPATH)/bin:$PATH"
 
-modules=(auth sdk wsman mocks tools integration)
+modules=(auth redisstore sdk wsman mocks tools integration)
 status=0
 step() { echo; echo "== $*"; }
 
@@ -21,8 +21,8 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [[ -n $unformatted ]]; then echo "gofmt would change:"; echo "$unformatted"; status=1; fi
 
 step "go vet and staticcheck (workspace)"
-go vet ./auth/... ./sdk/... ./wsman/... ./mocks/... ./tools/... ./integration/... || status=1
-staticcheck ./auth/... ./sdk/... ./wsman/... ./mocks/... ./tools/... ./integration/... || status=1
+go vet ./auth/... ./redisstore/... ./sdk/... ./wsman/... ./mocks/... ./tools/... ./integration/... || status=1
+staticcheck ./auth/... ./redisstore/... ./sdk/... ./wsman/... ./mocks/... ./tools/... ./integration/... || status=1
 
 for m in "${modules[@]}"; do
   step "test $m (GOWORK=off, -race)"
@@ -39,7 +39,7 @@ step "compose lab (when a Docker engine answers)"
 bash scripts/compose-test.sh || status=1
 
 step "benchmarks compile and run once"
-for m in auth wsman; do
+for m in auth redisstore wsman; do
   (cd "$root/$m" && go test -run '^$' -bench . -benchtime 1x ./... >/dev/null) || status=1
 done
 
