@@ -30,6 +30,29 @@ type iisProcess struct {
 	URL    string // scheme://localhost:port
 	CACert string // PEM of the CA that signed its certificate, for HTTPS
 	pool   *x509.CertPool
+	cmd    *exec.Cmd
+	done   chan struct{} // closed once cmd has exited and its stderr is read
+	logMu  sync.Mutex
+	logs   strings.Builder // its stderr
+}
+
+// log returns what the process wrote to stderr so far.
+func (p *iisProcess) log() string {
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	return p.logs.String()
+}
+
+// stop sends sig (SIGTERM: a clean stop; SIGKILL: a crash) and waits for
+// the process to end.
+func (p *iisProcess) stop(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("iislike did not exit within 15 s of %v", sig)
+	}
 }
 
 // startIISLike runs iislike with the HTTP/localhost keytab and extra
@@ -56,19 +79,28 @@ func startIISLike(t *testing.T, useTLS bool, flags ...string) *iisProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p.cmd, p.done = cmd, make(chan struct{})
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		<-p.done
+		if t.Failed() {
+			t.Logf("iislike %v stderr:\n%s", flags, p.log())
+		}
 	})
 	addr := make(chan string, 1)
 	go func() {
+		defer close(p.done)
+		defer func() { _ = cmd.Wait() }()
+		defer close(addr)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			p.logMu.Lock()
+			p.logs.WriteString(sc.Text() + "\n")
+			p.logMu.Unlock()
 			if a, ok := strings.CutPrefix(sc.Text(), "iislike: serving on "); ok {
 				addr <- a
 			}
 		}
-		close(addr)
 	}()
 	select {
 	case a, ok := <-addr:

@@ -169,7 +169,7 @@ func (a *Authenticator) replayStore() (ReplayStore, error) {
 	if !cfg.replayDirSet {
 		return NewMemoryReplayStore(size), nil
 	}
-	path := replayCacheFile(cfg.replayDir)
+	path := ReplayCacheFile(cfg.replayDir)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("acceptor: replay cache directory: %w", err)
 	}

@@ -81,10 +81,12 @@ type FileReplayStore struct {
 	closed  bool     // guarded by mu
 }
 
-// replayCacheFile is the file [WithReplayCacheDir] uses in dir: "" means
-// KRB5RCACHEDIR, else MIT's default directory (/var/tmp on Unix); the name
-// carries the effective user ID, as MIT's krb5_EUID.rcache2 does.
-func replayCacheFile(dir string) string {
+// ReplayCacheFile returns the file [WithReplayCacheDir] uses in dir: ""
+// means KRB5RCACHEDIR, else MIT's default directory (/var/tmp on Unix, the
+// temporary directory on Windows); the name carries the effective user ID,
+// as MIT's krb5_EUID.rcache2 does. For [OpenFileReplayStore], when one
+// store serves several Authenticators.
+func ReplayCacheFile(dir string) string {
 	if dir == "" {
 		dir = os.Getenv("KRB5RCACHEDIR")
 	}
