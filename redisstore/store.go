@@ -163,6 +163,10 @@ func (s *Store) Remember(ctx context.Context, key gss.ReplayKey, now, expires ti
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	set, err := s.client.SetNX(ctx, s.prefix+hex.EncodeToString(key[:]), 1, ttl).Result()
+	if err != nil && errors.Is(err, context.Canceled) {
+		// The request went away: not an outage, and no one to answer.
+		return fmt.Errorf("%w: %v", acceptor.ErrReplayStoreUnavailable, err)
+	}
 	if err != nil {
 		return s.failed(ctx, err)
 	}

@@ -322,3 +322,24 @@ func TestOptionErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelledRequestIsNoOutage: a request that went away refuses its
+// authentication but is not logged as a Redis outage.
+func TestCancelledRequestIsNoOutage(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	var logs syncBuffer
+	s := newStore(t, client(t, srv), redisstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	now := time.Now()
+	if err := s.Remember(ctx, rkey(1), now, now.Add(time.Minute)); !errors.Is(err, acceptor.ErrReplayStoreUnavailable) {
+		t.Fatalf("cancelled request: %v, want ErrReplayStoreUnavailable", err)
+	}
+	if err := s.Remember(bg, rkey(1), now, now.Add(time.Minute)); err != nil {
+		t.Fatalf("the same authenticator after a cancelled attempt: %v", err)
+	}
+	if logs.String() != "" {
+		t.Fatalf("logged:\n%s", logs.String())
+	}
+}

@@ -7,8 +7,9 @@
 # The principals a previous run added are deleted first (reset.sh), so
 # "docker compose run client" can be repeated on the same lab.
 #
-# TestComposeKDCOutage is deselected: it stops the kdc container, so it
-# runs from the host (scripts/compose-test.sh).
+# TestComposeKDCOutage and TestComposeRedisOutage are deselected: they
+# stop the kdc and redis containers, so they run from the host
+# (scripts/compose-test.sh).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -17,4 +18,4 @@ shift
 bash "$here/reset.sh" "$dir"
 
 export KRBHTTP_LAB_DIR=$dir
-exec "${INTEGRATION_TEST:-integration.test}" -test.skip '^TestComposeKDCOutage$' "$@"
+exec "${INTEGRATION_TEST:-integration.test}" -test.skip '^TestCompose(KDC|Redis)Outage$' "$@"

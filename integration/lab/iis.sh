@@ -2,21 +2,28 @@
 # iis.sh run|start|stop DIR: the lab's IIS-like server (cmd/iislike) with
 # the keytab realm.sh made (DIR/keytabs/iis.keytab), over HTTP and over
 # HTTPS with a throwaway CA and certificate made at every start
-# (DIR/tls/ca.pem is what clients trust).
+# (DIR/tls/ca.pem is what clients trust). Every instance keeps its replay
+# cache on the lab's Redis (redis.sh) when there is one, so they are
+# replicas of one service: a token accepted by one is refused by all.
 #
-#   run    the compose iis service's entry point: waits for the realm (made
-#          by the kdc service on the shared volume), then serves HTTP on :80
-#          and HTTPS on :443 of the container in the foreground; exits when
-#          either server does, and stops both on SIGTERM.
+#   run    the compose iis and iis2 services' entry point: waits for the
+#          realm (made by the kdc service on the shared volume), then serves
+#          HTTP on :80 and (unless LAB_IIS_TLS=false, as for the replica
+#          iis2) HTTPS on :443 of the container in the foreground; exits
+#          when either server does, and stops both on SIGTERM.
 #   start  on a host: the same on loopback ports (LAB_IIS_HTTP_PORT,
-#          LAB_IIS_HTTPS_PORT, or free ones), in the background, pids in
-#          DIR/iis-http.pid and DIR/iis-https.pid, ports in DIR/iis.ports.
+#          LAB_IIS_HTTPS_PORT, or free ones), plus a second HTTP replica
+#          (LAB_IIS_HTTP2_PORT, or a free one), in the background, pids in
+#          DIR/iis-http.pid, DIR/iis-https.pid and DIR/iis-http2.pid, ports
+#          in DIR/iis.ports.
 #   stop   stops the servers started by "start", by their pids.
 #
 # Environment: IISLIKE (the binary; default iislike on PATH), LAB_IIS_CBT
 # (channel-binding policy over HTTPS: none, relaxed (default) or strict),
 # LAB_IIS_PERSISTENT (true: a connection is authenticated once, the IIS
-# default; false: every request).
+# default; false: every request), LAB_REDIS_ADDR (the shared replay cache;
+# on a host, DIR/redis.env when redis.sh started one; none: each instance
+# keeps its own in memory).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -51,52 +58,66 @@ prepare() {
   lab_wait_realm "$dir"
   # shellcheck source=/dev/null
   source "$dir/lab.env"
-  certs "$LAB_IIS_HOST"
+  # The replica serves no HTTPS: the certificate is its sibling's to make.
+  if [[ ${LAB_IIS_TLS:-true} != false ]]; then certs "$LAB_IIS_HOST"; fi
   kt=$dir/keytabs/iis.keytab
+  if [[ -z ${LAB_REDIS_ADDR:-} && -f $dir/redis.env ]]; then
+    # shellcheck source=/dev/null
+    source "$dir/redis.env"
+  fi
+  common=(-v --keytab "$kt" --persistent-auth="$persistent")
+  if [[ -n ${LAB_REDIS_ADDR:-} ]]; then common+=(--replay-redis "$LAB_REDIS_ADDR"); fi
+}
+
+stop_all() {
+  local f
+  for f in iis-http iis-https iis-http2; do lab_stop_pid "$dir/$f.pid" iislike; done
 }
 
 case $cmd in
 run)
   prepare
-  "$iislike" -v --listen "${LAB_IIS_HTTP_LISTEN:-:80}" --keytab "$kt" --persistent-auth="$persistent" &
-  http_pid=$!
-  "$iislike" -v --listen "${LAB_IIS_HTTPS_LISTEN:-:443}" --keytab "$kt" --persistent-auth="$persistent" \
-    --tls-cert "$dir/tls/iis.pem" --tls-key "$dir/tls/iis.key" --cbt "$cbt" &
-  https_pid=$!
+  "$iislike" "${common[@]}" --listen "${LAB_IIS_HTTP_LISTEN:-:80}" &
+  pids=($!)
+  if [[ ${LAB_IIS_TLS:-true} != false ]]; then
+    "$iislike" "${common[@]}" --listen "${LAB_IIS_HTTPS_LISTEN:-:443}" \
+      --tls-cert "$dir/tls/iis.pem" --tls-key "$dir/tls/iis.key" --cbt "$cbt" &
+    pids+=($!)
+  fi
   # As PID 1 of the container this shell gets docker stop's SIGTERM: pass
   # it on. Either server ending ends the container, so a crash shows.
   stopping=0
-  trap 'stopping=1; kill -TERM "$http_pid" "$https_pid" 2>/dev/null || true' TERM INT
+  trap 'stopping=1; kill -TERM "${pids[@]}" 2>/dev/null || true' TERM INT
   status=0
-  wait -n "$http_pid" "$https_pid" || status=$?
+  wait -n "${pids[@]}" || status=$?
   if ((stopping)); then status=0; fi
-  kill -TERM "$http_pid" "$https_pid" 2>/dev/null || true
-  wait "$http_pid" "$https_pid" || true
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" || true
   exit "$status"
   ;;
 start)
   prepare
   http_port=${LAB_IIS_HTTP_PORT:-$(lab_free_port)}
   https_port=${LAB_IIS_HTTPS_PORT:-$(lab_free_port)}
-  "$iislike" -v --listen "127.0.0.1:$http_port" --keytab "$kt" --persistent-auth="$persistent" \
-    </dev/null >>"$dir/iis-http.out" 2>&1 &
+  http2_port=${LAB_IIS_HTTP2_PORT:-$(lab_free_port)}
+  "$iislike" "${common[@]}" --listen "127.0.0.1:$http_port" </dev/null >>"$dir/iis-http.out" 2>&1 &
   echo $! >"$dir/iis-http.pid"
-  "$iislike" -v --listen "127.0.0.1:$https_port" --keytab "$kt" --persistent-auth="$persistent" \
+  "$iislike" "${common[@]}" --listen "127.0.0.1:$https_port" \
     --tls-cert "$dir/tls/iis.pem" --tls-key "$dir/tls/iis.key" --cbt "$cbt" \
     </dev/null >>"$dir/iis-https.out" 2>&1 &
   echo $! >"$dir/iis-https.pid"
-  up() { lab_tcp_open 127.0.0.1 "$http_port" && lab_tcp_open 127.0.0.1 "$https_port"; }
-  if ! lab_wait 10 "iislike on 127.0.0.1:$http_port and :$https_port" up; then
-    lab_stop_pid "$dir/iis-http.pid" iislike
-    lab_stop_pid "$dir/iis-https.pid" iislike
-    lab_die "iislike did not start: $(tail -n 3 "$dir/iis-http.out" "$dir/iis-https.out")"
+  "$iislike" "${common[@]}" --listen "127.0.0.1:$http2_port" </dev/null >>"$dir/iis-http2.out" 2>&1 &
+  echo $! >"$dir/iis-http2.pid"
+  up() { lab_tcp_open 127.0.0.1 "$http_port" && lab_tcp_open 127.0.0.1 "$https_port" && lab_tcp_open 127.0.0.1 "$http2_port"; }
+  if ! lab_wait 10 "iislike on 127.0.0.1:$http_port, :$https_port and :$http2_port" up; then
+    stop_all
+    lab_die "iislike did not start: $(tail -n 3 "$dir/iis-http.out" "$dir/iis-https.out" "$dir/iis-http2.out")"
   fi
-  printf 'LAB_IIS_HTTP_PORT=%s\nLAB_IIS_HTTPS_PORT=%s\n' "$http_port" "$https_port" >"$dir/iis.ports"
-  echo "iis.sh: iislike for HTTP/$LAB_IIS_HOST on http://127.0.0.1:$http_port and https://127.0.0.1:$https_port"
+  printf 'LAB_IIS_HTTP_PORT=%s\nLAB_IIS_HTTPS_PORT=%s\nLAB_IIS_HTTP2_PORT=%s\n' "$http_port" "$https_port" "$http2_port" >"$dir/iis.ports"
+  echo "iis.sh: iislike for HTTP/$LAB_IIS_HOST on http://127.0.0.1:$http_port, https://127.0.0.1:$https_port and (replica) http://127.0.0.1:$http2_port; replay cache: ${LAB_REDIS_ADDR:-in memory, each its own}"
   ;;
 stop)
-  lab_stop_pid "$dir/iis-http.pid" iislike
-  lab_stop_pid "$dir/iis-https.pid" iislike
+  stop_all
   ;;
 *)
   lab_die "usage: iis.sh run|start|stop DIR"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # lab.sh up|env|down [DIR]: the whole lab on a host, without Docker: the
-# realm and KDC (kdc.sh) and the IIS-like server (iis.sh), everything in one
-# directory, on loopback ports, stopped by pid.
+# realm and KDC (kdc.sh), a Redis server (redis.sh) and the IIS-like
+# servers (iis.sh: HTTP, HTTPS and a second HTTP replica, sharing their
+# replay cache on that Redis), everything in one directory, on loopback
+# ports, stopped by pid.
 #
 #   up [DIR]   makes DIR (default: a new temporary directory), builds
 #              iislike into DIR/bin unless IISLIKE names one, starts the
-#              KDC and the servers, and prints "lab.sh env DIR".
+#              KDC, Redis and the servers, and prints "lab.sh env DIR".
 #   env DIR    prints the environment (shell exports) that points the
 #              integration tests and MIT tools at the lab: KRB5_CONFIG,
 #              KRBHTTP_LAB_DIR (the suite attaches to the realm) and the
@@ -43,8 +45,11 @@ env_of() {
     [KRBHTTP_LAB_TLS_URL]=https://127.0.0.1:$LAB_IIS_HTTPS_PORT
     [KRBHTTP_LAB_HOST]=$LAB_IIS_HOST
     [KRBHTTP_LAB_CA]=$d/tls/ca.pem
+    [KRBHTTP_LAB_URL2]=http://127.0.0.1:$LAB_IIS_HTTP2_PORT
     [KRBHTTP_LAB_KDC_STOP]="bash $(printf %q "$here/kdc.sh") stop $(printf %q "$d")"
     [KRBHTTP_LAB_KDC_START]="bash $(printf %q "$here/kdc.sh") start $(printf %q "$d")"
+    [KRBHTTP_LAB_REDIS_STOP]="bash $(printf %q "$here/redis.sh") stop $(printf %q "$d")"
+    [KRBHTTP_LAB_REDIS_START]="bash $(printf %q "$here/redis.sh") start $(printf %q "$d")"
   )
   local k
   for k in "${!vars[@]}"; do
@@ -55,6 +60,7 @@ env_of() {
 down() {
   local d=$1
   bash "$here/iis.sh" stop "$d" || true
+  bash "$here/redis.sh" stop "$d" || true
   bash "$here/kdc.sh" stop "$d" || true
   # Only a directory "up" made a lab of is removed.
   if [[ -f $d/.krbhttp-lab ]]; then rm -rf "$d"; fi
@@ -78,6 +84,7 @@ up)
     export IISLIKE=$dir/bin/iislike
   fi
   bash "$here/kdc.sh" start "$dir"
+  bash "$here/redis.sh" start "$dir"
   bash "$here/iis.sh" start "$dir"
   trap - EXIT
   echo "lab: $dir"
