@@ -479,3 +479,60 @@ func TestWrapStoreUnavailable(t *testing.T) {
 		t.Fatalf("status %d, handler saw %v; want 503 and no handler", w.Code, s.get())
 	}
 }
+
+// FuzzOpenFileReplayStore opens hostile replay cache files: it must open
+// them or refuse them with ErrReplayCacheCorrupt, never panic, and an
+// opened store must work and keep what it is given across a reopen.
+func FuzzOpenFileReplayStore(f *testing.F) {
+	dir := f.TempDir()
+	seed := filepath.Join(dir, "seed")
+	s, err := acceptor.OpenFileReplayStore(seed, 10)
+	if err != nil {
+		f.Fatal(err)
+	}
+	now := time.Now()
+	for i := range 3 {
+		if err := s.Remember(bg, rkey(i), now, now.Add(time.Hour)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	s.Close()
+	valid, err := os.ReadFile(seed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
+	f.Add(valid[:len(valid)-7])
+	f.Add(append(bytes.Clone(valid), make([]byte, 40)...))
+	f.Add(valid[:32])
+	f.Add([]byte{})
+	f.Add([]byte("krbhttp replay cache v2\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "rcache")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := acceptor.OpenFileReplayStore(path, 10)
+		if err != nil {
+			if !errors.Is(err, acceptor.ErrReplayCacheCorrupt) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		key := rkey(1 << 20)
+		err = s.Remember(bg, key, now, now.Add(time.Hour))
+		if err != nil && !errors.Is(err, acceptor.ErrReplayCacheFull) && !errors.Is(err, gss.ErrReplay) {
+			t.Fatal(err)
+		}
+		stored := err == nil
+		s.Close()
+		s, err = acceptor.OpenFileReplayStore(path, 10)
+		if err != nil {
+			t.Fatalf("reopening what the store wrote: %v", err)
+		}
+		defer s.Close()
+		if err := s.Remember(bg, key, now, now.Add(time.Hour)); stored && !errors.Is(err, gss.ErrReplay) {
+			t.Fatalf("entry lost across a reopen: %v", err)
+		}
+	})
+}
