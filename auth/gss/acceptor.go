@@ -55,7 +55,7 @@ type AcceptorConfig struct {
 	// RequireChannelBindings refuses clients that send no bindings
 	// (Extended Protection "Require"); without it a client that sends none
 	// is accepted ("Allow"). It needs ChannelBindings. The check runs
-	// before the replay cache records the authenticator, like every other
+	// before the replay store records the authenticator, like every other
 	// check, so a refused token costs its owner nothing.
 	RequireChannelBindings bool
 	// Now is the clock; nil means time.Now.
