@@ -10,6 +10,8 @@ require (
 	github.com/krbhttp/krbhttp/sdk v0.0.0
 )
 
+require github.com/jcmturner/goidentity/v6 v6.0.1 // indirect
+
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/redis/go-redis/v9 v9.23.0 // indirect

@@ -28,7 +28,7 @@ func capture(t *testing.T, p *iisProcess, cc string) string {
 		t.Fatal(err)
 	}
 	defer tr.CloseIdleConnections()
-	whoamiOf(t, &http.Client{Transport: tr}, p.URL)
+	whoamiOK(t, &http.Client{Transport: tr}, p.URL)
 	if len(spy.sent) != 1 {
 		t.Fatalf("%d tokens sent, want 1", len(spy.sent))
 	}

@@ -15,10 +15,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
 	"github.com/krbhttp/krbhttp/integration/internal/testcert"
@@ -86,7 +85,7 @@ func listen(t *testing.T, scheme, host string) *sdkServer {
 // strict channel binding.
 func (s *sdkServer) serve(t *testing.T, ca *testcert.CA, keytabPath string, mounts map[string]http.Handler) {
 	t.Helper()
-	kt, err := keytab.Load(keytabPath)
+	kt, err := credentials.LoadKeytab(keytabPath)
 	if err != nil {
 		t.Fatal(err)
 	}

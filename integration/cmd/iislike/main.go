@@ -15,10 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
 	"github.com/krbhttp/krbhttp/integration/internal/winrmserver"
@@ -42,6 +41,8 @@ func run(args []string) error {
 	persistent := fs.Bool("persistent-auth", true, "authenticate a connection once, as IIS does (false: every request)")
 	skew := fs.Duration("clock-skew", 5*time.Minute, "tolerated clock skew, also past a ticket's end time")
 	allowUnencrypted := fs.Bool("allow-unencrypted", false, "WinRM: accept plaintext SOAP over http (WinRM's AllowUnencrypted)")
+	maxShells := fs.Int("max-shells-per-user", winrmserver.DefaultMaxShellsPerUser, "WinRM: shells one user may have open (MaxShellsPerUser)")
+	maxOps := fs.Int("max-operations-per-user", 0, "WinRM: operations one user may have under way (MaxConcurrentOperationsPerUser; 0: the default)")
 	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS data node (WebHDFS is served only with it)")
 	replayDir := fs.String("replay-cache", "", "keep the replay cache in a file in `DIR`, so that a restart does not forget the tokens used (KRB5RCACHEDIR-like)")
 	replaySize := fs.Int("replay-cache-size", 0, "bound of the replay cache in memory or in --replay-cache (0: 1,000 authentications a second over twice the default skew); when reached, new authentications get 503")
@@ -54,14 +55,14 @@ func run(args []string) error {
 	if *ktPath == "" {
 		return errors.New("--keytab is required")
 	}
-	kt, err := keytab.Load(*ktPath)
+	kt, err := credentials.LoadKeytab(*ktPath)
 	if err != nil {
 		return err
 	}
 	cfg := iis.Config{Keytab: kt, PersistentAuth: *persistent, MaxSkew: *skew}
 	// Delegated credentials need the realm's configuration; without one
 	// they are reported but not used.
-	cfg.Krb5Config, _ = credentials.LoadConfig()
+	cfg.Krb5Config, _ = krb5conf.Load()
 	if cfg.ChannelBinding, err = parseCBT(*cbt); err != nil {
 		return err
 	}
@@ -91,7 +92,10 @@ func run(args []string) error {
 	}
 	defer closeStore()
 	cfg.ReplayStore = store
-	winrm, err := winrmserver.New(winrmserver.Config{AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger})
+	winrm, err := winrmserver.New(winrmserver.Config{
+		AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger,
+		MaxShellsPerUser: *maxShells, MaxOperationsPerUser: *maxOps,
+	})
 	if err != nil {
 		return err
 	}
