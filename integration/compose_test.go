@@ -1,13 +1,15 @@
 package integration
 
 // Tests of the lab that docker-compose.yaml (or integration/lab/lab.sh on a
-// host) brings up: a KDC and the IIS-like server in their own processes,
-// reached by their real names or through published ports, not servers this
-// binary starts. They run only when KRBHTTP_COMPOSE=1; scripts/compose-test.sh
-// sets it in the client container and on the host, with KRBHTTP_LAB_KDC,
-// _URL, _TLS_URL, _HOST (hostname override), _CA, _REALM, _KDC_STOP and
-// _KDC_START where the defaults (the view from the compose network) do not
-// fit; integration/lab/lab.sh env prints them for a lab on the host.
+// host) brings up: a KDC, a Redis server and the IIS-like server's two
+// replicas in their own processes, reached by their real names or through
+// published ports, not servers this binary starts. They run only when
+// KRBHTTP_COMPOSE=1; scripts/compose-test.sh sets it in the client
+// container and on the host, with KRBHTTP_LAB_KDC, _URL, _TLS_URL, _URL2
+// (the second replica), _HOST (hostname override), _CA, _REALM, _KDC_STOP,
+// _KDC_START, _REDIS_STOP and _REDIS_START where the defaults (the view
+// from the compose network) do not fit; integration/lab/lab.sh env prints
+// them for a lab on the host.
 //
 // They are gated by an environment variable rather than a build tag so
 // that the ordinary run still compiles, vets and staticchecks them; that
@@ -47,11 +49,15 @@ type composeLab struct {
 	kdc      string // host:port of the KDC
 	url      string // the IIS-like server over HTTP
 	tlsURL   string // and over HTTPS
+	url2     string // its second replica, over HTTP, sharing the replay cache on Redis
 	host     string // hostname override: the server's name when url is an address
 	caFile   string // the CA of the server's throwaway certificate
 	kdcStop  string // shell commands that stop and start the KDC
 	kdcStart string
-	conf     *krb5conf.Config
+	// Shell commands that stop and start the Redis server of the replay
+	// cache.
+	redisStop, redisStart string
+	conf                  *krb5conf.Config
 
 	partnerRealm string // the realm trusting realm both ways
 	partnerURL   string // the IIS-like server of HTTP/<partnerName>@partnerRealm
@@ -77,14 +83,17 @@ func newComposeLab(t *testing.T) *composeLab {
 		caDefault = filepath.Join(dir, "tls", "ca.pem")
 	}
 	lab := &composeLab{
-		realm:    getenv("KRBHTTP_LAB_REALM", "KRBHTTP.TEST"),
-		kdc:      getenv("KRBHTTP_LAB_KDC", "kdc.example.test:88"),
-		url:      getenv("KRBHTTP_LAB_URL", "http://iis.example.test"),
-		tlsURL:   getenv("KRBHTTP_LAB_TLS_URL", "https://iis.example.test"),
-		host:     os.Getenv("KRBHTTP_LAB_HOST"),
-		caFile:   getenv("KRBHTTP_LAB_CA", caDefault),
-		kdcStop:  getenv("KRBHTTP_LAB_KDC_STOP", "docker-compose stop kdc"),
-		kdcStart: getenv("KRBHTTP_LAB_KDC_START", "docker-compose start kdc"),
+		realm:      getenv("KRBHTTP_LAB_REALM", "KRBHTTP.TEST"),
+		kdc:        getenv("KRBHTTP_LAB_KDC", "kdc.example.test:88"),
+		url:        getenv("KRBHTTP_LAB_URL", "http://iis.example.test"),
+		tlsURL:     getenv("KRBHTTP_LAB_TLS_URL", "https://iis.example.test"),
+		url2:       getenv("KRBHTTP_LAB_URL2", "http://iis2.example.test"),
+		host:       os.Getenv("KRBHTTP_LAB_HOST"),
+		caFile:     getenv("KRBHTTP_LAB_CA", caDefault),
+		kdcStop:    getenv("KRBHTTP_LAB_KDC_STOP", "docker-compose stop kdc"),
+		kdcStart:   getenv("KRBHTTP_LAB_KDC_START", "docker-compose start kdc"),
+		redisStop:  getenv("KRBHTTP_LAB_REDIS_STOP", "docker-compose stop redis"),
+		redisStart: getenv("KRBHTTP_LAB_REDIS_START", "docker-compose start redis"),
 
 		partnerRealm: getenv("KRBHTTP_LAB_PARTNER_REALM", partnerRealm),
 		partnerURL:   getenv("KRBHTTP_LAB_PARTNER_URL", "http://web.partner.test:8081"),
@@ -136,6 +145,13 @@ func newComposeLab(t *testing.T) *composeLab {
 // mutual authentication required (the default).
 func (l *composeLab) client(t *testing.T, extra ...auth.Option) *http.Client {
 	t.Helper()
+	return &http.Client{Transport: l.transport(t, l.base(t), extra...), Timeout: 30 * time.Second}
+}
+
+// base returns the HTTP/1.1 transport under the lab's clients, trusting
+// the lab's CA.
+func (l *composeLab) base(t *testing.T) *http.Transport {
+	t.Helper()
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	// IIS authenticates HTTP/1.1 only.
 	var h1 http.Protocols
@@ -153,6 +169,13 @@ func (l *composeLab) client(t *testing.T, extra ...auth.Option) *http.Client {
 			t.Fatalf("%s: no certificate", l.caFile)
 		}
 	}
+	t.Cleanup(base.CloseIdleConnections)
+	return base
+}
+
+// transport returns the lab user's Negotiate transport over base.
+func (l *composeLab) transport(t *testing.T, base http.RoundTripper, extra ...auth.Option) *auth.Transport {
+	t.Helper()
 	opts := []auth.Option{auth.WithConfig(l.conf), auth.WithPrincipal(labUser + "@" + l.realm), auth.WithPassword(labUserPassword)}
 	if l.host != "" {
 		opts = append(opts, auth.WithHostnameOverride(l.host))
@@ -161,8 +184,25 @@ func (l *composeLab) client(t *testing.T, extra ...auth.Option) *http.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(base.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	return tr
+}
+
+// acceptedToken makes one request to url with a fresh token sent up front
+// and returns that token's Authorization value, which the server accepted.
+// The replica is reached under the service's name (HTTP/iis.example.test),
+// as behind a load balancer.
+func (l *composeLab) acceptedToken(t *testing.T, url string) string {
+	t.Helper()
+	spy := &authzSpy{base: l.base(t)}
+	extra := []auth.Option{auth.WithPreemptive(auth.PreemptiveAlways)}
+	if url == l.url2 && l.host == "" {
+		extra = append(extra, auth.WithHostnameOverride("iis.example.test"))
+	}
+	resp, _ := whoami(t, &http.Client{Transport: l.transport(t, spy, extra...), Timeout: 30 * time.Second}, url)
+	if resp.StatusCode != http.StatusOK || len(spy.sent) != 1 {
+		t.Fatalf("GET %s/whoami: status %d after %d tokens, reason %v", url, resp.StatusCode, len(spy.sent), auth.ResponseError(resp))
+	}
+	return spy.sent[0]
 }
 
 // TestComposeWhoAmI calls the lab's IIS-like server through the transport,
@@ -235,24 +275,29 @@ func TestComposeKDCOutage(t *testing.T) {
 
 	shell(t, lab.kdcStart)
 	restarted = true
-	// The KDC needs a moment after its container starts: wait, bounded,
-	// until new clients authenticate again.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, _ := whoami(t, lab.client(t), lab.url)
-		if resp.StatusCode == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("KDC restarted: still %d after 60s, reason %v", resp.StatusCode, auth.ResponseError(resp))
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	lab.waitAuthenticates(t, "KDC restarted")
 	resp, saw := whoami(t, fresh, lab.url)
 	if resp.StatusCode != http.StatusOK || saw.Principal != labUser+"@"+lab.realm {
 		t.Fatalf("KDC back: status %d, reason %v; want the failed client to succeed now", resp.StatusCode, auth.ResponseError(resp))
 	}
 	t.Logf("KDC back: the failed client's next request: %s, the server saw %s", resp.Status, saw.Principal)
+}
+
+// waitAuthenticates waits, bounded, until new clients authenticate to the
+// server again: a service needs a moment after its container starts.
+func (l *composeLab) waitAuthenticates(t *testing.T, what string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, _ := whoami(t, l.client(t), l.url)
+		if resp.StatusCode == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still %d after 60s, reason %v", what, resp.StatusCode, auth.ResponseError(resp))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // shell runs a lab command (docker-compose stop kdc, or kdc.sh on a host),
@@ -306,4 +351,53 @@ func TestComposeKDCProxy(t *testing.T) {
 			t.Logf("KDC only through %s: %s, the server saw %s", url, resp.Status, saw.Principal)
 		})
 	}
+}
+
+// TestComposeReplayAcrossReplicas: the lab's two IIS-like replicas share
+// their replay cache on the lab's Redis: a token accepted by one is refused
+// by the other (and by itself), in both directions.
+func TestComposeReplayAcrossReplicas(t *testing.T) {
+	lab := newComposeLab(t)
+	for _, dir := range [][2]string{{lab.url, lab.url2}, {lab.url2, lab.url}} {
+		tok := lab.acceptedToken(t, dir[0])
+		for _, url := range []string{dir[1], dir[0]} {
+			if status := rawGet(t, url, tok); status != http.StatusUnauthorized {
+				t.Fatalf("token accepted by %s, replayed to %s: status %d, want 401", dir[0], url, status)
+			}
+		}
+		t.Logf("token accepted by %s: refused by %s and by itself", dir[0], dir[1])
+	}
+}
+
+// TestComposeRedisOutage stops the lab's Redis mid-run: new
+// authentications get 503 (the replicas fail closed), and once Redis is
+// back they succeed again without restarting anything, while a token
+// accepted before the outage is still refused by both replicas (Redis's
+// append-only file kept it).
+func TestComposeRedisOutage(t *testing.T) {
+	lab := newComposeLab(t)
+	before := lab.acceptedToken(t, lab.url)
+
+	shell(t, lab.redisStop)
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			shell(t, lab.redisStart)
+		}
+	})
+	resp, _ := whoami(t, lab.client(t), lab.url)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("Redis stopped: status %d, reason %v; want 503 (fail closed)", resp.StatusCode, auth.ResponseError(resp))
+	}
+	t.Logf("Redis stopped: %s", resp.Status)
+
+	shell(t, lab.redisStart)
+	restarted = true
+	lab.waitAuthenticates(t, "Redis restarted")
+	for _, url := range []string{lab.url, lab.url2} {
+		if status := rawGet(t, url, before); status != http.StatusUnauthorized {
+			t.Fatalf("token accepted before the outage, replayed to %s after it: status %d, want 401", url, status)
+		}
+	}
+	t.Log("Redis back: new authentications succeed, the token from before the outage is still refused by both replicas")
 }

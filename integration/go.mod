@@ -6,6 +6,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/jcmturner/gokrb5/v8 v8.4.4
 	github.com/krbhttp/krbhttp/auth v0.0.0
+	github.com/krbhttp/krbhttp/redisstore v0.0.0
 	github.com/krbhttp/krbhttp/sdk v0.0.0
 )
 
@@ -13,6 +14,12 @@ require (
 	github.com/jcmturner/goidentity/v6 v6.0.1 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/redis/go-redis/v9 v9.23.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
 )
 
 require (
@@ -29,6 +36,8 @@ require (
 )
 
 replace github.com/krbhttp/krbhttp/auth => ../auth
+
+replace github.com/krbhttp/krbhttp/redisstore => ../redisstore
 
 replace github.com/krbhttp/krbhttp/sdk => ../sdk
 

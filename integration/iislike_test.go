@@ -30,16 +30,29 @@ type iisProcess struct {
 	URL    string // scheme://localhost:port
 	CACert string // PEM of the CA that signed its certificate, for HTTPS
 	pool   *x509.CertPool
-
-	mu  sync.Mutex
-	log strings.Builder // its stderr
+	cmd    *exec.Cmd
+	done   chan struct{} // closed once cmd has exited and its stderr is read
+	logMu  sync.Mutex
+	logs   strings.Builder // its stderr
 }
 
 // Log returns what the process wrote to stderr so far.
 func (p *iisProcess) Log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	return p.logs.String()
+}
+
+// stop sends sig (SIGTERM: a clean stop; SIGKILL: a crash) and waits for
+// the process to end.
+func (p *iisProcess) stop(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("iislike did not exit within 15 s of %v", sig)
+	}
 }
 
 // startIISLike runs iislike with the HTTP/localhost keytab and extra
@@ -66,25 +79,29 @@ func startIISLike(t *testing.T, useTLS bool, flags ...string) *iisProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p.cmd, p.done = cmd, make(chan struct{})
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		<-p.done
+		if t.Failed() {
+			t.Logf("iislike %v stderr:\n%s", flags, p.Log())
+		}
 	})
 	addr := make(chan string, 1)
 	go func() {
+		defer close(p.done)
+		defer func() { _ = cmd.Wait() }()
+		defer close(addr)
 		sc := bufio.NewScanner(stderr)
 		sent := false
 		for sc.Scan() {
-			p.mu.Lock()
-			p.log.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
+			p.logMu.Lock()
+			p.logs.WriteString(sc.Text() + "\n")
+			p.logMu.Unlock()
 			if a, ok := strings.CutPrefix(sc.Text(), "iislike: serving on "); ok && !sent {
 				addr <- a
 				sent = true
 			}
-		}
-		if !sent {
-			close(addr)
 		}
 	}()
 	select {

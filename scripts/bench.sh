@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, one command: the Go benchmarks (with allocations, several
-# runs each), then every peer comparison against the same servers in the
+# runs each; the acceptor's replay stores in memory, in a file and on
+# Redis among them), then every peer comparison against the same servers in the
 # same run (integration/cmd/peerbench: gokrb5's spnego.Client, curl
 # --negotiate, requests-kerberos, Apache's acceptor, pywinrm). Writes
 # BENCHMARKS.md at the repository root and prints it. Figures and ratios
@@ -16,7 +17,8 @@ count="${BENCH_COUNT:-5}"
 gobench="$(mktemp)"
 trap 'rm -f "$gobench"' EXIT
 {
-	(cd auth && go test -run '^$' -bench . -benchmem -count "$count" ./internal/krbcrypto ./gss .)
+	(cd auth && go test -run '^$' -bench . -benchmem -count "$count" ./internal/krbcrypto ./gss ./acceptor .)
+	(cd redisstore && go test -run '^$' -bench . -benchmem -count "$count" .)
 	(cd wsman && go test -run '^$' -bench . -benchmem -count "$count" ./encryption)
 } | tee "$gobench"
 (cd integration && go run ./cmd/peerbench -n "${PEERBENCH_N:-200}" -reps "${PEERBENCH_REPS:-5}" \

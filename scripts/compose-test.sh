@@ -4,11 +4,13 @@
 # scripts/test.sh covers the same suite against host processes):
 #   1. the base image (made once, cached), the Go binaries and the images
 #      (integration/docker/prepare.sh: no registry, no pulls);
-#   2. docker-compose up kdc and iis, on ports published on 127.0.0.1;
+#   2. docker-compose up kdc, redis, iis and iis2, on ports published on
+#      127.0.0.1;
 #   3. the client service: the whole integration suite inside the compose
 #      network, attached to the lab's realm, reaching HTTP/iis.example.test;
 #   4. from the host, through the published ports, the compose tests with
-#      the KDC container stopped mid-run (docker-compose stop/start kdc);
+#      the KDC container stopped mid-run (docker-compose stop/start kdc),
+#      then the redis container (docker-compose stop/start redis);
 #   5. docker-compose down -v, always.
 # Every wait is bounded. KRBHTTP_LAB_PEERS=1 bakes Apache and
 # requests-kerberos into the base image so the client also runs those
@@ -46,16 +48,18 @@ export COMPOSE_FILE=$root/docker-compose.yaml
 KRBHTTP_KDC_PORT=$(lab_free_port)
 KRBHTTP_IIS_PORT=$(lab_free_port)
 KRBHTTP_IIS_TLS_PORT=$(lab_free_port)
+KRBHTTP_IIS2_PORT=$(lab_free_port)
 KRBHTTP_PARTNER_PORT=$(lab_free_port)
 KRBHTTP_KDCPROXY_PORT=$(lab_free_port)
-export KRBHTTP_KDC_PORT KRBHTTP_IIS_PORT KRBHTTP_IIS_TLS_PORT KRBHTTP_PARTNER_PORT KRBHTTP_KDCPROXY_PORT
+export KRBHTTP_KDC_PORT KRBHTTP_IIS_PORT KRBHTTP_IIS_TLS_PORT KRBHTTP_IIS2_PORT KRBHTTP_PARTNER_PORT KRBHTTP_KDCPROXY_PORT
 work=$(mktemp -d "${TMPDIR:-/tmp}/krbhttp-compose.XXXXXX")
 
 cleanup() {
   local status=$?
   if ((status)); then
     echo "== compose-test: failed; the services' logs:"
-    timeout 60 "${compose[@]}" logs --no-color --tail=40 iis 2>&1 || true
+    timeout 60 "${compose[@]}" logs --no-color --tail=40 iis iis2 2>&1 || true
+    timeout 60 "${compose[@]}" logs --no-color --tail=10 redis 2>&1 || true
     timeout 60 "${compose[@]}" logs --no-color --tail=10 kdc 2>&1 || true
   fi
   timeout 120 "${compose[@]}" --profile test down -v --remove-orphans >/dev/null 2>&1 || true
@@ -66,18 +70,18 @@ trap cleanup EXIT
 # Interrupted: exit through the EXIT trap, so the lab is torn down.
 trap 'exit 130' INT TERM
 
-step "up kdc iis (project $COMPOSE_PROJECT_NAME)"
-timeout 120 "${compose[@]}" up -d --no-build kdc iis
+step "up kdc redis iis iis2 (project $COMPOSE_PROJECT_NAME)"
+timeout 120 "${compose[@]}" up -d --no-build kdc redis iis iis2
 
 healthy() {
   local id state
-  for svc in kdc iis; do
+  for svc in kdc redis iis iis2; do
     id=$("${compose[@]}" ps -q "$svc")
     state=$(docker inspect -f '{{.State.Health.Status}}' "$id" 2>/dev/null) || return 1
     [[ $state == healthy ]] || return 1
   done
 }
-lab_wait 90 "kdc and iis healthy" healthy
+lab_wait 90 "kdc, redis, iis and iis2 healthy" healthy
 step "lab up"
 
 step "client: the integration suite on the compose network"
@@ -91,7 +95,7 @@ if ! grep -q '^PASS$' "$work/client.log"; then
 fi
 echo "client: $(grep -c '^--- PASS' "$work/client.log") tests passed, $(grep -c '^--- SKIP' "$work/client.log") skipped"
 
-step "host: the compose tests through the published ports, the KDC stopped mid-run"
+step "host: the compose tests through the published ports, the KDC and Redis stopped mid-run"
 timeout 60 "${compose[@]}" exec -T iis cat /lab/tls/ca.pem >"$work/ca.pem"
 (
   cd integration
@@ -99,6 +103,7 @@ timeout 60 "${compose[@]}" exec -T iis cat /lab/tls/ca.pem >"$work/ca.pem"
     KRBHTTP_LAB_KDC=127.0.0.1:$KRBHTTP_KDC_PORT \
     KRBHTTP_LAB_URL=http://127.0.0.1:$KRBHTTP_IIS_PORT \
     KRBHTTP_LAB_TLS_URL=https://127.0.0.1:$KRBHTTP_IIS_TLS_PORT \
+    KRBHTTP_LAB_URL2=http://127.0.0.1:$KRBHTTP_IIS2_PORT \
     KRBHTTP_LAB_HOST=iis.example.test \
     KRBHTTP_LAB_CA=$work/ca.pem \
     KRBHTTP_LAB_PARTNER_URL=http://127.0.0.1:$KRBHTTP_PARTNER_PORT \
@@ -106,6 +111,8 @@ timeout 60 "${compose[@]}" exec -T iis cat /lab/tls/ca.pem >"$work/ca.pem"
     KRBHTTP_LAB_KDCPROXY_URL=https://127.0.0.1:$KRBHTTP_KDCPROXY_PORT/KdcProxy \
     KRBHTTP_LAB_KDC_STOP="${compose[*]} stop kdc" \
     KRBHTTP_LAB_KDC_START="${compose[*]} start kdc" \
+    KRBHTTP_LAB_REDIS_STOP="${compose[*]} stop redis" \
+    KRBHTTP_LAB_REDIS_START="${compose[*]} start redis" \
     go test -count=1 -v -timeout 5m -run '^TestCompose' .
 )
 

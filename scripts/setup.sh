@@ -4,14 +4,15 @@
 # client), Apache with mod_auth_gssapi, curl, Python's requests-kerberos,
 # gssapi and pywinrm, sssd-kcm (the KCM cache daemon) and keyutils (keyctl,
 # for KEYRING caches), python3-kdcproxy (the reference KDC proxy), dnsmasq
-# (a DNS server for the discovery tests), and staticcheck. Idempotent: a
+# (a DNS server for the discovery tests), Redis (the shared replay cache),
+# and staticcheck. Idempotent: a
 # machine that has everything installs nothing. Services are never started
 # by the packages (policy-rc.d); the tests start their own on loopback.
 set -euo pipefail
 
 packages=(krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi
   curl python3-requests-kerberos python3-gssapi python3-winrm openssl sssd-kcm keyutils
-  python3-kdcproxy krb5-k5tls dnsmasq-base)
+  python3-kdcproxy krb5-k5tls dnsmasq-base redis-server)
 
 missing=()
 for p in "${packages[@]}"; do

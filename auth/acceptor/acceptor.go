@@ -1,13 +1,17 @@
 package acceptor
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -51,12 +55,12 @@ func (p ChannelBindingPolicy) String() string {
 
 // Defaults of [WithReplayCacheSize] and [WithMaxHeaderBytes].
 const (
-	DefaultReplayCacheSize = 100_000
+	// DefaultReplayCacheSize bounds the replay cache with the default
+	// 5-minute clock skew: [DefaultReplayRate] authentications a second
+	// for twice the skew plus ten seconds (610,000 entries, about 30 MB
+	// when full). With a larger skew the default grows with it.
+	DefaultReplayCacheSize = DefaultReplayRate * (2*5*60 + 10)
 	DefaultMaxHeaderBytes  = 64 << 10
-	// minReplayWindow is twice the default 5-minute clock skew: an
-	// authenticator is acceptable for twice the skew, and must be
-	// remembered as long.
-	minReplayWindow = 10 * time.Minute
 )
 
 // Identity is what the handler learns about an authenticated client.
@@ -98,6 +102,8 @@ func IdentityFromContext(ctx context.Context) (*Identity, bool) {
 type Authenticator struct {
 	cfg      config
 	acceptor *gss.Acceptor
+	ownStore io.Closer // the file store New opened (WithReplayCacheDir), closed by Close
+	failures failureLog
 
 	confOnce sync.Once
 	conf     *krb5conf.Config // for delegated credentials; set by confOnce
@@ -118,29 +124,73 @@ func New(kt *keytab.Keytab, opts ...Option) (*Authenticator, error) {
 			return nil, err
 		}
 	}
-	window := max(minReplayWindow, 2*cfg.maxSkew)
 	var bindings []byte
 	if cfg.channelBinding != BindingNone {
 		bindings = gss.TLSServerEndPoint(cfg.certificate)
 	}
-	acc, err := gss.NewAcceptor(gss.AcceptorConfig{
+	gcfg := gss.AcceptorConfig{
 		Keytab:                 kt,
 		Service:                cfg.service,
 		Realms:                 cfg.realms,
-		ReplayCache:            gss.NewReplayCache(cfg.replayCacheSize, window),
 		ChannelBindings:        bindings,
 		RequireChannelBindings: cfg.channelBinding == BindingStrict,
 		MaxSkew:                cfg.maxSkew,
 		Now:                    cfg.now,
-	})
+	}
+	a := &Authenticator{cfg: cfg}
+	store, err := a.replayStore()
 	if err != nil {
+		return nil, err
+	}
+	gcfg.ReplayStore = store
+	if a.acceptor, err = gss.NewAcceptor(gcfg); err != nil {
+		_ = a.Close()
 		return nil, fmt.Errorf("acceptor: %w", err)
 	}
-	a := &Authenticator{cfg: cfg, acceptor: acc}
 	if cfg.krb5conf != nil {
 		a.confOnce.Do(func() { a.conf = cfg.krb5conf })
 	}
 	return a, nil
+}
+
+// replayStore returns the store the options chose: the caller's
+// (WithReplayStore), a file in a directory (WithReplayCacheDir, opened
+// here and closed by Close), or one in memory.
+func (a *Authenticator) replayStore() (ReplayStore, error) {
+	cfg := &a.cfg
+	if cfg.replayStore != nil {
+		if cfg.replayDirSet || cfg.replayCacheSize != 0 {
+			return nil, errors.New("acceptor: WithReplayStore excludes WithReplayCacheDir and WithReplayCacheSize, which configure the stores New makes")
+		}
+		return cfg.replayStore, nil
+	}
+	size := cfg.replayCacheSize
+	if size == 0 {
+		size = replayCacheSizeFor(cmp.Or(cfg.maxSkew, 5*time.Minute))
+	}
+	if !cfg.replayDirSet {
+		return NewMemoryReplayStore(size), nil
+	}
+	path := ReplayCacheFile(cfg.replayDir)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("acceptor: replay cache directory: %w", err)
+	}
+	fs, err := OpenFileReplayStore(path, size)
+	if err != nil {
+		return nil, err
+	}
+	a.ownStore = fs
+	return fs, nil
+}
+
+// Close releases what New opened: the replay cache file of
+// [WithReplayCacheDir]. Requests authenticated after Close are refused. A
+// store given with [WithReplayStore] is the caller's to close.
+func (a *Authenticator) Close() error {
+	if a.ownStore == nil {
+		return nil
+	}
+	return a.ownStore.Close()
 }
 
 type connKey struct{}
@@ -241,7 +291,12 @@ func (a *Authenticator) authenticate(r *http.Request, values []string) (id *Iden
 	if err != nil {
 		return nil, http.StatusBadRequest, "", "authorization token is not base64"
 	}
-	accepted, err := a.acceptor.Accept(raw)
+	accepted, err := a.acceptor.AcceptContext(r.Context(), raw)
+	if errors.Is(err, gss.ErrReplayStore) {
+		// Not the client's fault, and not to be retried with another
+		// token at once: the server cannot take authentications now.
+		return nil, http.StatusServiceUnavailable, "", err.Error()
+	}
 	if err != nil {
 		return nil, http.StatusUnauthorized, "", err.Error()
 	}
@@ -304,6 +359,12 @@ func (a *Authenticator) delegatedSource(ctx context.Context, tgt *ticket.Ticket,
 // refuse answers a refused request: 401 with the Negotiate challenge, or
 // 400 for a header that is not even well-formed. Bodies are IIS's.
 func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	if status == http.StatusServiceUnavailable {
+		a.failures.log(a, r, reason)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "503 - Service Unavailable: authentication cannot be recorded.", status)
+		return
+	}
 	a.log(r.Context(), slog.LevelInfo, "acceptor: unauthenticated request",
 		slog.String("remote", r.RemoteAddr), slog.Int("status", status), slog.String("reason", reason))
 	if status == http.StatusBadRequest {
@@ -318,4 +379,32 @@ func (a *Authenticator) log(ctx context.Context, level slog.Level, msg string, a
 	if a.cfg.logger != nil {
 		a.cfg.logger.LogAttrs(ctx, level, msg, attrs...)
 	}
+}
+
+// failureLog logs replay store failures at error level, at most one line
+// a second with the count of those it held back: when a store is full or
+// down every authentication fails, and the log must say so without
+// drowning.
+type failureLog struct {
+	mu         sync.Mutex
+	last       time.Time // guarded by mu
+	suppressed int       // guarded by mu
+}
+
+func (f *failureLog) log(a *Authenticator, r *http.Request, reason string) {
+	if a.cfg.logger == nil {
+		return
+	}
+	now := time.Now()
+	f.mu.Lock()
+	if now.Sub(f.last) < time.Second {
+		f.suppressed++
+		f.mu.Unlock()
+		return
+	}
+	held := f.suppressed
+	f.last, f.suppressed = now, 0
+	f.mu.Unlock()
+	a.log(r.Context(), slog.LevelError, "acceptor: authentication refused, the replay store cannot record it (fail closed)",
+		slog.String("remote", r.RemoteAddr), slog.String("reason", reason), slog.Int("more_since_last_report", held))
 }

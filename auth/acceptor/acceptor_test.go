@@ -509,7 +509,7 @@ func TestPolicyString(t *testing.T) {
 // authenticated. The seeds are genuine headers of every kind, so mutations
 // reach the tokens.
 func FuzzWrap(f *testing.F) {
-	a := newAuthenticator(f, acceptor.WithChannelBinding(acceptor.BindingRelaxed, certA()), acceptor.WithReplayCacheSize(16))
+	a := newAuthenticator(f, acceptor.WithChannelBinding(acceptor.BindingRelaxed, certA()), acceptor.WithReplayCacheSize(1000))
 	var s seen
 	h := a.Wrap(s.handler())
 	for _, format := range []gss.Format{gss.FormatSPNEGO, gss.FormatKRB5} {

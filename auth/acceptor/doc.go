@@ -5,8 +5,7 @@
 // [Authenticator.Wrap] accepts the Negotiate scheme (SPNEGO NegTokenInit or
 // a raw krb5 token, as browsers, curl, Windows and requests-kerberos send
 // them) and the Kerberos scheme some WinRM clients use. It checks the
-// client realm (gokrb5 does not), refuses replayed authenticators with a
-// bounded replay cache of its own that needs no goroutine, and answers
+// client realm (gokrb5 does not), refuses replayed authenticators, and answers
 // mutual authentication with an AP-REP carrying an acceptor subkey and
 // sequence number, framed as the request was: a SPNEGO accept-completed
 // reply or a raw AP-REP.
@@ -26,10 +25,22 @@
 // through without a header (set [WithConnectionBound] and install
 // [Authenticator.ConnContext] on the http.Server).
 //
+// Replay protection: every accepted authenticator is remembered in a
+// [ReplayStore] for as long as it could be accepted (its time plus the
+// clock skew, no later than the ticket's end plus the skew), and a token
+// presented again in that time gets 401. Entries are never dropped early
+// to make room: a store that is full or cannot be reached refuses new
+// authentications with 503 and an error in the log (fail closed). The
+// stores: [MemoryReplayStore], the default, bounded by
+// [WithReplayCacheSize]; [FileReplayStore], which survives restarts
+// ([WithReplayCacheDir], like MIT's KRB5RCACHEDIR); and one on Redis
+// shared by replicas behind a load balancer (module
+// github.com/krbhttp/krbhttp/redisstore, given with [WithReplayStore]).
+//
 // Malformed, oversized or repeated Authorization headers get 400, every
-// other failure 401 with a Negotiate challenge; the reason goes to the
-// optional logger, never to the client, and tokens and keys are never
-// logged.
+// other failure 401 with a Negotiate challenge (503 when the replay store
+// fails); the reason goes to the optional logger, never to the client, and
+// tokens and keys are never logged.
 //
 // It sits on gss (verifying tokens) and credentials (delegated credentials;
 // [credentials.LoadKeytab] reads the service keytab), beside package auth,

@@ -171,7 +171,9 @@ func ExampleWithChannelBinding() {
 }
 
 func ExampleWithReplayCacheSize() {
-	a, err := acceptor.New(exampleService().Keytab(), acceptor.WithReplayCacheSize(10_000))
+	// Room for one authenticator only, to show the fail-closed bound; the
+	// default has room for 1,000 new authenticators a second.
+	a, err := acceptor.New(exampleService().Keytab(), acceptor.WithReplayCacheSize(1))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -179,7 +181,52 @@ func ExampleWithReplayCacheSize() {
 	h := a.Wrap(hello)
 	authz := exampleToken(gss.InitiatorConfig{})
 	exampleGet(h, authz)
-	exampleGet(h, authz) // the same token again: a replay
+	exampleGet(h, authz)                               // the same token again: a replay
+	exampleGet(h, exampleToken(gss.InitiatorConfig{})) // a new one, with the cache full
+	// Output:
+	// 200 hello alice@EXAMPLE.TEST
+	// 401
+	// 503
+}
+
+func ExampleWithReplayCacheDir() {
+	dir, err := os.MkdirTemp("", "rcache") // usually a directory the service owns, or "" for KRB5RCACHEDIR
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	authz := exampleToken(gss.InitiatorConfig{})
+	for range 2 { // the service, then the service restarted
+		a, err := acceptor.New(exampleService().Keytab(), acceptor.WithReplayCacheDir(dir))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		exampleGet(a.Wrap(hello), authz)
+		a.Close()
+	}
+	// Output:
+	// 200 hello alice@EXAMPLE.TEST
+	// 401
+}
+
+func ExampleWithReplayStore() {
+	// One store for two Authenticators, as replicas behind a load
+	// balancer share one on Redis (module redisstore: redisstore.New).
+	store := acceptor.NewMemoryReplayStore(0)
+	var replicas []http.Handler
+	for range 2 {
+		a, err := acceptor.New(exampleService().Keytab(), acceptor.WithReplayStore(store))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		replicas = append(replicas, a.Wrap(hello))
+	}
+	authz := exampleToken(gss.InitiatorConfig{})
+	exampleGet(replicas[0], authz)
+	exampleGet(replicas[1], authz) // replayed to the other replica
 	// Output:
 	// 200 hello alice@EXAMPLE.TEST
 	// 401

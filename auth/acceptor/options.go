@@ -21,7 +21,10 @@ type config struct {
 	connectionBound bool
 	channelBinding  ChannelBindingPolicy
 	certificate     *x509.Certificate
-	replayCacheSize int
+	replayCacheSize int    // 0: sized from maxSkew
+	replayDir       string // with replayDirSet: WithReplayCacheDir
+	replayDirSet    bool
+	replayStore     ReplayStore // WithReplayStore
 	maxHeaderBytes  int
 	maxSkew         time.Duration
 	krb5conf        *krb5conf.Config
@@ -31,8 +34,7 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		replayCacheSize: DefaultReplayCacheSize,
-		maxHeaderBytes:  DefaultMaxHeaderBytes,
+		maxHeaderBytes: DefaultMaxHeaderBytes,
 	}
 }
 
@@ -103,20 +105,52 @@ func WithChannelBinding(policy ChannelBindingPolicy, cert *x509.Certificate) Opt
 	}
 }
 
-// WithReplayCacheSize bounds the replay cache to n entries (default
-// [DefaultReplayCacheSize]; 0 restores it), each kept for twice the
-// tolerated clock skew (see [WithMaxSkew]), at least 10 minutes. The cache
-// belongs to the Authenticator and has no goroutine. n must not be
-// negative.
+// WithReplayCacheSize bounds the replay cache (in memory, or in the file of
+// [WithReplayCacheDir]) to n entries. An entry is kept until its
+// authenticator could no longer be accepted (at most twice the clock skew
+// of [WithMaxSkew]) and never dropped to make room: once n entries are
+// live, new authentications are refused with 503 and an error in the log
+// ([ErrReplayCacheFull]) until some expire. Size it for the peak rate of
+// authentications times twice the skew. The default (and 0) is
+// [DefaultReplayRate] a second over twice the skew plus ten seconds:
+// [DefaultReplayCacheSize] with the default skew. n must not be negative.
 func WithReplayCacheSize(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("acceptor: WithReplayCacheSize: negative size %d", n)
 		}
 		c.replayCacheSize = n
-		if n == 0 {
-			c.replayCacheSize = DefaultReplayCacheSize
+		return nil
+	}
+}
+
+// WithReplayCacheDir keeps the replay cache in a file in dir, so that a
+// restart does not forget which tokens were used, as MIT's acceptor does
+// with KRB5RCACHEDIR: the file is krbhttp_EUID.rcache, and an empty dir
+// means KRB5RCACHEDIR, else /var/tmp (the system's temporary directory on
+// Windows). The directory is created (mode 0700) if missing. New opens the
+// file ([OpenFileReplayStore] says what survives which crash) and
+// [Authenticator.Close] closes it; one process at a time may use it. The
+// default keeps the cache in memory.
+func WithReplayCacheDir(dir string) Option {
+	return func(c *config) error {
+		c.replayDir, c.replayDirSet = dir, true
+		return nil
+	}
+}
+
+// WithReplayStore uses s to detect replays, for instance a store on Redis
+// (module github.com/krbhttp/krbhttp/redisstore) that replicas behind a
+// load balancer share, so that a token accepted by one is refused by all.
+// A store failure refuses the authentication with 503 (fail closed). s
+// stays the caller's to close. It excludes [WithReplayCacheDir] and
+// [WithReplayCacheSize].
+func WithReplayStore(s ReplayStore) Option {
+	return func(c *config) error {
+		if s == nil {
+			return errors.New("acceptor: WithReplayStore: nil store")
 		}
+		c.replayStore = s
 		return nil
 	}
 }
@@ -139,7 +173,8 @@ func WithMaxHeaderBytes(n int) Option {
 
 // WithMaxSkew sets the clock skew tolerated on authenticators and ticket
 // lifetimes; the default (and 0) is 5 minutes, as MIT and Windows allow.
-// A skew above 5 minutes widens the replay cache's window with it. d must
+// Replay cache entries last as long as the skew lets an authenticator
+// pass, and the default bound of the cache grows with the skew. d must
 // not be negative.
 func WithMaxSkew(d time.Duration) Option {
 	return func(c *config) error {
@@ -165,8 +200,9 @@ func WithConfig(conf *krb5conf.Config) Option {
 	}
 }
 
-// WithLogger logs refused requests at info level and delegation problems
-// at warn level to l. Tokens and keys are never logged. The default (and
+// WithLogger logs refused requests at info level, delegation problems at
+// warn level and replay store failures (every authentication refused) at
+// error level to l. Tokens and keys are never logged. The default (and
 // a nil l) logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {

@@ -2,7 +2,7 @@ package gss
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -42,8 +42,9 @@ type AcceptorConfig struct {
 	Realms []string
 	// MaxSkew is the tolerated clock difference; 0 means 5 minutes.
 	MaxSkew time.Duration
-	// ReplayCache detects reused authenticators; nil disables detection.
-	ReplayCache *ReplayCache
+	// ReplayStore detects reused authenticators (see package acceptor for
+	// the stores); nil disables detection.
+	ReplayStore ReplayStore
 	// ChannelBindings is the expected channel-binding application data
 	// (see TLSServerEndPoint). Nil means bindings are not checked, though
 	// Accepted still reports whether the client sent some.
@@ -51,7 +52,7 @@ type AcceptorConfig struct {
 	// RequireChannelBindings refuses clients that send no bindings
 	// (Extended Protection "Require"); without it a client that sends none
 	// is accepted ("Allow"). It needs ChannelBindings. The check runs
-	// before the replay cache records the authenticator, like every other
+	// before the replay store records the authenticator, like every other
 	// check, so a refused token costs its owner nothing.
 	RequireChannelBindings bool
 	// Now is the clock; nil means time.Now.
@@ -66,7 +67,7 @@ type Acceptor struct {
 	serviceRealm string               // "": any realm
 	realms       []string
 	maxSkew      time.Duration
-	rc           *ReplayCache
+	replays      ReplayStore
 	bindings     *[16]byte // nil: not checked
 	requireBnd   bool
 	now          func() time.Time
@@ -81,7 +82,7 @@ func NewAcceptor(cfg AcceptorConfig) (*Acceptor, error) {
 	if cfg.Keytab == nil || len(cfg.Keytab.Entries) == 0 {
 		return nil, errors.New("gss: AcceptorConfig.Keytab is nil or empty")
 	}
-	a := &Acceptor{kt: cfg.Keytab, maxSkew: cfg.MaxSkew, rc: cfg.ReplayCache, now: cfg.Now}
+	a := &Acceptor{kt: cfg.Keytab, maxSkew: cfg.MaxSkew, replays: cfg.ReplayStore, now: cfg.Now}
 	if a.maxSkew == 0 {
 		a.maxSkew = defaultMaxSkew
 	}
@@ -90,9 +91,6 @@ func NewAcceptor(cfg AcceptorConfig) (*Acceptor, error) {
 	}
 	if a.now == nil {
 		a.now = time.Now
-	}
-	if a.rc != nil && a.rc.window < 2*a.maxSkew {
-		return nil, fmt.Errorf("gss: replay cache window %v is shorter than twice MaxSkew (%v): replays would pass once entries expire", a.rc.window, 2*a.maxSkew)
 	}
 	if cfg.Service != "" {
 		pn, realm, err := ticket.ParseSPN(cfg.Service)
@@ -197,10 +195,19 @@ type Accepted struct {
 // decryption and validity period; authenticator decryption and match with
 // the ticket's client (realm included); client realm; clock skew; checksum
 // and channel bindings; replay. Only authenticators that pass everything
-// enter the replay cache, so a token that failed, for instance on a
+// enter the replay store, so a token that failed, for instance on a
 // connection with other channel bindings, cannot be used to lock its
 // rightful owner out.
+//
+// A replay wraps [ErrReplay]; a replay store that cannot record the
+// authenticator makes the authentication fail with [ErrReplayStore].
 func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
+	return a.AcceptContext(context.Background(), token)
+}
+
+// AcceptContext is [Acceptor.Accept] with a context for the replay store
+// (a network store honours its deadline).
+func (a *Acceptor) AcceptContext(ctx context.Context, token []byte) (*Accepted, error) {
 	in, err := parseInitialToken(token)
 	if err != nil {
 		return nil, err
@@ -269,8 +276,21 @@ func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
 		}
 		acc.DelegatedTicket = tkts[0]
 	}
-	if a.rc != nil && !a.rc.checkAndInsert(replayKeyOf(acc.Principal, auth, apReq.EncryptedAuthenticator.Cipher), now) {
-		return nil, fmt.Errorf("%w: from %s at %s", ErrReplay, acc.Principal, ctime.UTC().Format(time.RFC3339Nano))
+	if a.replays != nil {
+		// The last instant this authenticator passes the checks above: its
+		// time plus the skew, and the ticket's end plus the skew.
+		expires := ctime
+		if etp.EndTime.Before(expires) {
+			expires = etp.EndTime
+		}
+		expires = expires.Add(a.maxSkew)
+		err := a.replays.Remember(ctx, replayKeyOf(apReq.EncryptedAuthenticator.Cipher), now, expires)
+		switch {
+		case errors.Is(err, ErrReplay):
+			return nil, fmt.Errorf("%w: from %s at %s", ErrReplay, acc.Principal, ctime.UTC().Format(time.RFC3339Nano))
+		case err != nil:
+			return nil, fmt.Errorf("%w: authenticator from %s not recorded: %w", ErrReplayStore, acc.Principal, err)
+		}
 	}
 	if err := a.reply(acc, in, sk, auth); err != nil {
 		return nil, err
@@ -486,23 +506,6 @@ func announcesCBT(ad types.AuthorizationData) bool {
 		}
 	}
 	return false
-}
-
-// replayKeyOf identifies an authenticator: client, time and a hash of its
-// ciphertext (two clients' authenticators in the same microsecond differ
-// there, and a replay is byte-identical).
-func replayKeyOf(principal string, auth *types.Authenticator, cipher []byte) replayKey {
-	h := sha256.New()
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(len(principal)))
-	h.Write(b[:])
-	h.Write([]byte(principal))
-	binary.BigEndian.PutUint64(b[:], uint64(auth.CTime.Unix()))
-	h.Write(b[:])
-	binary.BigEndian.PutUint64(b[:], uint64(auth.Cusec))
-	h.Write(b[:])
-	h.Write(cipher)
-	return replayKey(h.Sum(nil))
 }
 
 // reply builds the security context and the reply token: an AP-REP when

@@ -17,8 +17,10 @@
 // delegation), builds and reads the KRB-CRED that carries a delegated TGT
 // ([MarshalKRBCred], [ParseKRBCred]; gokrb5 builds none and cannot read
 // MIT's), builds and verifies AP-REPs, compares the client realm of the
-// authenticator with the ticket's and with the accepted realms, keeps an
-// atomic, bounded replay cache, and decodes all token framing itself.
+// authenticator with the ticket's and with the accepted realms, asks a
+// [ReplayStore] to remember each accepted authenticator for as long as it
+// could be accepted (package acceptor has the stores), and decodes all
+// token framing itself.
 //
 // # Hostile input
 //

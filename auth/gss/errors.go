@@ -22,6 +22,11 @@ var (
 	ErrMutualAuth = errors.New("gss: mutual authentication failed")
 	// ErrReplay: the authenticator was seen before.
 	ErrReplay = errors.New("gss: replayed authenticator")
+	// ErrReplayStore: the replay store could not record an authenticator
+	// (full, unreachable, I/O error), so it was refused: accepting what
+	// cannot be remembered would let it be replayed. The store's own
+	// error is wrapped too.
+	ErrReplayStore = errors.New("gss: replay store cannot record the authenticator")
 	// ErrClockSkew: the authenticator time is too far from the acceptor's
 	// clock.
 	ErrClockSkew = errors.New("gss: clock skew too great")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
 )
@@ -32,16 +33,17 @@ func ExampleAcceptor_Accept() {
 	}
 	header := "Negotiate " + base64.StdEncoding.EncodeToString(token)
 
-	// Server: verify it against the keytab.
-	acceptor, err := gss.NewAcceptor(gss.AcceptorConfig{
+	// Server: verify it against the keytab, remembering authenticators in
+	// memory so that a captured token cannot be replayed.
+	server, err := gss.NewAcceptor(gss.AcceptorConfig{
 		Keytab:      svc.Keytab(),
-		ReplayCache: gss.NewReplayCache(0, 0),
+		ReplayStore: acceptor.NewMemoryReplayStore(0),
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	received, _ := base64.StdEncoding.DecodeString(header[len("Negotiate "):])
-	accepted, err := acceptor.Accept(received)
+	accepted, err := server.Accept(received)
 	if err != nil {
 		log.Fatal(err)
 	}

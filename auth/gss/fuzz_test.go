@@ -53,7 +53,7 @@ func FuzzAcceptorAccept(f *testing.F) {
 func FuzzInitiatorAccept(f *testing.F) {
 	svc := krbtest.NewService(f, spn, realm)
 	cfg := gss.InitiatorConfig{Ticket: svc.Ticket(f, "alice"), Flags: gss.FlagMutual, Now: fixedClock(time.Now())}
-	a := newAcceptor(f, svc, func(c *gss.AcceptorConfig) { c.ReplayCache = nil })
+	a := newAcceptor(f, svc, func(c *gss.AcceptorConfig) { c.ReplayStore = nil })
 	for _, format := range []gss.Format{gss.FormatSPNEGO, gss.FormatKRB5} {
 		cfg := cfg
 		cfg.Format = format

@@ -50,7 +50,7 @@ func negTokenResp(negState int, responseToken []byte) []byte {
 // adjusts the configuration.
 func newAcceptor(t testing.TB, svc *krbtest.Service, edit func(*gss.AcceptorConfig)) *gss.Acceptor {
 	t.Helper()
-	cfg := gss.AcceptorConfig{Keytab: svc.Keytab(), ReplayCache: gss.NewReplayCache(0, 0)}
+	cfg := gss.AcceptorConfig{Keytab: svc.Keytab(), ReplayStore: &mapStore{}}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -232,7 +232,6 @@ func TestAcceptorConfigErrors(t *testing.T) {
 		"other service": {Keytab: svc.Keytab(), Service: "HTTP/other.example.test"},
 		"other realm":   {Keytab: svc.Keytab(), Service: spn + "@OTHER.TEST"},
 		"negative skew": {Keytab: svc.Keytab(), MaxSkew: -time.Second},
-		"short window":  {Keytab: svc.Keytab(), ReplayCache: gss.NewReplayCache(10, time.Minute)},
 	} {
 		if _, err := gss.NewAcceptor(cfg); err == nil {
 			t.Errorf("%s: no error", name)
@@ -389,10 +388,10 @@ func TestReplayRace(t *testing.T) {
 func TestFailedTokenNotRecorded(t *testing.T) {
 	t.Parallel()
 	svc := krbtest.NewService(t, spn, realm)
-	rc := gss.NewReplayCache(0, 0)
+	rc := &mapStore{}
 	_, tok := newInitiator(t, svc, gss.InitiatorConfig{ChannelBindings: bindingsA})
-	wrong := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayCache, c.ChannelBindings = rc, bindingsB })
-	right := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayCache, c.ChannelBindings = rc, bindingsA })
+	wrong := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayStore, c.ChannelBindings = rc, bindingsB })
+	right := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayStore, c.ChannelBindings = rc, bindingsA })
 	if _, err := wrong.Accept(tok); !errors.Is(err, gss.ErrBadBindings) {
 		t.Fatal(err)
 	}
@@ -408,7 +407,7 @@ func TestFailedTokenNotRecorded(t *testing.T) {
 func TestNoReplayCache(t *testing.T) {
 	t.Parallel()
 	svc := krbtest.NewService(t, spn, realm)
-	a := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayCache = nil })
+	a := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayStore = nil })
 	_, tok := newInitiator(t, svc, gss.InitiatorConfig{})
 	for range 2 {
 		if _, err := a.Accept(tok); err != nil {
@@ -501,7 +500,7 @@ func TestCorruptAPRep(t *testing.T) {
 	now := time.Now()
 	reply := func(t *testing.T) []byte {
 		_, tok := newInitiator(t, svc, gss.InitiatorConfig{Ticket: tkt, Flags: gss.FlagMutual, Format: gss.FormatKRB5, Now: fixedClock(now)})
-		acc, err := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayCache = nil }).Accept(tok)
+		acc, err := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayStore = nil }).Accept(tok)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -554,7 +553,7 @@ func TestCorruptAPRep(t *testing.T) {
 func TestAcceptorMalformed(t *testing.T) {
 	t.Parallel()
 	svc := krbtest.NewService(t, spn, realm)
-	a := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayCache = nil })
+	a := newAcceptor(t, svc, func(c *gss.AcceptorConfig) { c.ReplayStore = nil })
 	_, good := newInitiator(t, svc, gss.InitiatorConfig{Flags: gss.FlagMutual, Format: gss.FormatKRB5})
 	for n := 0; n < len(good); n += 7 {
 		if _, err := a.Accept(good[:n]); !errors.Is(err, gss.ErrMalformedToken) {

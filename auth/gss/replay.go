@@ -1,100 +1,48 @@
 package gss
 
 import (
-	"sync"
+	"context"
+	"crypto/sha256"
 	"time"
 )
 
-// Defaults for NewReplayCache arguments that are not positive.
-const (
-	defaultReplayMax    = 100_000
-	defaultReplayWindow = 2 * defaultMaxSkew
-)
+// ReplayKey identifies one authenticator in a replay store: the first 16
+// bytes of a SHA-256 over its ciphertext. The ciphertext alone suffices
+// (it is what MIT's replay cache keys on too): it carries the client's
+// name and time inside, a random confounder makes two authenticators of
+// the same client and microsecond differ, and a replay is byte-identical
+// because no one without the session key can produce another valid
+// ciphertext for the same authenticator. 128 bits keep entries compact
+// while collisions stay out of reach.
+type ReplayKey [16]byte
 
-// ReplayCache remembers authenticators an [Acceptor] has accepted so that a
-// captured token cannot be used twice (RFC 4120 3.2.3). It holds at most
-// max entries for window each, expires them lazily (no goroutine, nothing
-// to stop) and is safe for concurrent use; one cache may be shared by
-// several Acceptors. It lives in memory: processes behind a load balancer
-// do not see each other's entries.
+// replayKeyOf returns the key of an authenticator ciphertext.
+func replayKeyOf(cipher []byte) ReplayKey {
+	h := sha256.New()
+	h.Write([]byte("krbhttp replay key v1\x00"))
+	h.Write(cipher)
+	var sum [sha256.Size]byte
+	return ReplayKey(h.Sum(sum[:0]))
+}
+
+// ReplayStore remembers the authenticators an [Acceptor] accepted, so that a
+// captured token cannot be used twice (RFC 4120 3.2.3). Package acceptor
+// has the implementations: in memory, in a file that survives restarts,
+// and (module redisstore) on a Redis server that replicas share.
 //
-// When full, the oldest entry is evicted even if it has not expired: that
-// weakens replay detection for it rather than refusing every new client.
-// Size max for the peak logins per window.
-type ReplayCache struct {
-	max    int
-	window time.Duration
-
-	mu     sync.Mutex
-	expiry map[replayKey]time.Time // guarded by mu
-	order  []replayEntry           // guarded by mu; insertion order, for eviction
-}
-
-type replayKey [32]byte
-
-type replayEntry struct {
-	key    replayKey
-	expiry time.Time
-}
-
-// NewReplayCache returns a cache of at most max entries (100000 if max <=
-// 0) kept for window (10 minutes if window <= 0). The window must cover the
-// whole time an authenticator passes the skew check, twice the acceptor's
-// MaxSkew; NewAcceptor refuses a shorter one.
-func NewReplayCache(max int, window time.Duration) *ReplayCache {
-	if max <= 0 {
-		max = defaultReplayMax
-	}
-	if window <= 0 {
-		window = defaultReplayWindow
-	}
-	return &ReplayCache{max: max, window: window, expiry: make(map[replayKey]time.Time)}
-}
-
-// checkAndInsert records key and reports whether it was new. The check and
-// the insertion happen under one lock, so of two concurrent requests
-// carrying the same authenticator exactly one wins.
-func (c *ReplayCache) checkAndInsert(key replayKey, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.expire(now)
-	if exp, ok := c.expiry[key]; ok && now.Before(exp) {
-		return false
-	}
-	for len(c.expiry) >= c.max {
-		c.evictOldest()
-	}
-	exp := now.Add(c.window)
-	c.expiry[key] = exp
-	c.order = append(c.order, replayEntry{key, exp})
-	return true
-}
-
-// expire drops expired entries from the front of the insertion order. With
-// a clock that only moves forward that is all of them; entries stuck behind
-// one that moved backwards go later, by expiry or eviction.
-func (c *ReplayCache) expire(now time.Time) {
-	for len(c.order) > 0 && !now.Before(c.order[0].expiry) {
-		c.evictOldest()
-	}
-}
-
-// evictOldest removes the entry inserted first. The map entry is deleted
-// only if it still belongs to that insertion: the key may have expired and
-// been inserted again since.
-func (c *ReplayCache) evictOldest() {
-	e := c.order[0]
-	c.order[0] = replayEntry{}
-	c.order = c.order[1:]
-	if c.expiry[e.key].Equal(e.expiry) {
-		delete(c.expiry, e.key)
-	}
-}
-
-// Len returns the number of entries held, expired ones not yet dropped
-// included.
-func (c *ReplayCache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.expiry)
+// Remember records key and must keep it at least until expires, the last
+// instant at which the same authenticator would still pass the
+// acceptor's time checks (its time plus the clock skew, and no later than
+// the ticket's end time plus the skew); now is the acceptor's clock at the
+// call. It returns nil when the key is new, an error wrapping [ErrReplay]
+// when the key is already remembered, and any other error when it cannot
+// record the key (full, unreachable, I/O): the acceptor then refuses the
+// authentication, since accepting a token it cannot remember would leave
+// it open to replay.
+//
+// The check and the insertion must be atomic: of two concurrent calls with
+// one key exactly one returns nil. A store must be safe for concurrent
+// use.
+type ReplayStore interface {
+	Remember(ctx context.Context, key ReplayKey, now, expires time.Time) error
 }

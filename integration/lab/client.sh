@@ -9,8 +9,9 @@
 # (sssd_kcm) is started in this container for the suite's KCM tests
 # (KRBHTTP_KCM_SOCKET); it ends with the container.
 #
-# TestComposeKDCOutage is deselected: it stops the kdc container, so it
-# runs from the host (scripts/compose-test.sh).
+# TestComposeKDCOutage and TestComposeRedisOutage are deselected: they
+# stop the kdc and redis containers, so they run from the host
+# (scripts/compose-test.sh).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -26,4 +27,4 @@ KRBHTTP_KCM_SOCKET=$(<"$kcmdir/kcm.socket")
 export KRBHTTP_KCM_SOCKET
 
 export KRBHTTP_LAB_DIR=$dir
-exec "${INTEGRATION_TEST:-integration.test}" -test.skip '^TestComposeKDCOutage$' "$@"
+exec "${INTEGRATION_TEST:-integration.test}" -test.skip '^TestCompose(KDC|Redis)Outage$' "$@"

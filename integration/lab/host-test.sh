@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # host-test.sh [--full]: the lab scripts on this host, without Docker:
-# lab.sh up (realm, KDC and IIS-like server on loopback, in a temporary
-# directory), then the compose tests against it (TestCompose*: /whoami over
-# HTTP and HTTPS, the KDC stopped and started again with kdc.sh) with the
+# lab.sh up (realm, KDC, Redis and IIS-like replicas on loopback, in a
+# temporary directory), then the compose tests against it (TestCompose*:
+# /whoami over HTTP and HTTPS, a token replayed to the other replica, the
+# KDC stopped and started again with kdc.sh, Redis with redis.sh) with the
 # suite attached to the lab's realm (KRBHTTP_LAB_DIR), then lab.sh down,
 # always. --full runs the whole integration suite against the lab (with
 # -race), not only the compose tests. About 5 s (--full: about a minute).

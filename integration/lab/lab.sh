@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # lab.sh up|env|down [DIR]: the whole lab on a host, without Docker: the
-# realm and KDC (kdc.sh), the IIS-like server (iis.sh) and a KCM daemon
-# (kcm.sh, sssd_kcm), everything in one directory, on loopback ports and a
-# socket in the directory, stopped by pid.
+# realm and KDC (kdc.sh), a Redis server (redis.sh), the IIS-like servers
+# (iis.sh: HTTP, HTTPS and a second HTTP replica, sharing their replay
+# cache on that Redis; the partner realm's server; python3-kdcproxy) and a
+# KCM daemon (kcm.sh, sssd_kcm), everything in one directory, on loopback
+# ports and a socket in the directory, stopped by pid.
 #
 #   up [DIR]   makes DIR (default: a new temporary directory), builds
 #              iislike into DIR/bin unless IISLIKE names one, starts the
-#              KDC and the servers, and prints "lab.sh env DIR".
+#              KDC, Redis, the servers and sssd_kcm, and prints
+#              "lab.sh env DIR".
 #   env DIR    prints the environment (shell exports) that points the
 #              integration tests and MIT tools at the lab: KRB5_CONFIG,
 #              KRBHTTP_LAB_DIR (the suite attaches to the realm),
@@ -50,8 +53,11 @@ env_of() {
     [KRBHTTP_LAB_PARTNER_URL]=http://127.0.0.1:$LAB_PARTNER_PORT
     [KRBHTTP_LAB_PARTNER_HOST]=$LAB_PARTNER_HOST
     [KRBHTTP_LAB_KDCPROXY_URL]=https://127.0.0.1:$LAB_KDCPROXY_PORT/KdcProxy
+    [KRBHTTP_LAB_URL2]=http://127.0.0.1:$LAB_IIS_HTTP2_PORT
     [KRBHTTP_LAB_KDC_STOP]="bash $(printf %q "$here/kdc.sh") stop $(printf %q "$d")"
     [KRBHTTP_LAB_KDC_START]="bash $(printf %q "$here/kdc.sh") start $(printf %q "$d")"
+    [KRBHTTP_LAB_REDIS_STOP]="bash $(printf %q "$here/redis.sh") stop $(printf %q "$d")"
+    [KRBHTTP_LAB_REDIS_START]="bash $(printf %q "$here/redis.sh") start $(printf %q "$d")"
   )
   if [[ -f $d/kcm.socket ]]; then vars[KRBHTTP_KCM_SOCKET]=$(<"$d/kcm.socket"); fi
   local k
@@ -64,6 +70,7 @@ down() {
   local d=$1
   bash "$here/iis.sh" stop "$d" || true
   bash "$here/kcm.sh" stop "$d" || true
+  bash "$here/redis.sh" stop "$d" || true
   bash "$here/kdc.sh" stop "$d" || true
   # Only a directory "up" made a lab of is removed.
   if [[ -f $d/.krbhttp-lab ]]; then rm -rf "$d"; fi
@@ -87,6 +94,7 @@ up)
     export IISLIKE=$dir/bin/iislike
   fi
   bash "$here/kdc.sh" start "$dir"
+  bash "$here/redis.sh" start "$dir"
   bash "$here/iis.sh" start "$dir"
   bash "$here/kcm.sh" start "$dir"
   trap - EXIT

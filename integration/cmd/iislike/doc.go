@@ -10,9 +10,20 @@
 //	        [--persistent-auth=true|false] [--clock-skew 5m]
 //	        [--allow-unencrypted] [--datanode-listen 127.0.0.2:8081]
 //	        [--kdc-proxy] [--realms A.TEST,B.TEST]
+//	        [--replay-cache DIR | --replay-redis HOST:PORT [--replay-redis-fail-open]]
+//	        [--replay-cache-size N]
 //
 // --kdc-proxy also serves an MS-KKDCP KDC proxy (package auth/kdcproxy) at
 // /KdcProxy, outside authentication, for the realms whose KDCs krb5.conf
 // (KRB5_CONFIG) lists; it needs --tls-cert. --realms lists the client
 // realms accepted, for services trusted by other realms.
+//
+// Replay protection: by default a token seen before is refused for as
+// long as it could be accepted, by a cache in memory (lost at exit).
+// --replay-cache DIR keeps it in a file in DIR, read back at the next
+// start; --replay-redis shares it with every replica given the same Redis
+// server. When the cache is full (--replay-cache-size) or Redis cannot be
+// reached, authentications get 503 (fail closed); with
+// --replay-redis-fail-open they pass unchecked while Redis is down, and
+// the log says so.
 package main

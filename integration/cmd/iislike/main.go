@@ -23,6 +23,7 @@ import (
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
 	"github.com/krbhttp/krbhttp/integration/internal/winrmserver"
+	"github.com/krbhttp/krbhttp/redisstore"
 )
 
 func main() {
@@ -47,6 +48,10 @@ func run(args []string) error {
 	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS data node (WebHDFS is served only with it)")
 	kdcProxy := fs.Bool("kdc-proxy", false, "serve an MS-KKDCP KDC proxy at /KdcProxy (no authentication; needs --tls-cert) for the realms of krb5.conf (KRB5_CONFIG)")
 	realms := fs.String("realms", "", "comma-separated client realms to accept (default: the realms of the keytab's keys)")
+	replayDir := fs.String("replay-cache", "", "keep the replay cache in a file in `DIR`, so that a restart does not forget the tokens used (KRB5RCACHEDIR-like)")
+	replaySize := fs.Int("replay-cache-size", 0, "bound of the replay cache in memory or in --replay-cache (0: 1,000 authentications a second over twice the default skew); when reached, new authentications get 503")
+	replayRedis := fs.String("replay-redis", "", "share the replay cache with other replicas on the Redis server at `HOST:PORT`")
+	replayFailOpen := fs.Bool("replay-redis-fail-open", false, "with --replay-redis: accept authentications while Redis is unreachable, without a replay check (logged at error level)")
 	verbose := fs.Bool("v", false, "log authentication failures (and, with --kdc-proxy, every proxied request)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -98,6 +103,15 @@ func run(args []string) error {
 		}
 		cfg.Public = map[string]http.Handler{"/KdcProxy": proxy}
 	}
+	// One replay cache for every server of the process (the WebHDFS data
+	// node shares the name node's keytab, so a token for one must not be
+	// replayed to the other either).
+	store, closeStore, err := replayStore(*replayDir, *replaySize, *replayRedis, *replayFailOpen)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	cfg.ReplayStore = store
 	winrm, err := winrmserver.New(winrmserver.Config{
 		AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger,
 		MaxShellsPerUser: *maxShells, MaxOperationsPerUser: *maxOps,
@@ -154,6 +168,53 @@ func run(args []string) error {
 		_ = s.srv.Shutdown(shutdown)
 	}
 	return err
+}
+
+// replayStore opens the replay cache the flags ask for and says which on
+// stderr.
+func replayStore(dir string, size int, redisAddr string, failOpen bool) (acceptor.ReplayStore, func(), error) {
+	switch {
+	case redisAddr != "" && dir != "":
+		return nil, nil, errors.New("--replay-cache and --replay-redis exclude each other")
+	case redisAddr != "" && size != 0:
+		return nil, nil, errors.New("--replay-cache-size bounds the memory and file stores; bound a Redis store with its maxmemory")
+	case failOpen && redisAddr == "":
+		return nil, nil, errors.New("--replay-redis-fail-open needs --replay-redis")
+	case redisAddr != "":
+		client := redisstore.NewClient(redisAddr)
+		// Outages are logged whatever -v says: they refuse (or, failing
+		// open, let through) every client.
+		logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+		store, err := redisstore.New(client, redisstore.WithLogger(logger), redisstore.WithFailOpen(failOpen))
+		if err != nil {
+			client.Close()
+			return nil, nil, err
+		}
+		mode := "fail closed"
+		if failOpen {
+			mode = "fail open"
+		}
+		fmt.Fprintf(os.Stderr, "iislike: replay cache on Redis %s (%s)\n", redisAddr, mode)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := store.Check(ctx); err != nil {
+			// Served anyway: authentications are refused until Redis is
+			// there, and recover by themselves.
+			fmt.Fprintf(os.Stderr, "iislike: warning: %v\n", err)
+		}
+		return store, func() { client.Close() }, nil
+	case dir != "":
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, nil, err
+		}
+		store, err := acceptor.OpenFileReplayStore(acceptor.ReplayCacheFile(dir), size)
+		if err != nil {
+			return nil, nil, err
+		}
+		fmt.Fprintf(os.Stderr, "iislike: replay cache in %s (%d entries)\n", store.Path(), store.Len())
+		return store, func() { store.Close() }, nil
+	}
+	return acceptor.NewMemoryReplayStore(size), func() {}, nil
 }
 
 type served struct {

@@ -51,7 +51,11 @@ type Config struct {
 	Krb5Config *krb5conf.Config
 	// MaxSkew is the tolerated clock skew (zero: 5 minutes).
 	MaxSkew time.Duration
-	Logger  *slog.Logger
+	// ReplayStore is the replay cache (nil: one in memory of its own,
+	// bounded by ReplayCacheSize, 0 meaning the acceptor's default).
+	ReplayStore     acceptor.ReplayStore
+	ReplayCacheSize int
+	Logger          *slog.Logger
 }
 
 // Server is the IIS-like server.
@@ -81,6 +85,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(cfg.Realms) > 0 {
 		opts = append(opts, acceptor.WithRealms(cfg.Realms...))
+	}
+	if cfg.ReplayStore != nil {
+		opts = append(opts, acceptor.WithReplayStore(cfg.ReplayStore))
+	} else {
+		opts = append(opts, acceptor.WithReplayCacheSize(cfg.ReplayCacheSize))
 	}
 	a, err := acceptor.New(cfg.Keytab, opts...)
 	if err != nil {
