@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
@@ -67,6 +68,7 @@ type config struct {
 	keytabPath      string
 	ccacheName      string
 	mutual          MutualMode
+	mutualPolicy    func(*http.Request) MutualMode // see mutualpolicy.go
 	sanitize        bool
 	forcePreemptive bool
 	preemptive      bool

@@ -210,7 +210,7 @@ func (x *exchange) run() (*http.Response, error) {
 			}
 		}
 	}
-	return t.verify(x.ctx, resp, conn, init)
+	return t.verify(x.ctx, t.mutualMode(x.req), resp, conn, init)
 }
 
 // expectThreshold is the body size from which a request sent without a
@@ -325,7 +325,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 		}
 	}
 	flags := gss.FlagSequence
-	if t.cfg.mutual != MutualDisabled {
+	if t.mutualMode(req) != MutualDisabled {
 		flags |= gss.FlagMutual
 	}
 	var bindings []byte
@@ -352,9 +352,10 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	return init, tok, nil
 }
 
-// verify applies the mutual authentication rules to a final response.
-func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Conn, init *gss.Initiator) (*http.Response, error) {
-	if resp.StatusCode == http.StatusUnauthorized || t.cfg.mutual == MutualDisabled {
+// verify applies the mutual authentication rules of mode (see
+// mutualpolicy.go) to a final response.
+func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Response, conn net.Conn, init *gss.Initiator) (*http.Response, error) {
+	if resp.StatusCode == http.StatusUnauthorized || mode == MutualDisabled {
 		return resp, nil
 	}
 	// An HTTP/2 connection multiplexes requests, so authenticating one
@@ -365,7 +366,10 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 	value, _ := findChallenge(resp.Header, headerChallenge, schemeNegotiate)
 	if value == "" {
 		switch {
-		case t.conns.authenticated(conn), t.cfg.mutual == MutualOptional:
+		case t.conns.authenticated(conn):
+			markAuthenticated(ctx)
+			return resp, nil
+		case mode == MutualOptional:
 			return resp, nil
 		case resp.StatusCode >= 400:
 			t.log(ctx, slog.LevelWarn, "negotiate: error response without a mutual authentication token", "status", resp.StatusCode)
@@ -378,6 +382,7 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 	}
 	if init == nil {
 		if t.conns.authenticated(conn) {
+			markAuthenticated(ctx)
 			return resp, nil
 		}
 		return nil, refuse(resp, "a Negotiate token came back for a request that sent none", nil)
@@ -390,6 +395,7 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 		return nil, refuse(resp, "the server's token does not verify", err)
 	}
 	t.conns.markAuthenticated(conn)
+	markAuthenticated(ctx)
 	t.log(ctx, slog.LevelDebug, "negotiate: server authenticated", "status", resp.StatusCode)
 	return resp, nil
 }
