@@ -8,5 +8,13 @@
 //	iislike --listen 127.0.0.1:8080 --keytab http.keytab
 //	        [--tls-cert cert.pem --tls-key key.pem] [--cbt none|relaxed|strict]
 //	        [--persistent-auth=true|false] [--clock-skew 5m]
-//	        [--allow-unencrypted] [--datanode-listen 127.0.0.2:8081]
+//	        [--allow-unencrypted]
+//	        [--namenode-listen 127.0.0.1:9871 --datanode-listen 127.0.0.2:9865]
+//
+// Besides /whoami, the IIS-like server mounts WS-Management (/wsman) and the
+// Reporting Services REST API (/reports/api/v2.0). With --namenode-listen
+// and --datanode-listen it also runs an in-memory Hadoop namenode and
+// datanode (WebHDFS), which authenticate as Hadoop does rather than as IIS:
+// the namenode with SPNEGO (the same keytab) and the hadoop.auth cookie,
+// the datanode by the delegation token the namenode puts in its redirects.
 package main

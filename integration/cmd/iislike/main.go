@@ -41,7 +41,8 @@ func run(args []string) error {
 	persistent := fs.Bool("persistent-auth", true, "authenticate a connection once, as IIS does (false: every request)")
 	skew := fs.Duration("clock-skew", 5*time.Minute, "tolerated clock skew, also past a ticket's end time")
 	allowUnencrypted := fs.Bool("allow-unencrypted", false, "WinRM: accept plaintext SOAP over http (WinRM's AllowUnencrypted)")
-	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS data node (WebHDFS is served only with it)")
+	nameListen := fs.String("namenode-listen", "", "address of the WebHDFS namenode (Hadoop's SPNEGO and hadoop.auth cookie; with --datanode-listen)")
+	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS datanode (delegation tokens, no SPNEGO; with --namenode-listen)")
 	verbose := fs.Bool("v", false, "log authentication failures")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,20 +88,15 @@ func run(args []string) error {
 		restapis.ReportsPrefix + "/": restapis.NewReports(),
 	}
 	servers := []*served{}
+	if (*nameListen == "") != (*dataListen == "") {
+		return errors.New("--namenode-listen and --datanode-listen go together")
+	}
 	if *dataListen != "" {
-		dl, err := net.Listen("tcp", *dataListen)
+		hadoop, err := serveWebHDFS(kt, cfg.TLS, *nameListen, *dataListen)
 		if err != nil {
 			return err
 		}
-		namenode, datanode := restapis.NewWebHDFS(urlFor(dl, cfg.TLS != nil))
-		cfg.Mounts[restapis.WebHDFSPrefix+"/"] = namenode
-		dcfg := cfg
-		dcfg.Mounts = map[string]http.Handler{restapis.WebHDFSPrefix + "/": datanode}
-		dsrv, err := iis.New(dcfg)
-		if err != nil {
-			return err
-		}
-		servers = append(servers, &served{dsrv, dl, "data node"})
+		servers = append(servers, hadoop...)
 	}
 	srv, err := iis.New(cfg)
 	if err != nil {
@@ -133,9 +129,56 @@ func run(args []string) error {
 }
 
 type served struct {
-	srv  *iis.Server
+	srv  server
 	l    net.Listener
 	what string
+}
+
+// server is an IIS-like server or a Hadoop daemon's.
+type server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+}
+
+// hadoopServer serves a Hadoop daemon's endpoint, over TLS when it has a
+// configuration.
+type hadoopServer struct{ *http.Server }
+
+func (h hadoopServer) Serve(l net.Listener) error {
+	var err error
+	if h.TLSConfig != nil {
+		err = h.Server.ServeTLS(l, "", "")
+	} else {
+		err = h.Server.Serve(l)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// serveWebHDFS starts the namenode (SPNEGO with the keytab's keys) and
+// the datanode of an in-memory secure HDFS.
+func serveWebHDFS(kt *keytab.Keytab, tlsConfig *tls.Config, nameAddr, dataAddr string) ([]*served, error) {
+	nl, err := net.Listen("tcp", nameAddr)
+	if err != nil {
+		return nil, err
+	}
+	dl, err := net.Listen("tcp", dataAddr)
+	if err != nil {
+		nl.Close()
+		return nil, err
+	}
+	w, err := restapis.NewWebHDFS(restapis.WebHDFSConfig{Keytab: kt, DataNodeURL: urlFor(dl, tlsConfig != nil)})
+	if err != nil {
+		nl.Close()
+		dl.Close()
+		return nil, err
+	}
+	return []*served{
+		{hadoopServer{restapis.NewHadoopServer(w.NameNode, tlsConfig)}, nl, "namenode"},
+		{hadoopServer{restapis.NewHadoopServer(w.DataNode, tlsConfig)}, dl, "datanode"},
+	}, nil
 }
 
 func urlFor(l net.Listener, tls bool) string {
