@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
 	"github.com/krbhttp/krbhttp/integration/internal/testcert"
+	"github.com/krbhttp/krbhttp/sdk/ssrs"
 )
 
 // The SDK clients against real-behaviour servers and a real MIT KDC: the
@@ -212,5 +214,74 @@ func check(t *testing.T, what string, r sdkResponse, err error) {
 	}
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func TestSDKReportsThroughNegotiate(t *testing.T) {
+	t.Parallel()
+	lab := startSDKLab(t, true)
+	c, err := ssrs.NewWithClient(lab.reports.URL+restapis.ReportsPrefix, lab.client(t, auth.WithCCache(kinit(t, "alice"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	alice := "alice@" + env.realm.Realm
+
+	folder, err := c.CreateFolderWithResponse(ctx, ssrs.Folder{Name: new("Finance Q1"), Path: new("/")})
+	check(t, "CreateFolder", folder, err)
+	gf, err := c.GetFolderWithResponse(ctx, ssrs.PathKey("/Finance Q1"), nil)
+	check(t, "GetFolder by path", gf, err)
+	if *gf.JSON200.Id != *folder.JSON201.Id || *gf.JSON200.CreatedBy != alice {
+		t.Errorf("GetFolder: id %s, created by %s", *gf.JSON200.Id, *gf.JSON200.CreatedBy)
+	}
+	rdl := []byte(`<?xml version="1.0"?><Report><ReportParameters><ReportParameter Name="Year"/></ReportParameters></Report>`)
+	rep, err := c.CreateReportWithResponse(ctx, ssrs.Report{Name: new("Sales"), Path: new("/Finance Q1"), Content: &rdl})
+	check(t, "CreateReport", rep, err)
+	key := ssrs.PathKey("/Finance Q1/Sales")
+	content, err := c.GetReportContentWithResponse(ctx, key)
+	check(t, "GetReportContent", content, err)
+	if !bytes.Equal(content.Body, rdl) {
+		t.Errorf("Content/$value: %q", content.Body)
+	}
+	up, err := c.UpdateReportWithResponse(ctx, key, ssrs.Report{Description: new("quarterly")})
+	check(t, "UpdateReport", up, err)
+	sel, err := c.ListFolderCatalogItemsWithResponse(ctx, ssrs.PathKey("/Finance Q1"), &ssrs.ListFolderCatalogItemsParams{Select: new("Name,Description")})
+	check(t, "ListFolderCatalogItems", sel, err)
+	if v := sel.JSON200.Value; len(v) != 1 || *v[0].Description != "quarterly" || v[0].Path != nil {
+		t.Errorf("ListFolderCatalogItems with $select: %+v", v)
+	}
+	del, err := c.DeleteFolderWithResponse(ctx, ssrs.PathKey("/Finance Q1"))
+	check(t, "DeleteFolder", del, err)
+	if del.StatusCode() != http.StatusOK {
+		t.Errorf("DeleteFolder: %s, want 200", del.Status())
+	}
+	gone, err := c.GetReportWithResponse(ctx, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var re *ssrs.ResponseError
+	if !errors.As(ssrs.CheckResponse(gone), &re) || re.StatusCode != http.StatusNotFound || re.Body == nil || re.Body.Error.Code != "rsItemNotFound" {
+		t.Errorf("GetReport after DeleteFolder: %v, want 404 rsItemNotFound", ssrs.CheckResponse(gone))
+	}
+}
+
+// TestSDKWithoutChannelBindingIsRefused: the report server requires
+// channel bindings (IIS Extended Protection "Require"), so a client that
+// leaves them out gets the 401, which CheckResponse reports.
+func TestSDKWithoutChannelBindingIsRefused(t *testing.T) {
+	t.Parallel()
+	lab := startSDKLab(t, true)
+	c, err := ssrs.NewWithClient(lab.reports.URL+restapis.ReportsPrefix,
+		lab.client(t, auth.WithCCache(kinit(t, "alice")), auth.WithChannelBinding(false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.ListFoldersWithResponse(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var re *ssrs.ResponseError
+	if !errors.As(ssrs.CheckResponse(resp), &re) || re.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without channel bindings: %v, want 401", ssrs.CheckResponse(resp))
 	}
 }
