@@ -77,15 +77,14 @@ type catalogItem struct {
 
 // dataSourceFields are the connection properties of a data source.
 type dataSourceFields struct {
-	IsEnabled           bool                       `json:"IsEnabled"`
-	ConnectionString    *string                    `json:"ConnectionString"`
-	DataSourceType      string                     `json:"DataSourceType"`
-	CredentialRetrieval string                     `json:"CredentialRetrieval"`
-	CredentialsInServer *credentialsInServer       `json:"CredentialsInServer,omitempty"`
-	CredentialsByUser   *map[string]any            `json:"CredentialsByUser,omitempty"`
-	IsReference         bool                       `json:"IsReference"`
-	ReferencePath       string                     `json:"-"`
-	extra               map[string]json.RawMessage `json:"-"`
+	IsEnabled           bool                 `json:"IsEnabled"`
+	ConnectionString    *string              `json:"ConnectionString"`
+	DataSourceType      string               `json:"DataSourceType"`
+	CredentialRetrieval string               `json:"CredentialRetrieval"`
+	CredentialsInServer *credentialsInServer `json:"CredentialsInServer,omitempty"`
+	CredentialsByUser   *map[string]any      `json:"CredentialsByUser,omitempty"`
+	IsReference         bool                 `json:"IsReference"`
+	ReferencePath       string               `json:"-"`
 }
 
 type credentialsInServer struct {
