@@ -43,6 +43,7 @@ func run(args []string) error {
 	allowUnencrypted := fs.Bool("allow-unencrypted", false, "WinRM: accept plaintext SOAP over http (WinRM's AllowUnencrypted)")
 	nameListen := fs.String("namenode-listen", "", "address of the WebHDFS namenode (Hadoop's SPNEGO and hadoop.auth cookie; with --datanode-listen)")
 	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS datanode (delegation tokens, no SPNEGO; with --namenode-listen)")
+	rmListen := fs.String("rm-listen", "", "address of the YARN ResourceManager REST API (Hadoop's SPNEGO and delegation tokens)")
 	verbose := fs.Bool("v", false, "log authentication failures")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -97,6 +98,18 @@ func run(args []string) error {
 			return err
 		}
 		servers = append(servers, hadoop...)
+	}
+	if *rmListen != "" {
+		rl, err := net.Listen("tcp", *rmListen)
+		if err != nil {
+			return err
+		}
+		rm, err := restapis.NewResourceManager(restapis.ResourceManagerConfig{Keytab: kt})
+		if err != nil {
+			rl.Close()
+			return err
+		}
+		servers = append(servers, &served{hadoopServer{restapis.NewHadoopServer(rm.Handler, cfg.TLS)}, rl, "resourcemanager"})
 	}
 	srv, err := iis.New(cfg)
 	if err != nil {

@@ -1,6 +1,6 @@
-// Package restapis serves, in memory, the two REST APIs that module sdk
-// has clients for, as plain http.Handlers to mount behind Negotiate (the
-// IIS-like server, or the acceptor's middleware):
+// Package restapis serves, in memory, the REST APIs that module sdk has
+// clients for, as plain http.Handlers, each behind the authentication of
+// the real service:
 //
 //   - [NewWebHDFS]: Hadoop WebHDFS, a namenode and a datanode sharing an
 //     in-memory HDFS, which authenticate as Hadoop's do: the namenode with
@@ -9,9 +9,13 @@
 //     namenode puts in its 307 redirects, never by SPNEGO. Serve them on
 //     different listeners ([NewHadoopServer]), so that the redirect crosses
 //     hosts as on a real cluster.
-//   - [NewReports]: the catalog part of the SQL Server Reporting Services
-//     REST API v2.0 (folders, catalog items, reports), under
-//     /reports/api/v2.0/.
+//   - [NewReports]: the SQL Server Reporting Services REST API v2.0
+//     (catalog items, folders, reports, data sources, subscriptions,
+//     policies), under /reports/api/v2.0/, to mount behind Negotiate as
+//     IIS does (the IIS-like server).
+//   - [NewResourceManager]: Hadoop YARN's ResourceManager REST API
+//     (/ws/v1/cluster), behind hadoop-auth's filter, with ResourceManager
+//     delegation tokens.
 //
 // The handlers follow the servers' documented behaviour and source closely
 // enough to test clients against: authentication, status codes, JSON

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 )
@@ -269,16 +270,17 @@ func (m *secretManager) renew(encoded, renewer string) (int64, error) {
 	return renewDate, nil
 }
 
-// cancel forgets a token, for its owner or its renewer.
-func (m *secretManager) cancel(encoded, canceller string) error {
+// cancel forgets a token, for its owner or its renewer; canceller is the
+// caller's names (full and short).
+func (m *secretManager) cancel(encoded string, canceller ...string) error {
 	t, id, err := m.parse(encoded)
 	if err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if canceller != id.owner && (id.renewer == "" || canceller != id.renewer) {
-		return &accessControl{fmt.Sprintf("%s is not authorized to cancel the token (%s)", canceller, id)}
+	if !slices.Contains(canceller, id.owner) && (id.renewer == "" || !slices.Contains(canceller, id.renewer)) {
+		return &accessControl{fmt.Sprintf("%s is not authorized to cancel the token (%s)", canceller[0], id)}
 	}
 	if _, ok := m.tokens[string(t.identifier)]; !ok {
 		return &invalidToken{fmt.Sprintf("Token not found (%s)", id)}

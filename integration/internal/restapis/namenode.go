@@ -36,9 +36,12 @@ func (id *identity) kerberos() bool { return id.via == "spnego" || id.via == "co
 // javaError names an error as Java's Throwable.toString would.
 func javaError(err error) string {
 	var it *invalidToken
+	var ac *accessControl
 	switch {
 	case errors.As(err, &it):
 		return "org.apache.hadoop.security.token.SecretManager$InvalidToken: " + it.msg
+	case errors.As(err, &ac):
+		return "org.apache.hadoop.security.AccessControlException: " + ac.msg
 	case errors.Is(err, errNoToken):
 		return "org.apache.hadoop.HadoopIllegalArgumentException: " + err.Error()
 	}
