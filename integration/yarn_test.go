@@ -37,15 +37,22 @@ func startRM(t *testing.T) (*sdkServer, *restapis.ResourceManager, *testcert.CA)
 	return s, rm, ca
 }
 
-func TestYARNThroughNegotiate(t *testing.T) {
-	t.Parallel()
-	s, rm, ca := startRM(t)
-	lab := &sdkLab{ca: ca}
+// yarnClient is a ResourceManager client trusting ca, as a new user with
+// default auth options.
+func yarnClient(t *testing.T, s *sdkServer, ca *testcert.CA) (*yarn.ClientWithResponses, string) {
+	t.Helper()
 	user, password := newUser(t)
-	c, err := yarn.NewWithClient(s.URL, lab.client(t, auth.WithPrincipal(user), auth.WithPassword(password)))
+	c, err := yarn.NewWithClient(s.URL, (&sdkLab{ca: ca}).client(t, auth.WithPrincipal(user), auth.WithPassword(password)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, user
+}
+
+func TestYARNThroughNegotiate(t *testing.T) {
+	t.Parallel()
+	s, rm, ca := startRM(t)
+	c, user := yarnClient(t, s, ca)
 	ctx := t.Context()
 	na, err := c.NewApplicationWithResponse(ctx)
 	check(t, "new-application", na, err)
@@ -83,12 +90,7 @@ func TestYARNThroughNegotiate(t *testing.T) {
 func TestYARNDelegationToken(t *testing.T) {
 	t.Parallel()
 	s, _, ca := startRM(t)
-	lab := &sdkLab{ca: ca}
-	user, password := newUser(t)
-	c, err := yarn.NewWithClient(s.URL, lab.client(t, auth.WithPrincipal(user), auth.WithPassword(password)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, user := yarnClient(t, s, ca)
 	ctx := t.Context()
 	dt, err := c.CreateDelegationTokenWithResponse(ctx, yarn.DelegationToken{Renewer: &user})
 	check(t, "CreateDelegationToken", dt, err)

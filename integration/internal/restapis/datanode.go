@@ -137,11 +137,7 @@ func (dn *dataNode) create(w http.ResponseWriter, r *http.Request, req *request,
 }
 
 func (dn *dataNode) open(w http.ResponseWriter, req *request, u *caller) *remoteError {
-	offset, err := req.intParam("offset", 0, 0)
-	if err != nil {
-		return err
-	}
-	length, err := req.intParam("length", -1, 0)
+	offset, length, err := req.byteRange()
 	if err != nil {
 		return err
 	}

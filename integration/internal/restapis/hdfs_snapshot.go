@@ -152,10 +152,9 @@ func (fs *fileSystem) snapshottableDirs(u *caller) []map[string]any {
 	return out
 }
 
-// snapshotList is GETSNAPSHOTLIST.
-func (fs *fileSystem) snapshotList(u *caller, p string) ([]map[string]any, *remoteError) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
+// readSnapshottableLocked is the snapshottable directory at p for reading
+// by u; fs.mu must be held.
+func (fs *fileSystem) readSnapshottableLocked(u *caller, p string) (*inode, *remoteError) {
 	if err := fs.traverse(u, p); err != nil {
 		return nil, err
 	}
@@ -165,6 +164,17 @@ func (fs *fileSystem) snapshotList(u *caller, p string) ([]map[string]any, *remo
 	}
 	if !d.dir() || !d.snapshottable {
 		return nil, errNotSnapshottable(p)
+	}
+	return d, nil
+}
+
+// snapshotList is GETSNAPSHOTLIST.
+func (fs *fileSystem) snapshotList(u *caller, p string) ([]map[string]any, *remoteError) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	d, err := fs.readSnapshottableLocked(u, p)
+	if err != nil {
+		return nil, err
 	}
 	out := []map[string]any{}
 	for _, s := range d.snapshots {
@@ -218,15 +228,9 @@ func (fs *fileSystem) stateLocked(p string, d *inode, name string) (map[string]*
 func (fs *fileSystem) diff(u *caller, p, from, to string) ([]diffEntry, *remoteError) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if err := fs.traverse(u, p); err != nil {
-		return nil, err
-	}
-	d, err := fs.nodeLocked(p)
+	d, err := fs.readSnapshottableLocked(u, p)
 	if err != nil {
 		return nil, err
-	}
-	if !d.dir() || !d.snapshottable {
-		return nil, errNotSnapshottable(p)
 	}
 	if err := fs.check(u, p, d, permRead|permExec); err != nil {
 		return nil, err
@@ -247,19 +251,11 @@ func (fs *fileSystem) diff(u *caller, p, from, to string) ([]diffEntry, *remoteE
 		}
 		return ""
 	}
-	deletedUnder := func(rel string) bool {
+	// missingAbove reports whether an ancestor of rel is missing from
+	// nodes: then rel's own creation or deletion is not reported.
+	missingAbove := func(nodes map[string]*inode, rel string) bool {
 		for dir := parentOf(rel); ; dir = parentOf(dir) {
-			if _, ok := after[dir]; !ok {
-				return true
-			}
-			if dir == "" {
-				return false
-			}
-		}
-	}
-	createdUnder := func(rel string) bool {
-		for dir := parentOf(rel); ; dir = parentOf(dir) {
-			if _, ok := before[dir]; !ok {
+			if _, ok := nodes[dir]; !ok {
 				return true
 			}
 			if dir == "" {
@@ -274,7 +270,7 @@ func (fs *fileSystem) diff(u *caller, p, from, to string) ([]diffEntry, *remoteE
 		return dirID, nodes[rel].id
 	}
 	for rel := range before {
-		if _, ok := after[rel]; ok || rel == "" || deletedUnder(rel) {
+		if _, ok := after[rel]; ok || rel == "" || missingAbove(after, rel) {
 			continue
 		}
 		dirID, fileID := idOf(before, rel)
@@ -282,7 +278,7 @@ func (fs *fileSystem) diff(u *caller, p, from, to string) ([]diffEntry, *remoteE
 		modifiedDirs[parentOf(rel)] = true
 	}
 	for rel := range after {
-		if _, ok := before[rel]; ok || rel == "" || createdUnder(rel) {
+		if _, ok := before[rel]; ok || rel == "" || missingAbove(before, rel) {
 			continue
 		}
 		dirID, fileID := idOf(after, rel)

@@ -123,10 +123,7 @@ func (nn *nameNode) get(w http.ResponseWriter, r *http.Request, req *request, id
 	}
 	switch req.op {
 	case "OPEN", "GETFILECHECKSUM":
-		if _, err := req.intParam("offset", 0, 0); err != nil {
-			return err
-		}
-		if _, err := req.intParam("length", -1, 0); err != nil {
+		if _, _, err := req.byteRange(); err != nil {
 			return err
 		}
 		fs.mu.Lock()
@@ -712,11 +709,7 @@ func (nn *nameNode) snapshotDiff(w http.ResponseWriter, req *request, id *identi
 }
 
 func (nn *nameNode) blockLocations(w http.ResponseWriter, r *http.Request, req *request, id *identity) *remoteError {
-	offset, err := req.intParam("offset", 0, 0)
-	if err != nil {
-		return err
-	}
-	length, err := req.intParam("length", -1, 0)
+	offset, length, err := req.byteRange()
 	if err != nil {
 		return err
 	}

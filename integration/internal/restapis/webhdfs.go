@@ -258,6 +258,16 @@ func (r *request) intParam(name string, def, min int64) (int64, *remoteError) {
 	return n, nil
 }
 
+// byteRange is the offset and length parameters of OPEN and
+// GETFILEBLOCKLOCATIONS (length -1: to the end).
+func (r *request) byteRange() (offset, length int64, err *remoteError) {
+	if offset, err = r.intParam("offset", 0, 0); err != nil {
+		return 0, 0, err
+	}
+	length, err = r.intParam("length", -1, 0)
+	return offset, length, err
+}
+
 // permission parses an octal permission ("755", "1777"), or returns def.
 func (r *request) permission(name string, def uint16) (uint16, *remoteError) {
 	v := r.query.Get(name)
