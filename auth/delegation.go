@@ -10,11 +10,12 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // delegation returns the KRB-CRED to put in the token for tkt, or nil when
 // the policy says not to delegate to this service.
-func (t *Transport) delegation(ctx context.Context, src credentials.Source, tkt *credentials.Ticket) ([]byte, error) {
+func (t *Transport) delegation(ctx context.Context, src credentials.Source, tkt *ticket.Ticket) ([]byte, error) {
 	switch t.cfg.delegation {
 	case DelegateNever:
 		return nil, nil

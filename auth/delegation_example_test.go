@@ -10,8 +10,9 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // exampleTGTSource forges alice's tickets: service tickets, and the
@@ -20,20 +21,20 @@ import (
 // for a forwardable TGT themselves when delegation is on.
 type exampleTGTSource struct{ svc, krbtgt *krbtest.Service }
 
-func (s exampleTGTSource) ServiceTicket(context.Context, string) (*credentials.Ticket, error) {
+func (s exampleTGTSource) ServiceTicket(context.Context, string) (*ticket.Ticket, error) {
 	return s.svc.NewTicket("alice")
 }
 
-func (s exampleTGTSource) TGT(context.Context) (*credentials.Ticket, error) {
+func (s exampleTGTSource) TGT(context.Context) (*ticket.Ticket, error) {
 	return s.krbtgt.NewTicket("alice", krbtest.WithFlags(flags.Forwardable))
 }
 
-func (s exampleTGTSource) ForwardedTGT(context.Context) (*credentials.Ticket, error) {
+func (s exampleTGTSource) ForwardedTGT(context.Context) (*ticket.Ticket, error) {
 	return s.krbtgt.NewTicket("alice", krbtest.WithFlags(flags.Forwardable, flags.Forwarded))
 }
 
 func ExampleWithDelegation() {
-	conf, err := credentials.ParseConfig("[libdefaults]\n default_realm = EXAMPLE.TEST\n rdns = false\n dns_canonicalize_hostname = false\n")
+	conf, err := krb5conf.Parse("[libdefaults]\n default_realm = EXAMPLE.TEST\n rdns = false\n dns_canonicalize_hostname = false\n")
 	if err != nil {
 		panic(err)
 	}

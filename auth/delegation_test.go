@@ -17,6 +17,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // tgtSource is a TGTSource of forged tickets: service tickets for svc with
@@ -24,27 +25,27 @@ import (
 type tgtSource struct {
 	svc       *krbtest.Service
 	flags     []int // service ticket flags; nil means krbtest's default
-	tgt       *credentials.Ticket
+	tgt       *ticket.Ticket
 	fwdErr    error
 	forwarded atomic.Int32
 }
 
 // forwardedTGT forges the forwarded TGT a KDC would hand alice.
-func forwardedTGT(t testing.TB) *credentials.Ticket {
+func forwardedTGT(t testing.TB) *ticket.Ticket {
 	krbtgt := krbtest.NewService(t, "krbtgt/"+realm, realm)
 	return krbtgt.Ticket(t, "alice", krbtest.WithFlags(flags.Forwardable, flags.Forwarded))
 }
 
-func (s *tgtSource) ServiceTicket(context.Context, string) (*credentials.Ticket, error) {
+func (s *tgtSource) ServiceTicket(context.Context, string) (*ticket.Ticket, error) {
 	if s.flags == nil {
 		return s.svc.NewTicket("alice")
 	}
 	return s.svc.NewTicket("alice", krbtest.WithFlags(s.flags...))
 }
 
-func (s *tgtSource) TGT(context.Context) (*credentials.Ticket, error) { return s.tgt, nil }
+func (s *tgtSource) TGT(context.Context) (*ticket.Ticket, error) { return s.tgt, nil }
 
-func (s *tgtSource) ForwardedTGT(context.Context) (*credentials.Ticket, error) {
+func (s *tgtSource) ForwardedTGT(context.Context) (*ticket.Ticket, error) {
 	s.forwarded.Add(1)
 	if s.fwdErr != nil {
 		return nil, s.fwdErr
@@ -55,7 +56,7 @@ func (s *tgtSource) ForwardedTGT(context.Context) (*credentials.Ticket, error) {
 // delegationReport answers what the acceptor made of the delegation:
 // "<principal> delegated=<bool> credentials=<principal or none>", and
 // checks the handler's TGT is the one forwarded.
-func delegationReport(want *credentials.Ticket) http.Handler {
+func delegationReport(want *ticket.Ticket) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, _ := acceptor.IdentityFromContext(r.Context())
 		creds := "none"

@@ -12,8 +12,14 @@
 // its retries are bounded.
 //
 // Credentials come from the MIT default credential cache unless an option
-// says otherwise; see package credentials for the sources and for how
-// KRB5CCNAME, KRB5_CONFIG and KRB5_CLIENT_KTNAME are honoured.
+// says otherwise; see package credentials for the sources, and package
+// krb5conf for how KRB5CCNAME, KRB5_CONFIG and KRB5_CLIENT_KTNAME are
+// honoured.
+//
+// Within the module this package sits above credentials (where tickets
+// come from) and gss (how a ticket becomes a token), and below the server
+// side (acceptor, which does not import it) and the tools (authflag,
+// cmd/krbcurl); the README lists every package by layer.
 //
 // Connection-bound authentication needs HTTP/1.1: IIS refuses Windows
 // authentication over HTTP/2. When no base transport is given, the

@@ -16,13 +16,15 @@ import (
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // exampleLab starts a Kerberized server on loopback and returns its URL
 // and a ticket source holding a forged ticket for it, so that the examples
 // run without a KDC. Real programs use the default credential cache or
 // WithPassword / WithKeytab instead of WithCredentials.
-func exampleLab(opts ...acceptor.Option) (url string, src credentials.Source, conf *credentials.Config, stop func()) {
+func exampleLab(opts ...acceptor.Option) (url string, src credentials.Source, conf *krb5conf.Config, stop func()) {
 	svc, err := krbtest.New("HTTP/127.0.0.1", "EXAMPLE.TEST")
 	if err != nil {
 		panic(err)
@@ -37,7 +39,7 @@ func exampleLab(opts ...acceptor.Option) (url string, src credentials.Source, co
 	})))
 	srv.Config.ConnContext = a.ConnContext
 	srv.Start()
-	conf, err = credentials.ParseConfig(`[libdefaults]
+	conf, err = krb5conf.Parse(`[libdefaults]
  default_realm = EXAMPLE.TEST
  dns_canonicalize_hostname = false
  rdns = false
@@ -53,7 +55,7 @@ func exampleLab(opts ...acceptor.Option) (url string, src credentials.Source, co
 
 type exampleSource struct{ svc *krbtest.Service }
 
-func (s exampleSource) ServiceTicket(context.Context, string) (*credentials.Ticket, error) {
+func (s exampleSource) ServiceTicket(context.Context, string) (*ticket.Ticket, error) {
 	return s.svc.NewTicket("alice")
 }
 
@@ -94,7 +96,7 @@ func ExampleNewTransport() {
 }
 
 // exampleClient builds a client for the example lab with extra options.
-func exampleClient(src credentials.Source, conf *credentials.Config, opts ...auth.Option) *http.Client {
+func exampleClient(src credentials.Source, conf *krb5conf.Config, opts ...auth.Option) *http.Client {
 	c, err := auth.NewClient(append([]auth.Option{auth.WithCredentials(src), auth.WithConfig(conf)}, opts...)...)
 	if err != nil {
 		panic(err)
@@ -202,9 +204,9 @@ func ExampleWithCCache() {
 }
 
 func ExampleWithConfig() {
-	conf, err := credentials.LoadConfigFiles("/etc/krb5.conf")
+	conf, err := krb5conf.LoadFiles("/etc/krb5.conf")
 	if err != nil {
-		conf, _ = credentials.ParseConfig("[libdefaults]\n default_realm = EXAMPLE.TEST\n")
+		conf, _ = krb5conf.Parse("[libdefaults]\n default_realm = EXAMPLE.TEST\n")
 	}
 	_, err = auth.NewTransport(nil, auth.WithConfig(conf))
 	fmt.Println(err)

@@ -1,40 +1,24 @@
 package auth
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jcmturner/gokrb5/v8/keytab"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // keytabSource logs in with a client keytab: the file WithKeytab named, or
 // MIT's default client keytab. Without WithPrincipal the keytab's first
-// principal is used, as `kinit -k` does with the default host principal's
-// absence.
-func (t *Transport) keytabSource(kc *credentials.Config) (credentials.Source, error) {
-	var (
-		kt   *keytab.Keytab
-		path = t.cfg.keytabPath
-		err  error
-	)
-	if path == defaultClientKeytab {
-		kt, path, err = credentials.DefaultClientKeytab(kc)
-	} else {
-		kt, err = keytab.Load(strings.TrimPrefix(path, "FILE:"))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("auth: loading keytab %s: %w", path, err)
-	}
-	principal := t.cfg.principal
-	if principal == "" {
-		if len(kt.Entries) == 0 {
-			return nil, fmt.Errorf("auth: keytab %s: %w", path, errors.New("no entries"))
+// principal is used, as `kinit -k -t` does.
+func (t *Transport) keytabSource(kc *krb5conf.Config) (credentials.Source, error) {
+	var kt *keytab.Keytab // nil: NewKeytabSource loads the default client keytab
+	if t.cfg.keytabPath != defaultClientKeytab {
+		var err error
+		if kt, err = credentials.LoadKeytab(t.cfg.keytabPath); err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
 		}
-		e := kt.Entries[0].Principal
-		principal = strings.Join(e.Components, "/") + "@" + e.Realm
 	}
-	return credentials.NewKeytabSource(kc, principal, kt, t.credentialOptions()...)
+	return credentials.NewKeytabSource(kc, t.cfg.principal, kt, t.credentialOptions()...)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // MutualMode says how the server's reply token is treated, as
@@ -62,7 +63,7 @@ type Option func(*config) error
 
 type config struct {
 	source          credentials.Source
-	krb5conf        *credentials.Config
+	krb5conf        *krb5conf.Config
 	principal       string
 	password        string
 	keytabPath      string
@@ -107,7 +108,7 @@ func WithCredentials(src credentials.Source) Option {
 
 // WithConfig uses cfg instead of loading krb5.conf from KRB5_CONFIG or
 // /etc/krb5.conf.
-func WithConfig(cfg *credentials.Config) Option {
+func WithConfig(cfg *krb5conf.Config) Option {
 	return func(c *config) error {
 		if cfg == nil {
 			return errors.New("auth: WithConfig: nil config")

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // urlHost is the host part of u as the SPN wants it: lowercase, no port,
@@ -22,15 +22,15 @@ func urlHost(u *url.URL) string {
 // KDC does not know the first.
 func (t *Transport) spnCandidates(ctx context.Context, host string) []string {
 	service := t.cfg.service + "/"
-	mode := credentials.CanonicalizeFalse
+	mode := krb5conf.CanonicalizeFalse
 	rdns := false
 	if kc := t.krb5conf(); kc != nil {
 		mode, rdns = kc.DNSCanonicalizeHostname, kc.RDNS
 	}
 	switch mode {
-	case credentials.CanonicalizeFalse:
+	case krb5conf.CanonicalizeFalse:
 		return []string{service + host}
-	case credentials.CanonicalizeFallback:
+	case krb5conf.CanonicalizeFallback:
 		c := t.canonicalHost(ctx, host, rdns)
 		if c == host {
 			return []string{service + host}

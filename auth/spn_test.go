@@ -13,6 +13,8 @@ import (
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // fakeDNS answers on a loopback UDP port: alias.example.test is a CNAME of
@@ -99,7 +101,7 @@ type pickySource struct {
 	known map[string]bool
 }
 
-func (p *pickySource) ServiceTicket(ctx context.Context, spn string) (*credentials.Ticket, error) {
+func (p *pickySource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	tkt, err := p.fakeSource.ServiceTicket(ctx, spn)
 	if err == nil && !p.known[spn] {
 		return nil, fmt.Errorf("%s: %w", spn, credentials.ErrPrincipalUnknown)
@@ -123,7 +125,7 @@ func TestSPNCanonicalization(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("canonicalize=%s,rdns=%s,known=%v", tc.canon, tc.rdns, tc.known), func(t *testing.T) {
-			cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = " + realm +
+			cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = " + realm +
 				"\n dns_canonicalize_hostname = " + tc.canon + "\n rdns = " + tc.rdns + "\n")
 			if err != nil {
 				t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const (
@@ -48,7 +50,7 @@ type Transport struct {
 	src   credentials.Source
 
 	confOnce sync.Once
-	conf     *credentials.Config
+	conf     *krb5conf.Config
 	confErr  error
 }
 
@@ -110,8 +112,8 @@ func (t *Transport) CloseIdleConnections() {
 // krb5conf returns the Kerberos configuration, loaded once from
 // KRB5_CONFIG or /etc/krb5.conf unless WithConfig gave one. It is nil when
 // loading failed; the failure surfaces when credentials are needed.
-func (t *Transport) krb5conf() *credentials.Config {
-	t.confOnce.Do(func() { t.conf, t.confErr = credentials.LoadConfig() })
+func (t *Transport) krb5conf() *krb5conf.Config {
+	t.confOnce.Do(func() { t.conf, t.confErr = krb5conf.Load() })
 	return t.conf
 }
 
@@ -314,7 +316,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	if err != nil {
 		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
 	}
-	var tkt *credentials.Ticket
+	var tkt *ticket.Ticket
 	for i, spn := range spns {
 		tkt, err = src.ServiceTicket(ctx, spn)
 		if err == nil {

@@ -20,14 +20,16 @@ import (
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const realm = "EXAMPLE.TEST"
 
 // testConfig keeps SPNs exactly "HTTP/<URL host>", as the lab does.
-func testConfig(t testing.TB) *credentials.Config {
+func testConfig(t testing.TB) *krb5conf.Config {
 	t.Helper()
-	cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = " + realm +
+	cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = " + realm +
 		"\n dns_canonicalize_hostname = false\n rdns = false\n")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +48,7 @@ type fakeSource struct {
 	asked []string
 }
 
-func (f *fakeSource) ServiceTicket(_ context.Context, spn string) (*credentials.Ticket, error) {
+func (f *fakeSource) ServiceTicket(_ context.Context, spn string) (*ticket.Ticket, error) {
 	f.mu.Lock()
 	f.asked = append(f.asked, spn)
 	f.mu.Unlock()

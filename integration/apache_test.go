@@ -15,11 +15,7 @@ func TestApacheHostnameOverride(t *testing.T) {
 	a := startApache(t)
 	byAddress := strings.Replace(a.URL, "localhost", "127.0.0.1", 1) + apache.PathProtected
 	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithHostnameOverride("localhost"))
-	resp, err := c.Get(byAddress)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := getResponse(t, c, byAddress)
 	if resp.StatusCode != 200 || resp.Header.Get("X-Remote-User") != "alice@"+env.realm.Realm {
 		t.Fatalf("with the override: status %d, user %q", resp.StatusCode, resp.Header.Get("X-Remote-User"))
 	}

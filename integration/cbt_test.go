@@ -11,10 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/integration/internal/mitpeer"
 	"github.com/krbhttp/krbhttp/integration/internal/testcert"
@@ -74,7 +73,7 @@ func (s *tlsSite) client(t *testing.T, opts ...auth.Option) *http.Client {
 // "<principal> bound=<bool>".
 func startTLSServer(t *testing.T, site *tlsSite, policy acceptor.ChannelBindingPolicy, boundTo *x509.Certificate) (url string, hits *atomic.Int32) {
 	t.Helper()
-	kt, err := keytab.Load(env.httpKeytab)
+	kt, err := credentials.LoadKeytab(env.httpKeytab)
 	if err != nil {
 		t.Fatal(err)
 	}

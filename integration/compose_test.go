@@ -18,10 +18,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,6 +30,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 )
 
@@ -52,7 +51,7 @@ type composeLab struct {
 	caFile   string // the CA of the server's throwaway certificate
 	kdcStop  string // shell commands that stop and start the KDC
 	kdcStart string
-	conf     *credentials.Config
+	conf     *krb5conf.Config
 }
 
 func getenv(name, def string) string {
@@ -107,7 +106,7 @@ func newComposeLab(t *testing.T) *composeLab {
 		t.Fatal(err)
 	}
 	var err error
-	if lab.conf, err = credentials.LoadConfigFiles(path); err != nil {
+	if lab.conf, err = krb5conf.LoadFiles(path); err != nil {
 		t.Fatal(err)
 	}
 	return lab
@@ -145,25 +144,6 @@ func (l *composeLab) client(t *testing.T) *http.Client {
 	}
 	t.Cleanup(base.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
-}
-
-// whoami gets /whoami and returns the response (body read) and what the
-// server saw.
-func whoami(t *testing.T, c *http.Client, url string) (*http.Response, iis.WhoAmI) {
-	t.Helper()
-	resp, err := c.Get(url + "/whoami")
-	if err != nil {
-		t.Fatalf("GET %s/whoami: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var saw iis.WhoAmI
-	if resp.StatusCode == http.StatusOK {
-		if err := json.Unmarshal(body, &saw); err != nil {
-			t.Fatalf("GET %s/whoami: %v in %q", url, err, body)
-		}
-	}
-	return resp, saw
 }
 
 // TestComposeWhoAmI calls the lab's IIS-like server through the transport,

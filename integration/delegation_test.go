@@ -14,6 +14,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/apache"
 	"github.com/krbhttp/krbhttp/integration/internal/mitpeer"
 )
@@ -125,11 +126,7 @@ func TestDelegationNeedsForwardableTGT(t *testing.T) {
 	cc := "FILE:" + filepath.Join(t.TempDir(), "ccache")
 	env.realm.Kinit(t, "alice", cc, "-F")
 	front := doubleHop(t, false)
-	resp, err := client(t, auth.WithCCache(cc), auth.WithDelegation(auth.DelegateAlways)).Get(front.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := getResponse(t, client(t, auth.WithCCache(cc), auth.WithDelegation(auth.DelegateAlways)), front.URL)
 	reason := auth.ResponseError(resp)
 	var de *auth.DelegationError
 	if resp.StatusCode != 401 || !errors.As(reason, &de) || !errors.Is(reason, credentials.ErrNotForwardable) ||
@@ -153,7 +150,7 @@ func TestDelegationNeedsForwardableTGT(t *testing.T) {
 
 // notForwardableConfig is the realm's krb5.conf with forwardable = false,
 // as many sites ship it.
-func notForwardableConfig(t *testing.T) *credentials.Config {
+func notForwardableConfig(t *testing.T) *krb5conf.Config {
 	t.Helper()
 	b, err := os.ReadFile(env.realm.ConfigPath)
 	if err != nil {
@@ -164,7 +161,7 @@ func notForwardableConfig(t *testing.T) *credentials.Config {
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := credentials.LoadConfigFiles(path)
+	cfg, err := krb5conf.LoadFiles(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,17 +13,6 @@ import (
 	"github.com/krbhttp/krbhttp/auth/credentials"
 )
 
-func get(t *testing.T, c *http.Client, url string) (int, string) {
-	t.Helper()
-	resp, err := c.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 func wantAlice(t *testing.T, status int, body string) {
 	t.Helper()
 	if status != 200 || !strings.HasPrefix(body, "alice@"+env.realm.Realm+" ") {
@@ -64,11 +53,7 @@ func TestWrongPasswordReturns401WithReason(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, env.httpKeytab, nil)
 	c := client(t, auth.WithPrincipal("alice"), auth.WithPassword("wrong"))
-	resp, err := c.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := getResponse(t, c, srv.URL)
 	reason := auth.ResponseError(resp)
 	if resp.StatusCode != 401 || !errors.Is(reason, credentials.ErrPreauthFailed) {
 		t.Fatalf("status %d, reason %v; want 401 and ErrPreauthFailed", resp.StatusCode, reason)
@@ -117,12 +102,7 @@ func TestSanitizing(t *testing.T) {
 	srv := startServer(t, env.httpKeytab, failing())
 	for _, sanitize := range []bool{true, false} {
 		t.Run(fmt.Sprint("sanitize=", sanitize), func(t *testing.T) {
-			resp, err := client(t, auth.WithCCache(cc), auth.WithSanitize(sanitize)).Get(srv.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
+			resp, b := getResponse(t, client(t, auth.WithCCache(cc), auth.WithSanitize(sanitize)), srv.URL)
 			hidden := len(b) == 0 && resp.Header.Get("X-Detail") == ""
 			if resp.StatusCode != 500 || hidden != sanitize {
 				t.Fatalf("status %d body %q headers %v; want 500, sanitized=%v", resp.StatusCode, b, resp.Header, sanitize)

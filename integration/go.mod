@@ -9,6 +9,8 @@ require (
 	github.com/krbhttp/krbhttp/sdk v0.0.0
 )
 
+require github.com/jcmturner/goidentity/v6 v6.0.1 // indirect
+
 require (
 	github.com/apapsch/go-jsonmerge/v2 v2.0.0 // indirect
 	github.com/hashicorp/go-uuid v1.0.3 // indirect

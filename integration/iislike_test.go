@@ -105,31 +105,35 @@ func (p *iisProcess) client(t *testing.T, opts ...auth.Option) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-func whoamiOf(t *testing.T, c *http.Client, url string) (iis.WhoAmI, *http.Response) {
+// whoami gets /whoami from the IIS-like server at url and returns the
+// response (body read) and what the server saw (zero unless the status is
+// 200).
+func whoami(t *testing.T, c *http.Client, url string) (*http.Response, iis.WhoAmI) {
 	t.Helper()
-	resp, err := c.Get(url + "/whoami")
-	if err != nil {
-		t.Fatal(err)
+	resp, body := getResponse(t, c, url+"/whoami")
+	var saw iis.WhoAmI
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, &saw); err != nil {
+			t.Fatalf("GET %s/whoami: %v in %q", url, err, body)
+		}
 	}
-	defer resp.Body.Close()
-	var w iis.WhoAmI
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d (%v)", resp.StatusCode, auth.ResponseError(resp))
+	return resp, saw
+}
+
+// whoamiOK is whoami for a call that must succeed.
+func whoamiOK(t *testing.T, c *http.Client, url string) (iis.WhoAmI, *http.Response) {
+	t.Helper()
+	resp, saw := whoami(t, c, url)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s/whoami: status %d (%v)", url, resp.StatusCode, auth.ResponseError(resp))
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&w); err != nil {
-		t.Fatal(err)
-	}
-	return w, resp
+	return saw, resp
 }
 
 func TestIISLikeChallengesAsIISDoes(t *testing.T) {
 	t.Parallel()
 	p := startIISLike(t, false)
-	resp, err := http.Get(p.URL + "/whoami")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := getResponse(t, http.DefaultClient, p.URL+"/whoami")
 	got := resp.Header.Values("WWW-Authenticate")
 	if resp.StatusCode != 401 || len(got) != 2 || got[0] != "Negotiate" || got[1] != "NTLM" || resp.Header.Get("Server") != iis.ServerHeader {
 		t.Fatalf("status %d, challenges %q, server %q", resp.StatusCode, got, resp.Header.Get("Server"))
@@ -146,11 +150,11 @@ func TestIISLikePersistentAndPerRequest(t *testing.T) {
 		t.Run(fmt.Sprint("persistent=", persistent), func(t *testing.T) {
 			p := startIISLike(t, false, fmt.Sprintf("--persistent-auth=%v", persistent))
 			c := p.client(t, auth.WithCCache(cc))
-			first, resp := whoamiOf(t, c, p.URL)
+			first, resp := whoamiOK(t, c, p.URL)
 			if first.Principal != "alice@"+env.realm.Realm || first.ConnectionAuth || resp.Header.Get("Persistent-Auth") != map[bool]string{true: "true"}[persistent] {
 				t.Fatalf("first: %+v, Persistent-Auth %q", first, resp.Header.Get("Persistent-Auth"))
 			}
-			second, _ := whoamiOf(t, c, p.URL)
+			second, _ := whoamiOK(t, c, p.URL)
 			if second.ConnectionAuth != persistent || second.Principal != first.Principal {
 				t.Fatalf("second: %+v, want connection_auth=%v", second, persistent)
 			}
@@ -162,17 +166,12 @@ func TestIISLikeStrictChannelBinding(t *testing.T) {
 	t.Parallel()
 	p := startIISLike(t, true, "--cbt", "strict")
 	cc := kinit(t, "alice")
-	saw, _ := whoamiOf(t, p.client(t, auth.WithCCache(cc)), p.URL)
+	saw, _ := whoamiOK(t, p.client(t, auth.WithCCache(cc)), p.URL)
 	if !saw.ChannelBound {
 		t.Fatalf("server saw %+v, want channel_bound", saw)
 	}
-	resp, err := p.client(t, auth.WithCCache(cc), auth.WithChannelBinding(false)).Get(p.URL + "/whoami")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Fatalf("without channel binding: status %d, want 401", resp.StatusCode)
+	if status, _ := get(t, p.client(t, auth.WithCCache(cc), auth.WithChannelBinding(false)), p.URL+"/whoami"); status != 401 {
+		t.Fatalf("without channel binding: status %d, want 401", status)
 	}
 }
 
@@ -222,7 +221,7 @@ func TestIISLikeRefusesReplayedAndExpiredTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	whoamiOf(t, &http.Client{Transport: tr}, p.URL)
+	whoamiOK(t, &http.Client{Transport: tr}, p.URL)
 	if len(spy.sent) != 1 {
 		t.Fatalf("%d tokens sent, want 1", len(spy.sent))
 	}
@@ -286,7 +285,7 @@ func TestIISLikeDelegation(t *testing.T) {
 	t.Parallel()
 	p := startIISLike(t, false)
 	cc := kinit(t, "alice")
-	saw, _ := whoamiOf(t, p.client(t, auth.WithCCache(cc), auth.WithDelegation(auth.DelegateAlways)), p.URL)
+	saw, _ := whoamiOK(t, p.client(t, auth.WithCCache(cc), auth.WithDelegation(auth.DelegateAlways)), p.URL)
 	if !saw.Delegated || !saw.DelegationUsable {
 		t.Fatalf("our client: server saw %+v, want a usable delegation", saw)
 	}

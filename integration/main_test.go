@@ -12,19 +12,18 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/kdctest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // The realm every test shares: one KDC for the whole test binary keeps the
 // suite fast; tests that count KDC requests use principals of their own.
 var env struct {
 	realm      *kdctest.Realm
-	conf       *credentials.Config
+	conf       *krb5conf.Config
 	httpKeytab string // HTTP/localhost
 	ipKeytab   string // HTTP/127.0.0.1, for a second host
 	webKeytab  string // HTTP/web.krbhttp.test, for hostname override
@@ -100,17 +99,40 @@ func setupRealm(r *kdctest.Realm) error {
 	if env.ipKeytab, err = r.AddService("HTTP/127.0.0.1", false); err != nil {
 		return err
 	}
-	env.conf, err = credentials.LoadConfigFiles(r.ConfigPath)
+	env.conf, err = krb5conf.LoadFiles(r.ConfigPath)
 	return err
 }
 
 // kinit gets a fresh TGT for principal into a new FILE cache and returns
 // its name.
-func kinit(t *testing.T, principal string) string {
+func kinit(t testing.TB, principal string) string {
 	t.Helper()
 	cc := "FILE:" + filepath.Join(t.TempDir(), "ccache")
 	env.realm.Kinit(t, principal, cc)
 	return cc
+}
+
+// getResponse sends GET url through c and returns the response, its body
+// read and closed, with the body. A transport error fails the test.
+func getResponse(t testing.TB, c *http.Client, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading the body: %v", url, err)
+	}
+	return resp, b
+}
+
+// get is getResponse for the status and the body as text.
+func get(t testing.TB, c *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, b := getResponse(t, c, url)
+	return resp.StatusCode, string(b)
 }
 
 // newUser adds a principal with a password, for tests that count the
@@ -137,7 +159,7 @@ type server struct {
 
 func startServer(t *testing.T, keytabPath string, h http.Handler, opts ...acceptor.Option) *server {
 	t.Helper()
-	kt, err := keytab.Load(keytabPath)
+	kt, err := credentials.LoadKeytab(keytabPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
 	"github.com/krbhttp/krbhttp/integration/internal/testcert"
@@ -83,7 +82,7 @@ func listen(t *testing.T, scheme, host string) *sdkServer {
 // strict channel binding.
 func (s *sdkServer) serve(t *testing.T, ca *testcert.CA, keytabPath string, mounts map[string]http.Handler) {
 	t.Helper()
-	kt, err := keytab.Load(keytabPath)
+	kt, err := credentials.LoadKeytab(keytabPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +163,7 @@ func startSDKLab(t *testing.T, useTLS bool, cfgs ...func(*restapis.WebHDFSConfig
 	}
 	lab.namenode, lab.datanode = listen(t, scheme, "localhost"), listen(t, scheme, "127.0.0.1")
 	lab.reports = listen(t, scheme, "localhost")
-	kt, err := keytab.Load(env.httpKeytab)
+	kt, err := credentials.LoadKeytab(env.httpKeytab)
 	if err != nil {
 		t.Fatal(err)
 	}

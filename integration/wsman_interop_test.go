@@ -77,7 +77,7 @@ func pywinrm(t *testing.T, cc string, ep *winrmEndpoint, encryption, command str
 // requests-kerberos sends none, and Strict would refuse it.
 func TestPywinrmAgainstOurEndpoint(t *testing.T) {
 	t.Parallel()
-	cc := "FILE:" + kinitTB(t, "alice")
+	cc := kinit(t, "alice")
 	for _, c := range []struct {
 		name       string
 		setup      winrmSetup
@@ -127,7 +127,7 @@ func winrs(t *testing.T, cc string, stdin string, args ...string) (int, string, 
 // with channel bindings the server requires.
 func TestWinrsCommand(t *testing.T) {
 	t.Parallel()
-	cc := "FILE:" + kinitTB(t, "alice")
+	cc := kinit(t, "alice")
 	httpEP := startWinRM(t, winrmSetup{})
 	httpsEP := startWinRM(t, winrmSetup{tls: true, binding: acceptor.BindingStrict})
 	for _, c := range []struct {

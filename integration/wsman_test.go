@@ -20,10 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/integration/internal/winrmserver"
 	"github.com/krbhttp/krbhttp/wsman"
 )
@@ -49,7 +48,7 @@ type winrmEndpoint struct {
 
 func startWinRM(t testing.TB, setup winrmSetup) *winrmEndpoint {
 	t.Helper()
-	kt, err := keytab.Load(env.httpKeytab)
+	kt, err := credentials.LoadKeytab(env.httpKeytab)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +102,7 @@ func startWinRM(t testing.TB, setup winrmSetup) *winrmEndpoint {
 func winrmClient(t testing.TB, ep *winrmEndpoint, cc string, opts ...wsman.Option) *wsman.Client {
 	t.Helper()
 	if cc == "" {
-		cc = "FILE:" + kinitTB(t, "alice")
+		cc = kinit(t, "alice")
 	}
 	all := []wsman.Option{wsman.WithAuth(auth.WithConfig(env.conf), auth.WithCCache(cc))}
 	if ep.site != nil {
@@ -115,14 +114,6 @@ func winrmClient(t testing.TB, ep *winrmEndpoint, cc string, opts ...wsman.Optio
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
-}
-
-// kinitTB is kinit for tests and benchmarks; it returns the cache path.
-func kinitTB(t testing.TB, principal string) string {
-	t.Helper()
-	path := t.TempDir() + "/ccache"
-	env.realm.Kinit(t, principal, "FILE:"+path)
-	return path
 }
 
 // remote runs a command through c.Run and returns its output.
@@ -385,7 +376,7 @@ func TestWinRMOperationTimeoutPolling(t *testing.T) {
 func TestWinRMOverHTTPSWithChannelBinding(t *testing.T) {
 	t.Parallel()
 	ep := startWinRM(t, winrmSetup{tls: true, binding: acceptor.BindingStrict})
-	cc := "FILE:" + kinitTB(t, "alice")
+	cc := kinit(t, "alice")
 	for _, mode := range []wsman.Encryption{wsman.EncryptAuto, wsman.EncryptAlways} {
 		t.Run(mode.String(), func(t *testing.T) {
 			c := winrmClient(t, ep, cc, wsman.WithEncryption(mode))
@@ -421,7 +412,7 @@ func TestWinRMOverHTTPSWithChannelBinding(t *testing.T) {
 // service ticket from the KDC), over http with encryption and over https.
 func TestWinRMDelegation(t *testing.T) {
 	t.Parallel()
-	cc := "FILE:" + kinitTB(t, "alice")
+	cc := kinit(t, "alice")
 	for _, useTLS := range []bool{false, true} {
 		t.Run(fmt.Sprint("tls=", useTLS), func(t *testing.T) {
 			t.Parallel()
@@ -540,7 +531,7 @@ func TestWinRMEnvelopeTooLarge(t *testing.T) {
 // the server allows it, as WinRM's AllowUnencrypted does.
 func TestWinRMPlaintextOverHTTP(t *testing.T) {
 	t.Parallel()
-	cc := "FILE:" + kinitTB(t, "alice")
+	cc := kinit(t, "alice")
 	strict := winrmClient(t, startWinRM(t, winrmSetup{}), cc, wsman.WithEncryption(wsman.EncryptNever))
 	_, err := strict.CreateShell(t.Context(), wsman.ShellOptions{})
 	var he *wsman.HTTPError

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
 	"github.com/krbhttp/krbhttp/integration/internal/testcert"
 	"github.com/krbhttp/krbhttp/sdk/yarn"
@@ -24,7 +23,7 @@ func startRM(t *testing.T) (*sdkServer, *restapis.ResourceManager, *testcert.CA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kt, err := keytab.Load(env.httpKeytab)
+	kt, err := credentials.LoadKeytab(env.httpKeytab)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +142,11 @@ func TestYARNDelegationToken(t *testing.T) {
 // against a client nobody here wrote: curl --negotiate.
 func TestYARNCurlAgainstTheResourceManager(t *testing.T) {
 	t.Parallel()
-	rm, err := restapis.NewResourceManager(restapis.ResourceManagerConfig{Keytab: mustKeytab(t, env.httpKeytab)})
+	kt, err := credentials.LoadKeytab(env.httpKeytab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, err := restapis.NewResourceManager(restapis.ResourceManagerConfig{Keytab: kt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,13 +160,4 @@ func TestYARNCurlAgainstTheResourceManager(t *testing.T) {
 	if s := rm.Stats(); s.SPNEGO != 1 {
 		t.Errorf("stats %+v", s)
 	}
-}
-
-func mustKeytab(t *testing.T, path string) *keytab.Keytab {
-	t.Helper()
-	kt, err := keytab.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kt
 }

@@ -29,6 +29,9 @@ for m in "${modules[@]}"; do
   (cd "$root/$m" && GOWORK=off go vet ./... && GOWORK=off go test -race -count=1 -timeout 20m ./...) || status=1
 done
 
+step "README package table matches the tree; imports point down"
+bash scripts/check-layers.sh || status=1
+
 step "generated code matches its specs"
 bash scripts/check-generated.sh || status=1
 

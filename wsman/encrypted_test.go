@@ -25,8 +25,8 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 	"github.com/krbhttp/krbhttp/wsman"
 	"github.com/krbhttp/krbhttp/wsman/encryption"
 )
@@ -38,7 +38,7 @@ const testRealm = "WSMAN.TEST"
 
 // kerberos returns a service keytab for HTTP/<host> and a ticket of
 // alice's for it.
-func kerberos(t *testing.T, host string) (*keytab.Keytab, *credentials.Ticket) {
+func kerberos(t *testing.T, host string) (*keytab.Keytab, *ticket.Ticket) {
 	t.Helper()
 	spn := "HTTP/" + host
 	kt := keytab.New()
@@ -53,12 +53,12 @@ func kerberos(t *testing.T, host string) (*keytab.Keytab, *credentials.Ticket) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kt, &credentials.Ticket{Ticket: tkt, SessionKey: key, Client: cname, ClientRealm: testRealm, AuthTime: now, StartTime: now, EndTime: now.Add(time.Hour)}
+	return kt, &ticket.Ticket{Ticket: tkt, SessionKey: key, Client: cname, ClientRealm: testRealm, AuthTime: now, StartTime: now, EndTime: now.Add(time.Hour)}
 }
 
 // ticketInitiator starts contexts with one ticket, with channel bindings
 // for the certificate it is given.
-type ticketInitiator struct{ tkt *credentials.Ticket }
+type ticketInitiator struct{ tkt *ticket.Ticket }
 
 func (i ticketInitiator) Initiate(_ context.Context, _ *url.URL, cert *x509.Certificate) (*gss.Initiator, []byte, error) {
 	var cb []byte

@@ -16,6 +16,8 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // ChannelBindingPolicy says what the acceptor does with TLS channel
@@ -98,14 +100,14 @@ type Authenticator struct {
 	acceptor *gss.Acceptor
 
 	confOnce sync.Once
-	conf     *credentials.Config // for delegated credentials; set by confOnce
+	conf     *krb5conf.Config // for delegated credentials; set by confOnce
 	confErr  error
 }
 
 // New returns an Authenticator that verifies tokens with the service keys
 // in kt, which is only read: it may be shared, but must not be modified
 // while the Authenticator is in use. Usually kt comes from
-// keytab.Load("/etc/krb5.keytab").
+// credentials.LoadKeytab("/etc/krb5.keytab").
 func New(kt *keytab.Keytab, opts ...Option) (*Authenticator, error) {
 	if kt == nil {
 		return nil, errors.New("acceptor: New: nil keytab")
@@ -246,7 +248,7 @@ func (a *Authenticator) authenticate(r *http.Request, values []string) (id *Iden
 	id = &Identity{
 		Principal:           accepted.Principal,
 		Realm:               accepted.ClientRealm,
-		Service:             accepted.Service.PrincipalNameString() + "@" + accepted.Ticket.Realm,
+		Service:             ticket.PrincipalString(accepted.Service, accepted.Ticket.Realm),
 		Flags:               accepted.Flags,
 		Delegated:           accepted.DelegatedTicket != nil,
 		ChannelBindingsSent: accepted.BindingsPresent,
@@ -277,8 +279,8 @@ func parseAuthorization(v string) (scheme, token string, ok bool) {
 
 // delegatedSource makes the handler's credential source from a delegated
 // TGT, or returns nil (and logs why) when it cannot be used.
-func (a *Authenticator) delegatedSource(ctx context.Context, tgt *credentials.Ticket, principal string) *credentials.DelegatedSource {
-	a.confOnce.Do(func() { a.conf, a.confErr = credentials.LoadConfig() })
+func (a *Authenticator) delegatedSource(ctx context.Context, tgt *ticket.Ticket, principal string) *credentials.DelegatedSource {
+	a.confOnce.Do(func() { a.conf, a.confErr = krb5conf.Load() })
 	err := a.confErr
 	var src *credentials.DelegatedSource
 	if err == nil {

@@ -23,9 +23,10 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const (
@@ -63,9 +64,9 @@ func newCert(cn string) *x509.Certificate {
 	return cert
 }
 
-func krb5conf(t testing.TB) *credentials.Config {
+func testConfig(t testing.TB) *krb5conf.Config {
 	t.Helper()
-	cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = " + realm + "\n[realms]\n " + realm + " = {\n  kdc = 127.0.0.1:1\n }\n")
+	cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = " + realm + "\n[realms]\n " + realm + " = {\n  kdc = 127.0.0.1:1\n }\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func krb5conf(t testing.TB) *credentials.Config {
 
 func newAuthenticator(t testing.TB, opts ...acceptor.Option) *acceptor.Authenticator {
 	t.Helper()
-	opts = append([]acceptor.Option{acceptor.WithKrb5Config(krb5conf(t))}, opts...)
+	opts = append([]acceptor.Option{acceptor.WithKrb5Config(testConfig(t))}, opts...)
 	a, err := acceptor.New(service().Keytab(), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -274,14 +275,14 @@ func TestChannelBindingPolicies(t *testing.T) {
 }
 
 // forwardedTGT forges the forwarded TGT a client would delegate.
-func forwardedTGT(t testing.TB, client string) *credentials.Ticket {
+func forwardedTGT(t testing.TB, client string) *ticket.Ticket {
 	t.Helper()
 	krbtgt := krbtest.NewService(t, "krbtgt/"+realm, realm)
 	return krbtgt.Ticket(t, client, krbtest.WithFlags(flags.Forwardable, flags.Forwarded))
 }
 
 // delegating builds a token delegating cred for a fresh ticket of alice's.
-func delegating(t testing.TB, cred *credentials.Ticket) string {
+func delegating(t testing.TB, cred *ticket.Ticket) string {
 	t.Helper()
 	tkt := service().Ticket(t, "alice")
 	krbCred, err := gss.MarshalKRBCred(cred, tkt.SessionKey)
@@ -546,7 +547,7 @@ func ExampleAuthenticator_Wrap() {
 		fmt.Println(err)
 		return
 	}
-	// Usually keytab.Load("/etc/krb5.keytab") and the server's TLS
+	// Usually credentials.LoadKeytab("/etc/krb5.keytab") and the server's TLS
 	// certificate for channel bindings.
 	a, err := acceptor.New(svc.Keytab(),
 		acceptor.WithConnectionBound(true),

@@ -30,4 +30,8 @@
 // other failure 401 with a Negotiate challenge; the reason goes to the
 // optional logger, never to the client, and tokens and keys are never
 // logged.
+//
+// It sits on gss (verifying tokens) and credentials (delegated credentials;
+// [credentials.LoadKeytab] reads the service keytab), beside package auth,
+// the client side, which it does not import.
 package acceptor

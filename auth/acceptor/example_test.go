@@ -14,14 +14,14 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // The examples verify tokens for HTTP/web.example.test@EXAMPLE.TEST with
 // the forged keys of krbtest; a real server loads its keytab with
-// keytab.Load("/etc/krb5.keytab").
+// credentials.LoadKeytab("/etc/krb5.keytab").
 
 // exampleService is the service the examples authenticate clients for.
 func exampleService() *krbtest.Service { return service() }
@@ -45,8 +45,8 @@ func exampleToken(cfg gss.InitiatorConfig, opts ...krbtest.TicketOption) string 
 
 // exampleKrb5Config names a KDC for EXAMPLE.TEST that the examples never
 // reach.
-func exampleKrb5Config() *credentials.Config {
-	conf, err := credentials.ParseConfig("[libdefaults]\n default_realm = EXAMPLE.TEST\n[realms]\n EXAMPLE.TEST = {\n  kdc = 127.0.0.1:1\n }\n")
+func exampleKrb5Config() *krb5conf.Config {
+	conf, err := krb5conf.Parse("[libdefaults]\n default_realm = EXAMPLE.TEST\n[realms]\n EXAMPLE.TEST = {\n  kdc = 127.0.0.1:1\n }\n")
 	if err != nil {
 		panic(err)
 	}
@@ -224,7 +224,7 @@ func ExampleWithMaxSkew() {
 }
 
 func ExampleWithKrb5Config() {
-	// Usually credentials.LoadConfig(), or the server's own krb5.conf.
+	// Usually krb5conf.Load(), or the server's own krb5.conf.
 	conf := exampleKrb5Config()
 	a, err := acceptor.New(exampleService().Keytab(), acceptor.WithKrb5Config(conf))
 	if err != nil {

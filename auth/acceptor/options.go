@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // An Option configures an [Authenticator].
@@ -23,7 +23,7 @@ type config struct {
 	replayCacheSize int
 	maxHeaderBytes  int
 	maxSkew         time.Duration
-	krb5conf        *credentials.Config
+	krb5conf        *krb5conf.Config
 	logger          *slog.Logger
 	now             func() time.Time
 }
@@ -148,7 +148,7 @@ func WithMaxSkew(d time.Duration) Option {
 // WithKrb5Config sets the Kerberos configuration delegated credentials
 // use to reach the KDC (see [Identity.Credentials]). Without it, KRB5_CONFIG
 // or /etc/krb5.conf is loaded the first time a client delegates.
-func WithKrb5Config(conf *credentials.Config) Option {
+func WithKrb5Config(conf *krb5conf.Config) Option {
 	return func(c *config) error {
 		if conf == nil {
 			return errors.New("acceptor: WithKrb5Config: nil config")

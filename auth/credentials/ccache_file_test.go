@@ -9,6 +9,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // TestWriteCCache: a written cache is private, and a cache source reads
@@ -27,7 +28,7 @@ func TestWriteCCache(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("cache file: %v %v", fi.Mode(), err)
 	}
-	cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = EXAMPLE.TEST\n")
+	cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = EXAMPLE.TEST\n")
 	if err != nil {
 		t.Fatal(err)
 	}

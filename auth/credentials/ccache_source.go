@@ -17,6 +17,8 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // CCacheSource gets service tickets with the TGT in an MIT credential
@@ -32,7 +34,7 @@ import (
 // A CCacheSource is safe for concurrent use.
 type CCacheSource struct {
 	*core
-	loc  ccacheLoc
+	name ccache.Name
 	want *ccache.Principal // nil: the cache's default principal
 
 	mu sync.Mutex // guards st, serializes reading the file
@@ -55,7 +57,7 @@ var (
 )
 
 // NewCCacheSource returns a source reading the cache cacheName (""
-// for DefaultCCacheName(cfg)): "FILE:/path", a bare path, "DIR:/dir" (a
+// for cfg.CCacheName()): "FILE:/path", a bare path, "DIR:/dir" (a
 // collection) or "DIR::/dir/tktXXX" (one cache of a collection). Other
 // types fail with ErrUnsupportedCCache.
 //
@@ -63,25 +65,25 @@ var (
 // primary cache's). With a principal ("alice" or "alice@REALM"; realm
 // defaulting to default_realm), a collection is searched for the cache of
 // that principal, and a single cache must hold it, as MIT does
-// (case-sensitive). cfg nil means LoadConfig(). The cache is not read until
+// (case-sensitive). cfg nil means krb5conf.Load(). The cache is not read until
 // first use.
-func NewCCacheSource(cfg *Config, cacheName, principal string, opts ...Option) (*CCacheSource, error) {
+func NewCCacheSource(cfg *krb5conf.Config, cacheName, principal string, opts ...Option) (*CCacheSource, error) {
 	cfg, c, err := newCore(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	if cacheName == "" {
-		cacheName = DefaultCCacheName(cfg)
+		cacheName = cfg.CCacheName()
 	}
-	loc, err := parseCCacheName(cacheName)
+	name, err := parseCCacheName(cacheName)
 	if err != nil {
 		return nil, &Error{Op: "open credential cache", Principal: principal, Err: err}
 	}
-	s := &CCacheSource{core: c, loc: loc}
+	s := &CCacheSource{core: c, name: name}
 	if principal != "" {
-		name, realm, err := parsePrincipal(principal, cfg.LibDefaults.DefaultRealm, nametype.KRB_NT_PRINCIPAL)
+		name, realm, err := ticket.ParsePrincipal(principal, cfg.LibDefaults.DefaultRealm, nametype.KRB_NT_PRINCIPAL)
 		if err != nil {
-			return nil, &Error{Op: "open credential cache", Err: err}
+			return nil, &Error{Op: "open credential cache", Err: withSentinel(ErrMalformed, "", err)}
 		}
 		s.want = &ccache.Principal{Components: name.NameString, Realm: realm}
 	}
@@ -89,19 +91,19 @@ func NewCCacheSource(cfg *Config, cacheName, principal string, opts ...Option) (
 }
 
 // Name returns the cache name the source reads.
-func (s *CCacheSource) Name() string { return s.loc.name }
+func (s *CCacheSource) Name() string { return s.name.String() }
 
 // ServiceTicket implements Source.
-func (s *CCacheSource) ServiceTicket(ctx context.Context, spn string) (*Ticket, error) {
+func (s *CCacheSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	return s.serviceTicket(ctx, s, spn)
 }
 
 // TGT returns the cache's TGT for the client's realm.
-func (s *CCacheSource) TGT(ctx context.Context) (*Ticket, error) { return s.tgtTicket(ctx, s) }
+func (s *CCacheSource) TGT(ctx context.Context) (*ticket.Ticket, error) { return s.tgtTicket(ctx, s) }
 
 // ForwardedTGT returns a forwarded copy of the TGT for delegation; the TGT
 // must be forwardable (kinit -f).
-func (s *CCacheSource) ForwardedTGT(ctx context.Context) (*Ticket, error) {
+func (s *CCacheSource) ForwardedTGT(ctx context.Context) (*ticket.Ticket, error) {
 	return s.forwardedTGT(ctx, s)
 }
 
@@ -119,7 +121,7 @@ func (s *CCacheSource) tgt(ctx context.Context) (*kdc.Credential, error) {
 		return nil, err
 	}
 	if st.tgt == nil {
-		return nil, withSentinel(ErrNoCredentials, fmt.Sprintf("no TGT for %s in %s", st.principal, s.loc.name), nil)
+		return nil, withSentinel(ErrNoCredentials, fmt.Sprintf("no TGT for %s in %s", st.principal, s.name.String()), nil)
 	}
 	if !s.valid(st.tgt) {
 		return nil, expiredError(st.principal.String(), st.tgt.EndTime)
@@ -153,7 +155,7 @@ func (s *CCacheSource) load() (*ccState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, err := s.loadLocked(false)
-	if err != nil && s.loc.file == "" && s.want != nil && errors.Is(err, ErrNoCredentials) {
+	if err != nil && s.name.Path == "" && s.want != nil && errors.Is(err, ErrNoCredentials) {
 		// The cache found by the last scan changed hands: scan again.
 		st, err = s.loadLocked(true)
 	}
@@ -164,7 +166,7 @@ func (s *CCacheSource) load() (*ccState, error) {
 		s.reset()
 	}
 	if s.st != st {
-		s.log.Debug("credentials: read credential cache", slog.String("cache", s.loc.name), slog.String("file", st.path), slog.String("principal", st.principal.String()))
+		s.log.Debug("credentials: read credential cache", slog.String("cache", s.name.String()), slog.String("file", st.path), slog.String("principal", st.principal.String()))
 	}
 	s.st = st
 	return st, nil
@@ -174,19 +176,19 @@ func (s *CCacheSource) loadLocked(rescan bool) (*ccState, error) {
 	var path string
 	var dirInfo os.FileInfo
 	switch {
-	case s.loc.file != "":
-		path = s.loc.file
+	case s.name.Path != "":
+		path = s.name.Path
 	case s.want == nil:
-		p, err := primaryFile(s.loc.dir)
+		p, err := ccache.PrimaryFile(s.name.Dir)
 		if err != nil {
-			return nil, err
+			return nil, collectionError(err)
 		}
 		path = p
 	default:
-		di, err := os.Stat(s.loc.dir)
+		di, err := os.Stat(s.name.Dir)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, withSentinel(ErrNoCredentials, "no credential cache collection "+s.loc.name, err)
+				return nil, withSentinel(ErrNoCredentials, "no credential cache collection "+s.name.String(), err)
 			}
 			return nil, err
 		}
@@ -200,7 +202,7 @@ func (s *CCacheSource) loadLocked(rescan bool) (*ccState, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, withSentinel(ErrNoCredentials, "no credential cache "+s.loc.name, err)
+			return nil, withSentinel(ErrNoCredentials, "no credential cache "+s.name.String(), err)
 		}
 		return nil, err
 	}
@@ -212,10 +214,10 @@ func (s *CCacheSource) loadLocked(rescan bool) (*ccState, error) {
 		return nil, err
 	}
 	if s.want != nil && !c.Principal.Equal(*s.want) {
-		if s.loc.file == "" {
+		if s.name.Path == "" {
 			return nil, withSentinel(ErrNoCredentials, fmt.Sprintf("%s no longer holds %s", path, s.want), nil)
 		}
-		return nil, &PrincipalMismatchError{Cache: s.loc.name, Want: s.want.String(), Have: c.Principal.String()}
+		return nil, &PrincipalMismatchError{Cache: s.name.String(), Want: s.want.String(), Have: c.Principal.String()}
 	}
 	st := &ccState{path: path, info: fi, dirInfo: dirInfo, principal: c.Principal, tickets: make(map[string]*kdc.Credential)}
 	tgtName := "krbtgt/" + c.Principal.Realm + "@" + c.Principal.Realm
@@ -242,11 +244,38 @@ func (s *CCacheSource) loadLocked(rescan bool) (*ccState, error) {
 	return st, nil
 }
 
+// parseCCacheName parses a cache name and refuses the types this package
+// cannot read yet.
+func parseCCacheName(s string) (ccache.Name, error) {
+	if s == "" {
+		return ccache.Name{}, withSentinel(ErrNoCredentials, "empty credential cache name", nil)
+	}
+	name, err := ccache.ParseName(s)
+	if err != nil {
+		return name, withSentinel(ErrMalformed, "", err)
+	}
+	if name.Kind != ccache.KindFile && name.Kind != ccache.KindDir {
+		return name, withSentinel(ErrUnsupportedCCache, fmt.Sprintf("credential cache type %s: is not supported (cache %s); use a FILE: or DIR: cache, e.g. KRB5CCNAME=FILE:/tmp/krb5cc_$(id -u)", name.Type, s), nil)
+	}
+	return name, nil
+}
+
+// collectionError gives a DIR: collection's error this package's sentinel.
+func collectionError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return withSentinel(ErrNoCredentials, "no credential cache collection", err)
+	case errors.Is(err, ccache.ErrMalformed):
+		return withSentinel(ErrMalformed, "", err)
+	}
+	return err
+}
+
 // scan finds the cache of s.want in the collection, primary first.
 func (s *CCacheSource) scan() (string, error) {
-	files, err := collectionFiles(s.loc.dir)
+	files, err := ccache.CollectionFiles(s.name.Dir)
 	if err != nil {
-		return "", err
+		return "", collectionError(err)
 	}
 	for _, f := range files {
 		c, err := readCCache(f)
@@ -254,7 +283,7 @@ func (s *CCacheSource) scan() (string, error) {
 			return f, nil
 		}
 	}
-	return "", withSentinel(ErrNoCredentials, fmt.Sprintf("no cache for %s in collection %s", s.want, s.loc.name), nil)
+	return "", withSentinel(ErrNoCredentials, fmt.Sprintf("no cache for %s in collection %s", s.want, s.name.String()), nil)
 }
 
 func fromCCache(c *ccache.Credential) (*kdc.Credential, error) {

@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // Flight keys that cannot clash with a principal name (which has no NUL).
@@ -35,7 +38,7 @@ type identity interface {
 // core is the machinery shared by all sources: the KDC client, the
 // in-memory ticket cache, single-flight and the refresh policy.
 type core struct {
-	cfg    *Config
+	cfg    *krb5conf.Config
 	kdc    *kdc.Client
 	opts   options
 	log    *slog.Logger
@@ -46,7 +49,7 @@ type core struct {
 	gen     uint64 // bumped by reset, so work started before is not stored
 }
 
-func newCore(cfg *Config, opts []Option) (*Config, *core, error) {
+func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, error) {
 	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -55,8 +58,11 @@ func newCore(cfg *Config, opts []Option) (*Config, *core, error) {
 	}
 	if cfg == nil {
 		var err error
-		if cfg, err = LoadConfig(); err != nil {
-			return nil, nil, err
+		if cfg, err = krb5conf.Load(); err != nil {
+			if errors.Is(err, krb5conf.ErrMalformed) {
+				err = withSentinel(ErrMalformed, "", err)
+			}
+			return nil, nil, &Error{Op: "load krb5.conf", Err: err}
 		}
 	}
 	log := o.logger
@@ -122,25 +128,25 @@ func (c *core) reset() {
 	c.gen++
 }
 
-func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Ticket, error) {
+func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*ticket.Ticket, error) {
 	const op = "service ticket"
-	name, realm, err := parseSPN(spn)
+	name, realm, err := ticket.ParseSPN(spn)
 	if err != nil {
-		return nil, &Error{Op: op, SPN: spn, Err: err}
+		return nil, &Error{Op: op, SPN: spn, Err: withSentinel(ErrMalformed, "", err)}
 	}
 	cname, crealm, err := id.client()
 	if err != nil {
 		return nil, &Error{Op: op, SPN: spn, Err: err}
 	}
-	client := principalString(cname, crealm)
+	client := ticket.PrincipalString(cname, crealm)
 	if realm == "" {
 		// domain_realm, else the client's own realm (whose KDC may refer
 		// us on): better than default_realm for a cache from elsewhere.
-		if realm = c.cfg.hostRealm(name.NameString[len(name.NameString)-1]); realm == "" {
+		if realm = c.cfg.DomainRealm(name.NameString[len(name.NameString)-1]); realm == "" {
 			realm = crealm
 		}
 	}
-	key := principalString(name, realm)
+	key := ticket.PrincipalString(name, realm)
 	if t, _ := c.lookup(key); c.fresh(t) {
 		return toTicket(t), nil
 	}
@@ -185,7 +191,7 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*Tic
 	return toTicket(cred), nil
 }
 
-func (c *core) tgtTicket(ctx context.Context, id identity) (*Ticket, error) {
+func (c *core) tgtTicket(ctx context.Context, id identity) (*ticket.Ticket, error) {
 	tgt, err := id.tgt(ctx)
 	if err != nil {
 		return nil, &Error{Op: "TGT", Principal: clientName(id), Err: err}
@@ -196,7 +202,7 @@ func (c *core) tgtTicket(ctx context.Context, id identity) (*Ticket, error) {
 // forwardedTGT asks the KDC for a forwarded copy of the TGT, for a
 // KRB-CRED in a delegating authenticator. It is cached like a service
 // ticket.
-func (c *core) forwardedTGT(ctx context.Context, id identity) (*Ticket, error) {
+func (c *core) forwardedTGT(ctx context.Context, id identity) (*ticket.Ticket, error) {
 	const op = "forwarded TGT"
 	cred, err := c.flight.do(ctx, forwardedKey, func(ctx context.Context) (*kdc.Credential, error) {
 		old, gen := c.lookup(forwardedKey)
@@ -232,11 +238,11 @@ func clientName(id identity) string {
 	if err != nil {
 		return ""
 	}
-	return principalString(n, r)
+	return ticket.PrincipalString(n, r)
 }
 
-func toTicket(c *kdc.Credential) *Ticket {
-	return &Ticket{
+func toTicket(c *kdc.Credential) *ticket.Ticket {
+	return &ticket.Ticket{
 		Ticket:      c.Ticket,
 		SessionKey:  c.SessionKey,
 		Client:      c.Client,

@@ -8,6 +8,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // DelegatedSource gets service tickets as a user who delegated a TGT to
@@ -34,15 +36,15 @@ var ErrNotTGT = errors.New("delegated credential is not a TGT")
 
 // NewDelegatedSource returns a source acting as tgt's client with tgt, a
 // ticket-granting ticket with its session key as delegated in a KRB-CRED
-// (see gss.ParseKRBCred). cfg nil means LoadConfig(); its KDCs are asked
+// (see gss.ParseKRBCred). cfg nil means krb5conf.Load(); its KDCs are asked
 // for the service tickets. The options are those of the other sources;
 // WithForwardable is ignored (the TGT is what the client forwarded).
-func NewDelegatedSource(cfg *Config, tgt *Ticket, opts ...Option) (*DelegatedSource, error) {
+func NewDelegatedSource(cfg *krb5conf.Config, tgt *ticket.Ticket, opts ...Option) (*DelegatedSource, error) {
 	const op = "delegated credentials"
 	if tgt == nil || len(tgt.Client.NameString) == 0 || tgt.ClientRealm == "" {
 		return nil, &Error{Op: op, Err: withSentinel(ErrNoCredentials, "no delegated ticket or no client name in it", nil)}
 	}
-	client := principalString(tgt.Client, tgt.ClientRealm)
+	client := ticket.PrincipalString(tgt.Client, tgt.ClientRealm)
 	sname := tgt.Ticket.SName
 	cred := &kdc.Credential{
 		Client:      tgt.Client,
@@ -58,7 +60,7 @@ func NewDelegatedSource(cfg *Config, tgt *Ticket, opts ...Option) (*DelegatedSou
 		RenewTill:   tgt.RenewTill,
 	}
 	if !cred.IsTGT() {
-		return nil, &Error{Op: op, Principal: client, Err: fmt.Errorf("%w: it is for %s", ErrNotTGT, principalString(sname, tgt.Ticket.Realm))}
+		return nil, &Error{Op: op, Principal: client, Err: fmt.Errorf("%w: it is for %s", ErrNotTGT, ticket.PrincipalString(sname, tgt.Ticket.Realm))}
 	}
 	if cred.StartTime.IsZero() {
 		cred.StartTime = cred.AuthTime
@@ -77,7 +79,7 @@ func (s *DelegatedSource) client() (types.PrincipalName, string, error) {
 func (s *DelegatedSource) tgt(context.Context) (*kdc.Credential, error) {
 	if !s.valid(s.cred) {
 		return nil, withSentinel(ErrExpired, fmt.Sprintf("the TGT %s delegated expired at %s; the client must authenticate again",
-			principalString(s.cred.Client, s.cred.ClientRealm), s.cred.EndTime.UTC().Format("2006-01-02 15:04:05Z")), nil)
+			ticket.PrincipalString(s.cred.Client, s.cred.ClientRealm), s.cred.EndTime.UTC().Format("2006-01-02 15:04:05Z")), nil)
 	}
 	return s.cred, nil
 }
@@ -86,21 +88,23 @@ func (s *DelegatedSource) stored(string) *kdc.Credential { return nil }
 
 // ServiceTicket implements Source: a ticket for spn as the delegating
 // user.
-func (s *DelegatedSource) ServiceTicket(ctx context.Context, spn string) (*Ticket, error) {
+func (s *DelegatedSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	return s.serviceTicket(ctx, s, spn)
 }
 
 // TGT returns the delegated TGT while it is valid.
-func (s *DelegatedSource) TGT(ctx context.Context) (*Ticket, error) { return s.tgtTicket(ctx, s) }
+func (s *DelegatedSource) TGT(ctx context.Context) (*ticket.Ticket, error) {
+	return s.tgtTicket(ctx, s)
+}
 
 // ForwardedTGT returns a forwarded copy of the delegated TGT, to delegate
 // further (a third hop); the client must have delegated a forwardable
 // TGT, else the error matches ErrNotForwardable.
-func (s *DelegatedSource) ForwardedTGT(ctx context.Context) (*Ticket, error) {
+func (s *DelegatedSource) ForwardedTGT(ctx context.Context) (*ticket.Ticket, error) {
 	return s.forwardedTGT(ctx, s)
 }
 
 // Principal returns the delegating user, name@REALM.
 func (s *DelegatedSource) Principal() string {
-	return principalString(s.cred.Client, s.cred.ClientRealm)
+	return ticket.PrincipalString(s.cred.Client, s.cred.ClientRealm)
 }

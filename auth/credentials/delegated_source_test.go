@@ -8,10 +8,12 @@ import (
 
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // delegate gets what a client would forward: a forwarded TGT of user's.
-func (f *fixture) delegate(t *testing.T, user string) *Ticket {
+func (f *fixture) delegate(t *testing.T, user string) *ticket.Ticket {
 	t.Helper()
 	src, err := NewPasswordSource(f.cfg, user, user+"-pw", f.opts(WithForwardable(true))...)
 	if err != nil {

@@ -1,10 +1,16 @@
 // Package credentials is where Kerberos tickets come from: the MIT-style
 // default credential cache (KRB5CCNAME, FILE: and DIR: collections,
-// default_ccache_name), explicit principals, password and keytab logins, and
-// krb5.conf loading with MIT's environment variables and include directives.
+// default_ccache_name), explicit principals, password and keytab logins
+// (and [LoadKeytab], the module's keytab loader, which servers use too),
+// and TGTs a client delegated.
 //
-// The HTTP transport in package auth asks a [Source] for service tickets; any
-// implementation (including a gomock mock) can stand in for the KDC.
+// It sits above the configuration (package krb5conf, which it reads for
+// realms, KDCs and default names), the ticket type (package ticket, what
+// it hands out), the KDC client and the credential caches (internal), and
+// below everything that uses tickets: the HTTP transport in package auth
+// asks a [Source] for service tickets, and any implementation (including
+// a gomock mock) can stand in for the KDC. Package gss, which turns a
+// ticket into tokens, does not import it.
 //
 // Four sources are provided, all safe for concurrent use and all
 // implementing [TGTSource]: [CCacheSource] (what kinit left, re-read when

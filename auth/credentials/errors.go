@@ -25,8 +25,10 @@ var (
 	ErrPrincipalUnknown = kdc.ErrPrincipalUnknown
 	// ErrPreauthFailed: wrong password or key.
 	ErrPreauthFailed = kdc.ErrPreauthFailed
-	// ErrMalformed: a credential cache, krb5.conf, principal name or KDC
-	// reply could not be parsed.
+	// ErrMalformed: a credential cache, keytab, principal name or KDC
+	// reply could not be parsed, or the krb5.conf a source loaded itself
+	// (the error then also matches krb5conf.ErrMalformed, as a bad
+	// principal name matches ticket.ErrMalformedName).
 	ErrMalformed = kdc.ErrMalformed
 	// ErrUnsupportedCCache: a credential cache type other than FILE: and
 	// DIR: (KEYRING:, KCM:, MEMORY:, API:, ...).

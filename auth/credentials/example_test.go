@@ -13,6 +13,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const exampleConf = `[libdefaults]
@@ -28,9 +30,9 @@ const exampleConf = `[libdefaults]
 `
 
 func ExampleNewCCacheSource() {
-	// In a program: cfg, err := credentials.LoadConfig() (KRB5_CONFIG or
+	// In a program: cfg, err := krb5conf.Load() (KRB5_CONFIG or
 	// /etc/krb5.conf), and cache name "" for KRB5CCNAME or the default.
-	cfg, err := credentials.ParseConfig(exampleConf)
+	cfg, err := krb5conf.Parse(exampleConf)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -46,7 +48,7 @@ func ExampleNewCCacheSource() {
 }
 
 func ExampleNewPasswordSource() {
-	cfg, err := credentials.ParseConfig(exampleConf)
+	cfg, err := krb5conf.Parse(exampleConf)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -65,13 +67,13 @@ func ExampleNewPasswordSource() {
 }
 
 func ExampleNewKeytabSource() {
-	cfg, err := credentials.ParseConfig(exampleConf)
+	cfg, err := krb5conf.Parse(exampleConf)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	// Usually keytab.Load(path), or nil for the default client keytab
-	// (KRB5_CLIENT_KTNAME, default_client_keytab_name).
+	// Usually credentials.LoadKeytab(path), or nil for the default client
+	// keytab (KRB5_CLIENT_KTNAME, default_client_keytab_name).
 	kt := keytab.New()
 	if err := kt.AddEntry("svc-batch", "EXAMPLE.TEST", "secret", time.Now(), 1, etypeID.AES256_CTS_HMAC_SHA1_96); err != nil {
 		fmt.Println(err)
@@ -86,18 +88,30 @@ func ExampleNewKeytabSource() {
 	// Output: svc-batch@EXAMPLE.TEST
 }
 
-func ExampleParseConfig() {
-	cfg, err := credentials.ParseConfig(exampleConf)
+func ExampleLoadKeytab() {
+	// "FILE:path", "WRFILE:path" or a bare path; a corrupt file is an
+	// error, never a panic.
+	_, err := credentials.LoadKeytab("FILE:/nonexistent/krb5.keytab")
+	fmt.Println(errors.Is(err, credentials.ErrNoCredentials))
+	// Output: true
+}
+
+func ExampleDefaultClientKeytab() {
+	cfg, err := krb5conf.Parse(exampleConf)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(cfg.DNSCanonicalizeHostname, cfg.RDNS, cfg.RealmForHost("web.example.test"))
-	// Output: fallback false EXAMPLE.TEST
+	cfg.Env = &krb5conf.Env{Getenv: func(key string) string {
+		return map[string]string{"KRB5_CLIENT_KTNAME": "/nonexistent/client.keytab"}[key]
+	}}
+	_, name, err := credentials.DefaultClientKeytab(cfg)
+	fmt.Println(name, errors.Is(err, credentials.ErrNoCredentials))
+	// Output: /nonexistent/client.keytab true
 }
 
 func ExampleNewDelegatedSource() {
-	cfg, err := credentials.ParseConfig(exampleConf)
+	cfg, err := krb5conf.Parse(exampleConf)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -105,7 +119,7 @@ func ExampleNewDelegatedSource() {
 	// A server gets the delegated TGT from the client's authenticator:
 	// package acceptor offers it as Identity.Credentials, already wrapped
 	// in a DelegatedSource; gss.ParseKRBCred decodes one by hand.
-	tgt := &credentials.Ticket{
+	tgt := &ticket.Ticket{
 		Ticket: messages.Ticket{
 			Realm: "EXAMPLE.TEST",
 			SName: types.NewPrincipalName(nametype.KRB_NT_SRV_INST, "krbtgt/EXAMPLE.TEST"),

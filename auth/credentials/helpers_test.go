@@ -13,6 +13,8 @@ import (
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc/kdcfake"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const testRealm = "EXAMPLE.TEST"
@@ -28,13 +30,13 @@ const testConf = `[libdefaults]
 	.example.test = EXAMPLE.TEST
 `
 
-// fakeEnv is an environ with fixed values, for hermetic tests.
-func fakeEnv(vars map[string]string) *environ {
-	return &environ{
-		getenv:   func(k string) string { return vars[k] },
-		uid:      func() int { return 1000 },
-		euid:     func() int { return 1001 },
-		username: func() (string, error) { return "tester", nil },
+// fakeEnv is an environment with fixed values, for hermetic tests.
+func fakeEnv(vars map[string]string) *krb5conf.Env {
+	return &krb5conf.Env{
+		Getenv:   func(k string) string { return vars[k] },
+		UID:      func() int { return 1000 },
+		EUID:     func() int { return 1001 },
+		Username: func() (string, error) { return "tester", nil },
 	}
 }
 
@@ -51,18 +53,18 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type fixture struct {
-	cfg   *Config
+	cfg   *krb5conf.Config
 	kdc   *kdcfake.KDC
 	clock *clock
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	cfg, err := ParseConfig(testConf)
+	cfg, err := krb5conf.Parse(testConf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.env = fakeEnv(nil)
+	cfg.Env = fakeEnv(nil)
 	f := &fixture{cfg: cfg, kdc: kdcfake.New(testRealm), clock: newClock()}
 	f.kdc.SetClock(f.clock.Now)
 	for _, u := range []string{"alice", "bob"} {
@@ -93,34 +95,17 @@ func (f *fixture) login(t *testing.T, user string) *kdc.Credential {
 	return cred
 }
 
-func toCCache(c *kdc.Credential) *ccache.Credential {
-	tb, _ := c.Ticket.Marshal()
-	var fl uint32
-	for i, b := range c.Flags.Bytes {
-		if i < 4 {
-			fl |= uint32(b) << (24 - 8*i)
-		}
-	}
-	return &ccache.Credential{
-		Client:    ccache.Principal{NameType: c.Client.NameType, Components: c.Client.NameString, Realm: c.ClientRealm},
-		Server:    ccache.Principal{NameType: c.Server.NameType, Components: c.Server.NameString, Realm: c.ServerRealm},
-		Key:       ccache.Key{EncType: c.SessionKey.KeyType, Value: c.SessionKey.KeyValue},
-		AuthTime:  c.AuthTime,
-		StartTime: c.StartTime,
-		EndTime:   c.EndTime,
-		RenewTill: c.RenewTill,
-		Flags:     fl,
-		Ticket:    tb,
-	}
-}
-
 // writeCache writes a cache file holding creds, owned by the first one's
 // client.
 func writeCache(t *testing.T, path string, creds ...*kdc.Credential) {
 	t.Helper()
-	c := &ccache.Cache{Version: 4, Principal: toCCache(creds[0]).Client}
-	for _, cr := range creds {
-		c.Credentials = append(c.Credentials, toCCache(cr))
+	tkts := make([]*ticket.Ticket, len(creds))
+	for i, c := range creds {
+		tkts[i] = toTicket(c)
+	}
+	c, err := ccache.ForTickets(tkts...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	writeFile(t, path, ccache.Marshal(c))
 }

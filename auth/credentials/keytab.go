@@ -1,81 +1,65 @@
 package credentials
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/jcmturner/gokrb5/v8/keytab"
+
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
-// mitDefaultClientKeytab is MIT's DEFCKTNAME as Debian builds it.
-const mitDefaultClientKeytab = "FILE:/var/lib/krb5/user/%{euid}/client.keytab"
-
-// DefaultClientKeytabName returns the client keytab MIT would use:
-// KRB5_CLIENT_KTNAME, else default_client_keytab_name from cfg, else
-// FILE:/var/lib/krb5/user/%{euid}/client.keytab, tokens expanded.
-func DefaultClientKeytabName(cfg *Config) (string, error) {
-	env := cfg.environ()
-	name := env.getenv("KRB5_CLIENT_KTNAME")
-	if name == "" && cfg != nil {
-		name = cfg.DefaultClientKeytabName
+// LoadKeytab reads the keytab name designates: "FILE:path", "WRFILE:path"
+// or a bare path, as MIT names file keytabs. It is the one keytab loader
+// of this module, for clients ([NewKeytabSource]) and servers (package
+// acceptor) alike: it reads at most 16 MiB, and a corrupt file is an error
+// matching ErrMalformed, never a panic. A missing file matches
+// ErrNoCredentials; other keytab types (MEMORY:, KDB:) are refused.
+func LoadKeytab(name string) (*keytab.Keytab, error) {
+	kt, err := loadKeytab(name)
+	if err != nil {
+		return nil, &Error{Op: "load keytab", Err: err}
 	}
-	if name == "" {
-		name = mitDefaultClientKeytab
-	}
-	return env.expandPath(name)
+	return kt, nil
 }
 
-// DefaultClientKeytab loads the default client keytab (see
-// DefaultClientKeytabName) and returns it with its path. A missing file
-// matches ErrNoCredentials. Only file keytabs (FILE:, WRFILE: or a bare
-// path) are supported.
-func DefaultClientKeytab(cfg *Config) (*keytab.Keytab, string, error) {
-	const op = "load client keytab"
-	name, err := DefaultClientKeytabName(cfg)
+// DefaultClientKeytab loads the client keytab MIT would use
+// (cfg.ClientKeytabName: KRB5_CLIENT_KTNAME, default_client_keytab_name,
+// or FILE:/var/lib/krb5/user/%{euid}/client.keytab) and returns it with
+// its name. Errors are those of [LoadKeytab].
+func DefaultClientKeytab(cfg *krb5conf.Config) (*keytab.Keytab, string, error) {
+	kt, name, err := defaultClientKeytab(cfg)
 	if err != nil {
-		return nil, "", &Error{Op: op, Err: err}
+		return nil, name, &Error{Op: "load client keytab", Err: err}
 	}
+	return kt, name, nil
+}
+
+func defaultClientKeytab(cfg *krb5conf.Config) (*keytab.Keytab, string, error) {
+	name, err := cfg.ClientKeytabName()
+	if err != nil {
+		return nil, "", withSentinel(ErrMalformed, "", err)
+	}
+	kt, err := loadKeytab(name)
+	return kt, name, err
+}
+
+// loadKeytab reads a keytab file. gokrb5's parser indexes the input
+// without checking every length, so it runs under a recover: a corrupt
+// keytab must give an error, not crash the program.
+func loadKeytab(name string) (kt *keytab.Keytab, err error) {
 	path := name
 	if typ, rest, ok := strings.Cut(name, ":"); ok && !strings.Contains(typ, "/") {
 		switch strings.ToUpper(typ) {
 		case "FILE", "WRFILE":
 			path = rest
 		default:
-			return nil, "", &Error{Op: op, Err: fmt.Errorf("keytab type %s: is not supported (%s)", typ, name)}
+			return nil, fmt.Errorf("keytab type %s: is not supported (%s); use a file keytab", typ, name)
 		}
 	}
-	kt, err := loadKeytab(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			err = withSentinel(ErrNoCredentials, "no client keytab", err)
-		}
-		return nil, path, &Error{Op: op, Err: err}
-	}
-	return kt, path, nil
-}
-
-// maxKeytabSize bounds how much of a keytab file is read.
-const maxKeytabSize = 16 << 20
-
-// loadKeytab reads a keytab file. gokrb5's parser indexes the input
-// without checking every length, so it runs under a recover: a corrupt
-// keytab must give an error, not crash the program.
-func loadKeytab(path string) (kt *keytab.Keytab, err error) {
-	f, err := os.Open(path)
+	b, err := readSmallFile(path, "keytab")
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeytabSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxKeytabSize {
-		return nil, withSentinel(ErrMalformed, path+": too large for a keytab", nil)
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -11,6 +11,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // loginSource logs in with a long-term secret (AS exchange) and logs in
@@ -27,7 +29,7 @@ type loginSource struct {
 	cur *kdc.Credential
 }
 
-func newLoginSource(cfg *Config, principal string, secret func(*Config) (kdc.Secret, string, error), opts []Option) (*loginSource, error) {
+func newLoginSource(cfg *krb5conf.Config, principal string, secret func(*krb5conf.Config) (kdc.Secret, string, error), opts []Option) (*loginSource, error) {
 	cfg, c, err := newCore(cfg, opts)
 	if err != nil {
 		return nil, err
@@ -42,9 +44,9 @@ func newLoginSource(cfg *Config, principal string, secret func(*Config) (kdc.Sec
 	if principal == "" {
 		return nil, &Error{Op: "login", Err: withSentinel(ErrNoCredentials, "no principal given", nil)}
 	}
-	name, realm, err := parsePrincipal(principal, cfg.LibDefaults.DefaultRealm, nametype.KRB_NT_PRINCIPAL)
+	name, realm, err := ticket.ParsePrincipal(principal, cfg.LibDefaults.DefaultRealm, nametype.KRB_NT_PRINCIPAL)
 	if err != nil {
-		return nil, &Error{Op: "login", Err: err}
+		return nil, &Error{Op: "login", Err: withSentinel(ErrMalformed, "", err)}
 	}
 	fwd := cfg.LibDefaults.Forwardable
 	if c.opts.forwardable != nil {
@@ -75,13 +77,13 @@ func (s *loginSource) tgt(ctx context.Context) (*kdc.Credential, error) {
 		if err != nil {
 			if s.valid(cur) && !errors.Is(err, context.Canceled) {
 				s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: login failed, using the current TGT until it expires",
-					slog.String("client", principalString(s.cname, s.realm)), slog.Any("error", err))
+					slog.String("client", ticket.PrincipalString(s.cname, s.realm)), slog.Any("error", err))
 				return cur, nil
 			}
 			return nil, err
 		}
 		s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: logged in",
-			slog.String("client", principalString(s.cname, s.realm)), slog.Time("end", cred.EndTime), slog.Bool("forwardable", s.forwardable))
+			slog.String("client", ticket.PrincipalString(s.cname, s.realm)), slog.Time("end", cred.EndTime), slog.Bool("forwardable", s.forwardable))
 		s.mu.Lock()
 		s.cur = cred
 		s.mu.Unlock()
@@ -90,22 +92,22 @@ func (s *loginSource) tgt(ctx context.Context) (*kdc.Credential, error) {
 }
 
 // ServiceTicket implements Source.
-func (s *loginSource) ServiceTicket(ctx context.Context, spn string) (*Ticket, error) {
+func (s *loginSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	return s.serviceTicket(ctx, s, spn)
 }
 
 // TGT returns the current TGT, logging in first if there is none or it
 // nears expiry.
-func (s *loginSource) TGT(ctx context.Context) (*Ticket, error) { return s.tgtTicket(ctx, s) }
+func (s *loginSource) TGT(ctx context.Context) (*ticket.Ticket, error) { return s.tgtTicket(ctx, s) }
 
 // ForwardedTGT returns a forwarded copy of the TGT for delegation; see
 // WithForwardable.
-func (s *loginSource) ForwardedTGT(ctx context.Context) (*Ticket, error) {
+func (s *loginSource) ForwardedTGT(ctx context.Context) (*ticket.Ticket, error) {
 	return s.forwardedTGT(ctx, s)
 }
 
 // Principal returns the client principal, name@REALM.
-func (s *loginSource) Principal() string { return principalString(s.cname, s.realm) }
+func (s *loginSource) Principal() string { return ticket.PrincipalString(s.cname, s.realm) }
 
 // PasswordSource logs in with a password (AS exchange with encrypted
 // timestamp pre-authentication) on first use and again when the TGT nears
@@ -123,10 +125,10 @@ var (
 
 // NewPasswordSource returns a source for principal ("alice" or
 // "alice@REALM"; the realm defaults to default_realm) with password. cfg
-// nil means LoadConfig(). Nothing is sent to the KDC until first use. The
+// nil means krb5conf.Load(). Nothing is sent to the KDC until first use. The
 // password stays in memory for re-logins and appears in no error or log.
-func NewPasswordSource(cfg *Config, principal, password string, opts ...Option) (*PasswordSource, error) {
-	s, err := newLoginSource(cfg, principal, func(*Config) (kdc.Secret, string, error) {
+func NewPasswordSource(cfg *krb5conf.Config, principal, password string, opts ...Option) (*PasswordSource, error) {
+	s, err := newLoginSource(cfg, principal, func(*krb5conf.Config) (kdc.Secret, string, error) {
 		if password == "" {
 			return nil, "", withSentinel(ErrNoCredentials, "empty password", nil)
 		}
@@ -139,13 +141,13 @@ func NewPasswordSource(cfg *Config, principal, password string, opts ...Option) 
 }
 
 // NewKeytabSource returns a source logging in as principal with keys from
-// kt. kt nil means DefaultClientKeytab(cfg); principal "" means the
-// principal of the keytab's first entry. cfg nil means LoadConfig().
-func NewKeytabSource(cfg *Config, principal string, kt *keytab.Keytab, opts ...Option) (*KeytabSource, error) {
-	s, err := newLoginSource(cfg, principal, func(cfg *Config) (kdc.Secret, string, error) {
+// kt. kt nil means [DefaultClientKeytab](cfg); principal "" means the
+// principal of the keytab's first entry. cfg nil means krb5conf.Load().
+func NewKeytabSource(cfg *krb5conf.Config, principal string, kt *keytab.Keytab, opts ...Option) (*KeytabSource, error) {
+	s, err := newLoginSource(cfg, principal, func(cfg *krb5conf.Config) (kdc.Secret, string, error) {
 		if kt == nil {
 			var err error
-			if kt, _, err = DefaultClientKeytab(cfg); err != nil {
+			if kt, _, err = defaultClientKeytab(cfg); err != nil {
 				return nil, "", err
 			}
 		}
@@ -153,7 +155,7 @@ func NewKeytabSource(cfg *Config, principal string, kt *keytab.Keytab, opts ...O
 			return nil, "", withSentinel(ErrNoCredentials, "empty keytab", nil)
 		}
 		first := kt.Entries[0].Principal
-		return kdc.Keytab(kt), principalString(types.PrincipalName{NameString: first.Components}, first.Realm), nil
+		return kdc.Keytab(kt), ticket.PrincipalString(types.PrincipalName{NameString: first.Components}, first.Realm), nil
 	}, opts)
 	if err != nil {
 		return nil, err

@@ -2,49 +2,20 @@ package credentials
 
 import (
 	"errors"
-	"slices"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
-func TestDefaultCCacheName(t *testing.T) {
-	cfg := func(name string, env map[string]string) *Config {
-		c, _ := ParseConfig("[libdefaults]\n default_ccache_name = " + name + "\n")
-		c.env = fakeEnv(env)
-		return c
-	}
-	for _, tc := range []struct {
-		conf string
-		env  map[string]string
-		want string
-	}{
-		{"", nil, "FILE:/tmp/krb5cc_1000"},
-		{"", map[string]string{"KRB5CCNAME": "DIR:/run/user/1000/krb5cc"}, "DIR:/run/user/1000/krb5cc"},
-		{"FILE:/var/cache/krb5/%{uid}-%{euid}-%{USERID}%{null}", nil, "FILE:/var/cache/krb5/1000-1001-1000"},
-		{"%{TEMP}/cc_%{username}", map[string]string{"TMPDIR": "/scratch"}, "/scratch/cc_tester"},
-		{"%{TEMP}/cc", nil, "/tmp/cc"},
-		{"FILE:/x/%{unknown}", nil, "FILE:/tmp/krb5cc_1000"}, // MIT's default after a bad token
-	} {
-		if got := DefaultCCacheName(cfg(tc.conf, tc.env)); got != tc.want {
-			t.Errorf("conf %q env %v: got %q, want %q", tc.conf, tc.env, got, tc.want)
-		}
-	}
-}
-
+// parseCCacheName adds this package's policy to ccache.ParseName: which
+// types it reads, and which sentinel each refusal matches.
 func TestParseCCacheName(t *testing.T) {
-	for name, want := range map[string]ccacheLoc{
-		"FILE:/tmp/cc":        {file: "/tmp/cc"},
-		"/tmp/cc":             {file: "/tmp/cc"},
-		"relative/cc":         {file: "relative/cc"},
-		"/tmp/odd:name":       {file: "/tmp/odd:name"},
-		"DIR:/run/cc":         {dir: "/run/cc"},
-		"DIR::/run/cc/tktABC": {dir: "/run/cc", file: "/run/cc/tktABC"},
-		"file:/tmp/lowercase": {file: "/tmp/lowercase"},
-	} {
-		got, err := parseCCacheName(name)
-		want.name = name
-		if err != nil || got != want {
-			t.Errorf("%q: got %+v, %v; want %+v", name, got, err, want)
+	for _, name := range []string{"FILE:/tmp/cc", "/tmp/cc", "DIR:/run/cc", "DIR::/run/cc/tktABC"} {
+		if got, err := parseCCacheName(name); err != nil || got.String() != name {
+			t.Errorf("%q: %v %v", name, got, err)
 		}
 	}
 	for _, name := range []string{"KEYRING:persistent:1000", "KCM:1000", "MEMORY:x", "API:y", "MSLSA:"} {
@@ -62,60 +33,56 @@ func TestParseCCacheName(t *testing.T) {
 	}
 }
 
-func TestParsePrincipal(t *testing.T) {
-	for in, want := range map[string]string{
-		"alice":                  "alice@DEF.TEST",
-		"alice@EXAMPLE.TEST":     "alice@EXAMPLE.TEST",
-		"HTTP/web@R":             "HTTP/web@R",
-		`a\/b@R`:                 `a\/b@R`,
-		`odd\@name`:              `odd\@name@DEF.TEST`,
-		"host/a.b.c/extra@REALM": "host/a.b.c/extra@REALM",
-	} {
-		n, r, err := parsePrincipal(in, "DEF.TEST", 1)
-		if err != nil || principalString(n, r) != want {
-			t.Errorf("%q: %q %v, want %q", in, principalString(n, r), err, want)
+// A malformed principal name is the caller's mistake, reported with both
+// sentinels: this package's ErrMalformed and package ticket's.
+func TestMalformedPrincipal(t *testing.T) {
+	cfg, err := krb5conf.Parse(testConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"a@b@c", "a//b", `a\`} {
+		_, err := NewPasswordSource(cfg, bad, "pw")
+		if !errors.Is(err, ErrMalformed) || !errors.Is(err, ticket.ErrMalformedName) {
+			t.Errorf("password source for %q: %v", bad, err)
 		}
-	}
-	if n, _, _ := parsePrincipal(`a\/b@R`, "", 1); !slices.Equal(n.NameString, []string{"a/b"}) {
-		t.Errorf("escaped slash split: %q", n.NameString)
-	}
-	for _, bad := range []string{"", "a@b@c", "a//b", "/a", `a\`, "alice@"} {
-		if _, _, err := parsePrincipal(bad, "DEF.TEST", 1); !errors.Is(err, ErrMalformed) {
-			t.Errorf("%q: err = %v", bad, err)
+		_, err = NewCCacheSource(cfg, "FILE:/nonexistent", bad)
+		if !errors.Is(err, ErrMalformed) || !errors.Is(err, ticket.ErrMalformedName) {
+			t.Errorf("cache source for %q: %v", bad, err)
 		}
-	}
-	if _, _, err := parsePrincipal("alice", "", 1); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "default_realm") {
-		t.Errorf("no realm: %v", err)
-	}
-	if _, _, err := parseSPN("HTTP"); !errors.Is(err, ErrMalformed) {
-		t.Errorf("spn without host: %v", err)
-	}
-	n, r, err := parseSPN("HTTP/web.example.test@R")
-	if err != nil || r != "R" || n.NameType != 3 {
-		t.Errorf("spn: %v %q %v", n, r, err)
 	}
 }
 
-func TestDefaultClientKeytabName(t *testing.T) {
-	cfg, _ := ParseConfig("")
-	cfg.env = fakeEnv(nil)
-	if got, _ := DefaultClientKeytabName(cfg); got != "FILE:/var/lib/krb5/user/1001/client.keytab" {
-		t.Errorf("MIT default: %q", got)
+func TestDefaultClientKeytab(t *testing.T) {
+	cfg, err := krb5conf.Parse("")
+	if err != nil {
+		t.Fatal(err)
 	}
-	cfg.DefaultClientKeytabName = "FILE:/etc/ckt/%{uid}"
-	if got, _ := DefaultClientKeytabName(cfg); got != "FILE:/etc/ckt/1000" {
-		t.Errorf("config: %q", got)
+	cfg.Env = fakeEnv(map[string]string{"KRB5_CLIENT_KTNAME": "/env/keytab"})
+	_, name, err := DefaultClientKeytab(cfg)
+	if !errors.Is(err, ErrNoCredentials) || name != "/env/keytab" {
+		t.Errorf("missing keytab: %q %v", name, err)
 	}
-	cfg.env = fakeEnv(map[string]string{"KRB5_CLIENT_KTNAME": "/env/keytab"})
-	if got, _ := DefaultClientKeytabName(cfg); got != "/env/keytab" {
-		t.Errorf("env: %q", got)
-	}
-	_, path, err := DefaultClientKeytab(cfg)
-	if !errors.Is(err, ErrNoCredentials) || path != "/env/keytab" {
-		t.Errorf("missing keytab: %q %v", path, err)
-	}
-	cfg.env = fakeEnv(map[string]string{"KRB5_CLIENT_KTNAME": "MEMORY:kt"})
+	cfg.Env = fakeEnv(map[string]string{"KRB5_CLIENT_KTNAME": "MEMORY:kt"})
 	if _, _, err := DefaultClientKeytab(cfg); err == nil || !strings.Contains(err.Error(), "MEMORY") {
 		t.Errorf("memory keytab: %v", err)
+	}
+	cfg.Env = fakeEnv(map[string]string{"KRB5_CLIENT_KTNAME": "FILE:/x/%{nonsense}"})
+	if _, _, err := DefaultClientKeytab(cfg); !errors.Is(err, ErrMalformed) {
+		t.Errorf("bad token: %v", err)
+	}
+}
+
+func TestLoadKeytab(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt")
+	// A keytab header (0x0502) and an entry length that runs past the end.
+	writeFile(t, corrupt, []byte{5, 2, 0, 0, 0, 40, 0, 1})
+	for _, name := range []string{corrupt, "FILE:" + corrupt, "WRFILE:" + corrupt} {
+		if _, err := LoadKeytab(name); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := LoadKeytab(filepath.Join(dir, "missing")); !errors.Is(err, ErrNoCredentials) {
+		t.Errorf("missing: %v", err)
 	}
 }

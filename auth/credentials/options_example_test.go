@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // exampleSource builds a password source with opts; nothing is sent to the
 // KDC until a ticket is asked for.
 func exampleSource(opts ...credentials.Option) error {
-	cfg, err := credentials.ParseConfig(exampleConf)
+	cfg, err := krb5conf.Parse(exampleConf)
 	if err != nil {
 		return err
 	}

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
-	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/kdctest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // These tests run against a real MIT KDC (see package kdctest). They fail,
@@ -73,13 +73,13 @@ func stopRealm() {
 	}
 }
 
-func realConfig(t *testing.T, r *kdctest.Realm) *Config {
+func realConfig(t *testing.T, r *kdctest.Realm) *krb5conf.Config {
 	t.Helper()
-	cfg, err := LoadConfigFiles(r.ConfigPath)
+	cfg, err := krb5conf.LoadFiles(r.ConfigPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DNSCanonicalizeHostname != CanonicalizeFalse || cfg.RDNS || !cfg.LibDefaults.Forwardable {
+	if cfg.DNSCanonicalizeHostname != krb5conf.CanonicalizeFalse || cfg.RDNS || !cfg.LibDefaults.Forwardable {
 		t.Fatalf("lab krb5.conf not read as expected: %+v", cfg)
 	}
 	return cfg
@@ -117,7 +117,7 @@ func TestRealKeytabLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kt, err := keytab.Load(path)
+	kt, err := LoadKeytab(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestRealKeytabLogin(t *testing.T) {
 	}
 	// The default client keytab, through KRB5_CLIENT_KTNAME.
 	cfg := realConfig(t, r)
-	cfg.env = fakeEnv(map[string]string{"KRB5_CLIENT_KTNAME": "FILE:" + path})
+	cfg.Env = fakeEnv(map[string]string{"KRB5_CLIENT_KTNAME": "FILE:" + path})
 	def, err := NewKeytabSource(cfg, "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -328,4 +328,10 @@ func TestRealKDCStopped(t *testing.T) {
 	if _, err := src.ServiceTicket(ctx, "HTTP/a.krbhttp.test"); err != nil {
 		t.Errorf("cached ticket: %v", err)
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopRealm()
+	os.Exit(code)
 }

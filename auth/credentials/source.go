@@ -2,26 +2,9 @@ package credentials
 
 import (
 	"context"
-	"time"
 
-	"github.com/jcmturner/gofork/encoding/asn1"
-	"github.com/jcmturner/gokrb5/v8/messages"
-	"github.com/jcmturner/gokrb5/v8/types"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
-
-// Ticket is a service ticket together with what an initiator needs to use
-// it: the session key and the client identity named in the ticket.
-type Ticket struct {
-	Ticket      messages.Ticket
-	SessionKey  types.EncryptionKey
-	Client      types.PrincipalName
-	ClientRealm string
-	Flags       asn1.BitString
-	AuthTime    time.Time
-	StartTime   time.Time
-	EndTime     time.Time
-	RenewTill   time.Time
-}
 
 // Source hands out service tickets.
 //
@@ -30,7 +13,7 @@ type Ticket struct {
 // source's configuration maps the host to. Implementations must be safe for
 // concurrent use and should honour ctx for any network exchange.
 type Source interface {
-	ServiceTicket(ctx context.Context, spn string) (*Ticket, error)
+	ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error)
 }
 
 // TGTSource is a Source that also hands out its ticket-granting ticket, for
@@ -39,9 +22,9 @@ type Source interface {
 type TGTSource interface {
 	Source
 	// TGT returns the current TGT for the client's realm.
-	TGT(ctx context.Context) (*Ticket, error)
+	TGT(ctx context.Context) (*ticket.Ticket, error)
 	// ForwardedTGT returns a TGT with the FORWARDED flag, obtained from
 	// the KDC with the current TGT, which must be forwardable (else the
 	// error matches ErrNotForwardable).
-	ForwardedTGT(ctx context.Context) (*Ticket, error)
+	ForwardedTGT(ctx context.Context) (*ticket.Ticket, error)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
@@ -199,30 +200,37 @@ func TestForwardedTGT(t *testing.T) {
 	}
 }
 
+// TestFlightLeaderCancelled: a waiter whose leader's context ends must not
+// inherit the cancellation; it asks the KDC itself. The test runs in a
+// synctest bubble, so "the leader is inside the KDC exchange" and "the
+// waiter is waiting for the leader" are reached exactly (synctest.Wait),
+// not guessed with sleeps; the fake KDC's delay runs on the bubble's clock.
 func TestFlightLeaderCancelled(t *testing.T) {
-	f := newFixture(t)
-	f.kdc.SetDelay(100 * time.Millisecond)
-	src, _ := NewPasswordSource(f.cfg, "alice", "alice-pw", f.opts()...)
-	leaderCtx, cancel := context.WithCancel(context.Background())
-	leaderErr := make(chan error, 1)
-	go func() {
-		_, err := src.ServiceTicket(leaderCtx, webSPN)
-		leaderErr <- err
-	}()
-	time.Sleep(20 * time.Millisecond)
-	waiterErr := make(chan error, 1)
-	go func() {
-		_, err := src.ServiceTicket(context.Background(), webSPN)
-		waiterErr <- err
-	}()
-	time.Sleep(20 * time.Millisecond)
-	cancel()
-	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
-		t.Errorf("leader: %v", err)
-	}
-	if err := <-waiterErr; err != nil {
-		t.Errorf("waiter must retry on its own after the leader gave up: %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t)
+		f.kdc.SetDelay(100 * time.Millisecond)
+		src, _ := NewPasswordSource(f.cfg, "alice", "alice-pw", f.opts()...)
+		leaderCtx, cancel := context.WithCancel(context.Background())
+		leaderErr := make(chan error, 1)
+		go func() {
+			_, err := src.ServiceTicket(leaderCtx, webSPN)
+			leaderErr <- err
+		}()
+		synctest.Wait() // the leader waits for the KDC
+		waiterErr := make(chan error, 1)
+		go func() {
+			_, err := src.ServiceTicket(context.Background(), webSPN)
+			waiterErr <- err
+		}()
+		synctest.Wait() // the waiter waits for the leader
+		cancel()
+		if err := <-leaderErr; !errors.Is(err, context.Canceled) {
+			t.Errorf("leader: %v", err)
+		}
+		if err := <-waiterErr; err != nil {
+			t.Errorf("waiter must retry on its own after the leader gave up: %v", err)
+		}
+	})
 }
 
 func TestCCacheSourceFile(t *testing.T) {
@@ -323,7 +331,7 @@ func TestCCacheSourceBadFiles(t *testing.T) {
 		t.Errorf("keyring: %v", err)
 	}
 	// A config-driven default name resolves through the injected env.
-	f.cfg.env = fakeEnv(map[string]string{"KRB5CCNAME": "FILE:" + good})
+	f.cfg.Env = fakeEnv(map[string]string{"KRB5CCNAME": "FILE:" + good})
 	src, _ = NewCCacheSource(f.cfg, "", "", f.opts()...)
 	if src.Name() != "FILE:"+good {
 		t.Errorf("default name %q", src.Name())

@@ -10,9 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jcmturner/gofork/encoding/asn1"
-	"github.com/jcmturner/gokrb5/v8/asn1tools"
-	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana"
 	"github.com/jcmturner/gokrb5/v8/iana/adtype"
 	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
@@ -24,7 +21,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // defaultMaxSkew is the Kerberos default clock skew (MIT clockskew).
@@ -73,6 +70,10 @@ type Acceptor struct {
 	bindings     *[16]byte // nil: not checked
 	requireBnd   bool
 	now          func() time.Time
+	// serviceKeys holds the keytab's keys by enctype and key bytes, each
+	// with its derived keys, so that a ticket's decryption derives
+	// nothing.
+	serviceKeys map[int32]map[string]*cryptoKey
 }
 
 // NewAcceptor checks cfg and returns an Acceptor.
@@ -94,7 +95,10 @@ func NewAcceptor(cfg AcceptorConfig) (*Acceptor, error) {
 		return nil, fmt.Errorf("gss: replay cache window %v is shorter than twice MaxSkew (%v): replays would pass once entries expire", a.rc.window, 2*a.maxSkew)
 	}
 	if cfg.Service != "" {
-		pn, realm := types.ParseSPNString(cfg.Service)
+		pn, realm, err := ticket.ParseSPN(cfg.Service)
+		if err != nil {
+			return nil, fmt.Errorf("gss: AcceptorConfig.Service: %w", err)
+		}
 		a.service, a.serviceRealm = &pn, realm
 	}
 	var keytabRealms []string
@@ -118,7 +122,28 @@ func NewAcceptor(cfg AcceptorConfig) (*Acceptor, error) {
 		return nil, errors.New("gss: RequireChannelBindings needs ChannelBindings")
 	}
 	a.requireBnd = cfg.RequireChannelBindings
+	a.serviceKeys = make(map[int32]map[string]*cryptoKey)
+	for _, e := range cfg.Keytab.Entries {
+		ck, err := newCryptoKey(e.Key)
+		if err != nil {
+			continue // unusable entries fail at use, as before
+		}
+		m := a.serviceKeys[e.Key.KeyType]
+		if m == nil {
+			m = make(map[string]*cryptoKey)
+			a.serviceKeys[e.Key.KeyType] = m
+		}
+		m[string(e.Key.KeyValue)] = ck
+	}
 	return a, nil
+}
+
+// serviceKey returns the cryptoKey of a keytab key.
+func (a *Acceptor) serviceKey(key types.EncryptionKey) (*cryptoKey, error) {
+	if ck, ok := a.serviceKeys[key.KeyType][string(key.KeyValue)]; ok {
+		return ck, nil
+	}
+	return newCryptoKey(key)
 }
 
 // serves reports whether the Service restriction admits a principal.
@@ -133,7 +158,7 @@ func (a *Acceptor) serves(sname types.PrincipalName, realm string) bool {
 type Accepted struct {
 	Client      types.PrincipalName
 	ClientRealm string
-	Principal   string              // "alice@REALM", components joined by '/'
+	Principal   string              // "alice@REALM", as MIT writes it (ticket.PrincipalString)
 	Service     types.PrincipalName // the ticket's sname
 	// Flags come from the authenticator checksum; FlagMutual is also set
 	// when the AP options ask for mutual authentication, and FlagDelegate
@@ -158,8 +183,8 @@ type Accepted struct {
 	// GSS-API delegation the client's forwarded TGT with its session key.
 	// Nil without delegation. It is checked to belong to the
 	// authenticated client; whether it is a usable TGT is for the caller
-	// to find out (see credentials.NewDelegatedSource).
-	DelegatedTicket *credentials.Ticket
+	// to find out (package credentials: NewDelegatedSource).
+	DelegatedTicket *ticket.Ticket
 	Ticket          messages.Ticket // with DecryptedEncPart filled in
 	Context         *SecurityContext
 }
@@ -194,7 +219,7 @@ func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
 		return nil, fmt.Errorf("%w: user-to-user AP-REQ", ErrUnsupported)
 	}
 	tkt := apReq.Ticket
-	etp, err := a.decryptTicket(&tkt)
+	etp, sk, err := a.decryptTicket(&tkt)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +227,7 @@ func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
 	if err := a.checkTicketTimes(etp, now); err != nil {
 		return nil, err
 	}
-	auth, err := a.decryptAuthenticator(&apReq, etp)
+	auth, err := a.decryptAuthenticator(&apReq, etp, sk)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +245,7 @@ func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
 	acc := &Accepted{
 		Client:          etp.CName,
 		ClientRealm:     etp.CRealm,
-		Principal:       etp.CName.PrincipalNameString() + "@" + etp.CRealm,
+		Principal:       ticket.PrincipalString(etp.CName, etp.CRealm),
 		Service:         tkt.SName,
 		Flags:           ck.flags,
 		Format:          in.format,
@@ -247,7 +272,7 @@ func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
 	if a.rc != nil && !a.rc.checkAndInsert(replayKeyOf(acc.Principal, auth, apReq.EncryptedAuthenticator.Cipher), now) {
 		return nil, fmt.Errorf("%w: from %s at %s", ErrReplay, acc.Principal, ctime.UTC().Format(time.RFC3339Nano))
 	}
-	if err := a.reply(acc, in, etp.Key, auth); err != nil {
+	if err := a.reply(acc, in, sk, auth); err != nil {
 		return nil, err
 	}
 	return acc, nil
@@ -322,30 +347,35 @@ func checkAPReqFields(msg []byte) error {
 }
 
 // decryptTicket finds the service key and decrypts the ticket in place.
-func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart, error) {
+func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart, *cryptoKey, error) {
 	if len(tkt.SName.NameString) == 0 {
-		return nil, malformed("ticket without sname")
+		return nil, nil, malformed("ticket without sname")
 	}
-	sname := tkt.SName.PrincipalNameString() + "@" + tkt.Realm
+	sname := ticket.PrincipalString(tkt.SName, tkt.Realm)
 	if !a.serves(tkt.SName, tkt.Realm) {
-		return nil, fmt.Errorf("%w: ticket for %s", ErrUnknownService, sname)
+		return nil, nil, fmt.Errorf("%w: ticket for %s", ErrUnknownService, sname)
 	}
 	key, _, err := a.kt.GetEncryptionKey(tkt.SName, tkt.Realm, tkt.EncPart.KVNO, tkt.EncPart.EType)
 	if err != nil {
-		return nil, fmt.Errorf("%w: no key for %s kvno %d enctype %d in the keytab", ErrUnknownService, sname, tkt.EncPart.KVNO, tkt.EncPart.EType)
+		return nil, nil, fmt.Errorf("%w: no key for %s kvno %d enctype %d in the keytab", ErrUnknownService, sname, tkt.EncPart.KVNO, tkt.EncPart.EType)
 	}
-	pt, err := decrypt(tkt.EncPart, key, keyusage.KDC_REP_TICKET)
+	ck, err := a.serviceKey(key)
+	var pt []byte
+	if err == nil {
+		pt, err = ck.decrypt(tkt.EncPart, keyusage.KDC_REP_TICKET)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: ticket for %s does not decrypt with the keytab key (stale keytab?): %v", ErrIntegrity, sname, err)
+		return nil, nil, fmt.Errorf("%w: ticket for %s does not decrypt with the keytab key (stale keytab?): %v", ErrIntegrity, sname, err)
 	}
 	if err := guard("EncTicketPart", func() error { return tkt.DecryptedEncPart.Unmarshal(pt) }); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	etp := &tkt.DecryptedEncPart
-	if _, err := checkKey(etp.Key); err != nil {
-		return nil, malformed("ticket session key: %v", err)
+	sk, err := newCryptoKey(etp.Key)
+	if err != nil {
+		return nil, nil, malformed("ticket session key: %v", err)
 	}
-	return etp, nil
+	return etp, sk, nil
 }
 
 // checkTicketTimes applies RFC 4120 3.2.3 with the skew allowance.
@@ -368,8 +398,8 @@ func (a *Acceptor) checkTicketTimes(etp *messages.EncTicketPart, now time.Time) 
 // decryptAuthenticator decrypts the authenticator and checks that it names
 // the ticket's client, realm included (the check gokrb5 omits, upstream
 // issue #577).
-func (a *Acceptor) decryptAuthenticator(apReq *messages.APReq, etp *messages.EncTicketPart) (*types.Authenticator, error) {
-	pt, err := decrypt(apReq.EncryptedAuthenticator, etp.Key, keyusage.AP_REQ_AUTHENTICATOR)
+func (a *Acceptor) decryptAuthenticator(apReq *messages.APReq, etp *messages.EncTicketPart, sk *cryptoKey) (*types.Authenticator, error) {
+	pt, err := sk.decrypt(apReq.EncryptedAuthenticator, keyusage.AP_REQ_AUTHENTICATOR)
 	if err != nil {
 		return nil, fmt.Errorf("%w: authenticator does not decrypt with the ticket session key: %v", ErrIntegrity, err)
 	}
@@ -477,7 +507,8 @@ func replayKeyOf(principal string, auth *types.Authenticator, cipher []byte) rep
 
 // reply builds the security context and the reply token: an AP-REP when
 // the client asked for mutual authentication, framed as the input was.
-func (a *Acceptor) reply(acc *Accepted, in initialToken, sessionKey types.EncryptionKey, auth *types.Authenticator) error {
+func (a *Acceptor) reply(acc *Accepted, in initialToken, sk *cryptoKey, auth *types.Authenticator) error {
+	sessionKey := sk.raw
 	seq := seqFromASN1(auth.SeqNumber)
 	acc.Context = &SecurityContext{
 		Flags:           acc.Flags,
@@ -498,7 +529,7 @@ func (a *Acceptor) reply(acc *Accepted, in initialToken, sessionKey types.Encryp
 		if err != nil {
 			return fmt.Errorf("gss: acceptor sequence number: %w", err)
 		}
-		if apRep, err = marshalAPRep(sessionKey, auth, subkey, aseq); err != nil {
+		if apRep, err = marshalAPRep(sk, auth.CTime.UTC(), auth.Cusec, subkey, aseq); err != nil {
 			return err
 		}
 		acc.Context.AcceptorSubkey, acc.Context.AcceptorSeq = subkey, aseq
@@ -512,29 +543,54 @@ func (a *Acceptor) reply(acc *Accepted, in initialToken, sessionKey types.Encryp
 	return nil
 }
 
-// encAPRepPart is EncAPRepPart with the sequence number always encoded:
-// gokrb5's struct marks it optional, which would drop a zero.
-type encAPRepPart struct {
-	CTime  time.Time           `asn1:"generalized,explicit,tag:0"`
-	Cusec  int                 `asn1:"explicit,tag:1"`
-	Subkey types.EncryptionKey `asn1:"optional,explicit,tag:2"`
-	Seq    int64               `asn1:"explicit,tag:3"`
-}
-
 // marshalAPRep builds the AP-REP token (RFC 4120 5.5.2 inside RFC 4121
-// framing), encrypted under the ticket session key with key usage 12.
-func marshalAPRep(sessionKey types.EncryptionKey, auth *types.Authenticator, subkey types.EncryptionKey, seq uint64) ([]byte, error) {
-	enc, err := asn1.Marshal(encAPRepPart{CTime: auth.CTime.UTC(), Cusec: auth.Cusec, Subkey: subkey, Seq: int64(seq)})
-	if err != nil {
-		return nil, fmt.Errorf("gss: marshal EncAPRepPart: %w", err)
-	}
-	ed, err := crypto.GetEncryptedData(asn1tools.AddASNAppTag(enc, asnAppTag.EncAPRepPart), sessionKey, keyusage.AP_REP_ENCPART, 0)
+// framing), encrypted under the ticket session key with key usage 12. The
+// sequence number is always encoded (gokrb5's struct marks it optional,
+// which would drop a zero); the tests compare the encoding with gofork's.
+func marshalAPRep(sessionKey *cryptoKey, ctime time.Time, cusec int, subkey types.EncryptionKey, seq uint64) ([]byte, error) {
+	var e derBuilder
+	e.buf = make([]byte, 0, 96)
+	e.open(0x60 | asnAppTag.EncAPRepPart)
+	e.open(tagSequence)
+	e.open(contextTag(0))
+	e.generalizedTime(ctime)
+	e.close()
+	e.explicitInt(1, int64(cusec))
+	e.open(contextTag(2))
+	appendEncryptionKey(&e, subkey)
+	e.close()
+	e.explicitInt(3, int64(seq))
+	e.close()
+	e.close()
+	ed, err := sessionKey.encrypt(keyusage.AP_REP_ENCPART, e.buf)
+	clear(e.buf) // it holds the acceptor subkey
 	if err != nil {
 		return nil, fmt.Errorf("gss: encrypt EncAPRepPart: %w", err)
 	}
-	rep, err := asn1.Marshal(messages.APRep{PVNO: iana.PVNO, MsgType: msgtype.KRB_AP_REP, EncPart: ed})
-	if err != nil {
-		return nil, fmt.Errorf("gss: marshal AP-REP: %w", err)
-	}
-	return marshalKRB5(tokIDAPRep, asn1tools.AddASNAppTag(rep, asnAppTag.APREP)), nil
+	b := derBuilder{buf: make([]byte, 0, len(ed.Cipher)+48)}
+	b.open(tagGSSApp0)
+	b.raw(oidKRB5)
+	b.raw(tokIDAPRep[:])
+	b.open(0x60 | asnAppTag.APREP)
+	b.open(tagSequence)
+	b.explicitInt(0, iana.PVNO)
+	b.explicitInt(1, msgtype.KRB_AP_REP)
+	b.open(contextTag(2))
+	appendEncryptedData(&b, ed)
+	b.close()
+	b.close()
+	b.close()
+	b.close()
+	return b.buf, nil
+}
+
+// appendEncryptedData appends EncryptedData ::= SEQUENCE { etype [0]
+// Int32, cipher [2] OCTET STRING } (no kvno: a session key has none).
+func appendEncryptedData(b *derBuilder, ed types.EncryptedData) {
+	b.open(tagSequence)
+	b.explicitInt(0, int64(ed.EType))
+	b.open(contextTag(2))
+	b.primitive(tagOctetString, ed.Cipher)
+	b.close()
+	b.close()
 }

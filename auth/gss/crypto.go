@@ -3,12 +3,15 @@ package gss
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/crypto/etype"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/krbhttp/krbhttp/auth/internal/krbcrypto"
 )
 
 // keySize is the protocol key length of an enctype. gokrb5's
@@ -64,16 +67,49 @@ func randomSeq() (uint64, error) {
 // negative integers; the 32 low bits are the intended value either way.
 func seqFromASN1(v int64) uint64 { return uint64(uint32(v)) }
 
-// decrypt decrypts ed under key with the checks gokrb5 leaves out: the
-// enctypes must agree, the key must have the right size, and the
-// ciphertext must hold at least a confounder and a MAC (gokrb5 slices
-// without checking and panics on shorter input). recover stays as the last
-// line of defence, see guard.
-func decrypt(ed types.EncryptedData, key types.EncryptionKey, usage uint32) (pt []byte, err error) {
-	if ed.EType != key.KeyType {
-		return nil, fmt.Errorf("encrypted with enctype %d, key has enctype %d", ed.EType, key.KeyType)
+// cryptoKey is a key with, for the AES enctypes, its derived keys: each
+// usage's are computed on first use and kept for the key's lifetime.
+type cryptoKey struct {
+	raw  types.EncryptionKey
+	fast *krbcrypto.Key // nil: an enctype left to gokrb5
+}
+
+// newCryptoKey checks key (supported enctype, right length: a key taken
+// from a peer's message is untrusted input) and returns its cryptoKey.
+func newCryptoKey(key types.EncryptionKey) (*cryptoKey, error) {
+	if krbcrypto.Supported(key.KeyType) {
+		k, err := krbcrypto.NewKey(key.KeyType, key.KeyValue)
+		if err != nil {
+			return nil, err
+		}
+		return &cryptoKey{raw: key, fast: k}, nil
 	}
-	et, err := checkKey(key)
+	if _, err := checkKey(key); err != nil {
+		return nil, err
+	}
+	return &cryptoKey{raw: key}, nil
+}
+
+// decrypt decrypts ed with the checks gokrb5 leaves out: the enctypes
+// must agree, and the ciphertext must hold at least a confounder and a
+// MAC (gokrb5 slices without checking and panics on shorter input). The
+// AES enctypes go through krbcrypto; the others (RC4-HMAC, DES3) through
+// gokrb5, with recover as the last line of defence, see guard.
+func (c *cryptoKey) decrypt(ed types.EncryptedData, usage uint32) (pt []byte, err error) {
+	if ed.EType != c.raw.KeyType {
+		return nil, fmt.Errorf("encrypted with enctype %d, key has enctype %d", ed.EType, c.raw.KeyType)
+	}
+	if c.fast != nil {
+		u := c.fast.Usage(usage)
+		if len(ed.Cipher) < u.Overhead() {
+			return nil, fmt.Errorf("ciphertext of %d bytes, shorter than %d", len(ed.Cipher), u.Overhead())
+		}
+		if pt, err = u.Decrypt(ed.Cipher); err != nil {
+			return nil, errors.New("integrity verification failed")
+		}
+		return pt, nil
+	}
+	et, err := checkKey(c.raw)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +121,32 @@ func decrypt(ed types.EncryptedData, key types.EncryptionKey, usage uint32) (pt 
 			pt, err = nil, fmt.Errorf("decryption panic: %v", r)
 		}
 	}()
-	return et.DecryptMessage(key.KeyValue, ed.Cipher, usage)
+	return et.DecryptMessage(c.raw.KeyValue, ed.Cipher, usage)
+}
+
+// encrypt returns the EncryptedData of plaintext.
+func (c *cryptoKey) encrypt(usage uint32, plaintext []byte) (types.EncryptedData, error) {
+	if c.fast == nil {
+		return crypto.GetEncryptedData(plaintext, c.raw, usage, 0)
+	}
+	u := c.fast.Usage(usage)
+	ct, err := u.Encrypt(make([]byte, 0, len(plaintext)+u.Overhead()), plaintext)
+	if err != nil {
+		return types.EncryptedData{}, err
+	}
+	return types.EncryptedData{EType: c.raw.KeyType, Cipher: ct}, nil
+}
+
+// decrypt decrypts ed under key once; see cryptoKey.decrypt.
+func decrypt(ed types.EncryptedData, key types.EncryptionKey, usage uint32) ([]byte, error) {
+	if ed.EType != key.KeyType {
+		return nil, fmt.Errorf("encrypted with enctype %d, key has enctype %d", ed.EType, key.KeyType)
+	}
+	c, err := newCryptoKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return c.decrypt(ed, usage)
 }
 
 // The authenticator checksum of RFC 4121 4.1.1 (type 0x8003): all

@@ -6,6 +6,10 @@
 // that other modules (WinRM message encryption) can use its keys and
 // sequence numbers.
 //
+// It needs a ticket (package ticket) and nothing that produces one: no KDC
+// client, no credential cache, no krb5.conf. Package credentials hands out
+// tickets; packages auth, acceptor and wsman use this one.
+//
 // # What gokrb5 does not do, and this package does
 //
 // gokrb5 v8 supplies the Kerberos messages and ciphers. On top of them this

@@ -12,20 +12,18 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana"
 	"github.com/jcmturner/gokrb5/v8/iana/adtype"
 	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
-	"github.com/jcmturner/gokrb5/v8/iana/chksumtype"
-	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // InitiatorConfig configures [NewInitiator].
 type InitiatorConfig struct {
 	// Ticket is the service ticket with its session key. Required.
-	Ticket *credentials.Ticket
+	Ticket *ticket.Ticket
 	// Flags are sent in the authenticator checksum. FlagMutual also sets
 	// the AP option mutual-required, and makes Accept demand an AP-REP.
 	Flags Flags
@@ -50,6 +48,7 @@ type InitiatorConfig struct {
 type Initiator struct {
 	mutual     bool
 	sessionKey types.EncryptionKey
+	prepared   *preparedTicket // the session key's derived keys
 	subkey     types.EncryptionKey
 	ctime      time.Time // authenticator ctime, whole seconds, UTC
 	cusec      int
@@ -90,68 +89,59 @@ func NewInitiator(cfg InitiatorConfig) (*Initiator, []byte, error) {
 	}
 	t := now().UTC()
 
-	auth, err := types.NewAuthenticator(tkt.ClientRealm, tkt.Client)
+	prep, err := prepareTicket(tkt)
 	if err != nil {
-		return nil, nil, fmt.Errorf("gss: new authenticator: %w", err)
+		return nil, nil, err
 	}
-	// NewAuthenticator reads the wall clock; the configured clock wins, and
-	// ctime is kept in whole seconds because that is what goes on the wire
-	// and what the AP-REP echoes.
-	auth.CTime = t.Truncate(time.Second)
-	auth.Cusec = t.Nanosecond() / int(time.Microsecond)
-	if err := auth.GenerateSeqNumberAndSubKey(tkt.SessionKey.KeyType, keySize(et)); err != nil {
-		return nil, nil, fmt.Errorf("gss: authenticator subkey: %w", err)
+	subkey, err := newSubkey(tkt.SessionKey.KeyType, keySize(et))
+	if err != nil {
+		return nil, nil, err
 	}
-
+	seq, err := randomSeq()
+	if err != nil {
+		return nil, nil, fmt.Errorf("gss: authenticator sequence number: %w", err)
+	}
+	// ctime is kept in whole seconds because that is what goes on the
+	// wire and what the AP-REP echoes.
+	auth := authenticator{
+		ctime:  t.Truncate(time.Second),
+		cusec:  t.Nanosecond() / int(time.Microsecond),
+		subkey: subkey,
+		seq:    seq,
+		cbt:    cfg.ChannelBindings != nil,
+	}
 	ck := gssChecksum{flags: fl}
 	if fl&FlagDelegate != 0 {
 		ck.deleg = cfg.Delegation
 	}
 	if cfg.ChannelBindings != nil {
 		ck.bnd = ChannelBindingsMD5(cfg.ChannelBindings)
-		if auth.AuthorizationData, err = cbtAuthorizationData(); err != nil {
-			return nil, nil, err
-		}
 	}
-	ckb, err := ck.marshal()
+	if auth.checksum, err = ck.marshal(); err != nil {
+		return nil, nil, err
+	}
+	// Only the standard Kerberos OID is offered in SPNEGO. Listing the MS
+	// legacy OID as well gains nothing (every acceptor since Windows 2003
+	// knows the standard one) and a second entry would turn a
+	// one-mechanism list into a negotiation that RFC 4178 wants protected
+	// by a mechListMIC.
+	token, err := marshalAPReqToken(prep, &auth, fl&FlagMutual != 0, cfg.Format)
 	if err != nil {
 		return nil, nil, err
 	}
-	auth.Cksum = types.Checksum{CksumType: chksumtype.GSSAPI, Checksum: ckb}
 
-	apReq, err := messages.NewAPReq(tkt.Ticket, tkt.SessionKey, auth)
-	if err != nil {
-		return nil, nil, fmt.Errorf("gss: build AP-REQ: %w", err)
-	}
-	if fl&FlagMutual != 0 {
-		types.SetFlag(&apReq.APOptions, flags.APOptionMutualRequired)
-	}
-	apReqDER, err := apReq.Marshal()
-	if err != nil {
-		return nil, nil, fmt.Errorf("gss: marshal AP-REQ: %w", err)
-	}
-	token := marshalKRB5(tokIDAPReq, apReqDER)
-	if cfg.Format == FormatSPNEGO {
-		// Only the standard Kerberos OID is offered. Listing the MS legacy
-		// OID as well gains nothing (every acceptor since Windows 2003
-		// knows the standard one) and a second entry would turn a
-		// one-mechanism list into a negotiation that RFC 4178 wants
-		// protected by a mechListMIC.
-		token = marshalNegTokenInit([][]byte{oidKRB5}, token)
-	}
-
-	seq := seqFromASN1(auth.SeqNumber)
 	i := &Initiator{
 		mutual:     fl&FlagMutual != 0,
-		sessionKey: tkt.SessionKey,
-		subkey:     auth.SubKey,
-		ctime:      auth.CTime,
-		cusec:      auth.Cusec,
+		sessionKey: prep.session.raw,
+		prepared:   prep,
+		subkey:     subkey,
+		ctime:      auth.ctime,
+		cusec:      auth.cusec,
 		base: SecurityContext{
 			Initiator:       true,
 			Flags:           fl,
-			SessionKey:      tkt.SessionKey,
-			InitiatorSubkey: auth.SubKey,
+			SessionKey:      prep.session.raw,
+			InitiatorSubkey: subkey,
 			InitiatorSeq:    seq,
 			AcceptorSeq:     seq,
 		},
@@ -333,7 +323,7 @@ func (i *Initiator) verifyAPRep(msg []byte) (*SecurityContext, error) {
 	if rep.PVNO != iana.PVNO || rep.MsgType != msgtype.KRB_AP_REP {
 		return nil, malformed("AP-REP pvno %d msg-type %d", rep.PVNO, rep.MsgType)
 	}
-	pt, err := decrypt(rep.EncPart, i.sessionKey, keyusage.AP_REP_ENCPART)
+	pt, err := i.prepared.session.decrypt(rep.EncPart, keyusage.AP_REP_ENCPART)
 	if err != nil {
 		// MIT's initiator also accepts an AP-REP under the subkey it sent.
 		var err2 error

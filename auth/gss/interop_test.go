@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // The interoperability tests run MIT's GSS-API (libgssapi_krb5 through
@@ -311,32 +311,11 @@ func TestMITInitiatesToUs(t *testing.T) {
 }
 
 // writeCCache stores tkt in a credential cache file for MIT.
-func writeCCache(t *testing.T, tkt *credentials.Ticket) string {
+func writeCCache(t *testing.T, tkt *ticket.Ticket) string {
 	t.Helper()
-	der, err := tkt.Ticket.Marshal()
+	c, err := ccache.ForTickets(tkt)
 	if err != nil {
 		t.Fatal(err)
-	}
-	client := ccache.Principal{NameType: tkt.Client.NameType, Components: tkt.Client.NameString, Realm: tkt.ClientRealm}
-	var fl uint32
-	for i, b := range tkt.Flags.Bytes {
-		if i < 4 {
-			fl |= uint32(b) << (24 - 8*i)
-		}
-	}
-	c := &ccache.Cache{
-		Version:   4,
-		Principal: client,
-		Credentials: []*ccache.Credential{{
-			Client:    client,
-			Server:    ccache.Principal{NameType: tkt.Ticket.SName.NameType, Components: tkt.Ticket.SName.NameString, Realm: tkt.Ticket.Realm},
-			Key:       ccache.Key{EncType: tkt.SessionKey.KeyType, Value: tkt.SessionKey.KeyValue},
-			AuthTime:  tkt.AuthTime,
-			StartTime: tkt.StartTime,
-			EndTime:   tkt.EndTime,
-			Flags:     fl,
-			Ticket:    der,
-		}},
 	}
 	path := filepath.Join(t.TempDir(), "ccache")
 	if err := os.WriteFile(path, ccache.Marshal(c), 0o600); err != nil {

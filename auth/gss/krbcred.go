@@ -14,7 +14,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // The KRB-CRED structures (RFC 4120 5.8) are declared here rather than
@@ -53,11 +53,12 @@ const etypeNull = 0
 
 // MarshalKRBCred builds the KRB-CRED message (RFC 4120 5.8) that delegates
 // tkt, normally a forwarded TGT from
-// [credentials.TGTSource.ForwardedTGT], for [InitiatorConfig.Delegation].
+// a ticket source (package credentials: TGTSource.ForwardedTGT), for
+// [InitiatorConfig.Delegation].
 // Its encrypted part is encrypted in key with key usage 14; for GSS-API
 // delegation that is the session key of the service ticket the AP-REQ
 // carries, which MIT, Heimdal and Windows acceptors all try.
-func MarshalKRBCred(tkt *credentials.Ticket, key types.EncryptionKey) ([]byte, error) {
+func MarshalKRBCred(tkt *ticket.Ticket, key types.EncryptionKey) ([]byte, error) {
 	if tkt == nil || len(tkt.Ticket.SName.NameString) == 0 || len(tkt.Client.NameString) == 0 {
 		return nil, fmt.Errorf("gss: KRB-CRED needs a ticket with client and server names")
 	}
@@ -128,7 +129,7 @@ func kerberosTime(t time.Time) time.Time {
 //
 // Every error wraps ErrMalformedToken, or ErrIntegrity when no key
 // decrypts the message.
-func ParseKRBCred(b []byte, keys ...types.EncryptionKey) ([]*credentials.Ticket, error) {
+func ParseKRBCred(b []byte, keys ...types.EncryptionKey) ([]*ticket.Ticket, error) {
 	tickets, encPart, err := parseKRBCredMessage(b)
 	if err != nil {
 		return nil, err
@@ -151,12 +152,12 @@ func ParseKRBCred(b []byte, keys ...types.EncryptionKey) ([]*credentials.Ticket,
 	if len(enc.TicketInfo) == 0 || len(enc.TicketInfo) != len(tickets) {
 		return nil, malformed("KRB-CRED has %d tickets and %d ticket infos", len(tickets), len(enc.TicketInfo))
 	}
-	out := make([]*credentials.Ticket, len(tickets))
+	out := make([]*ticket.Ticket, len(tickets))
 	for i, info := range enc.TicketInfo {
 		if _, err := checkKey(info.Key); err != nil {
 			return nil, malformed("KRB-CRED ticket %d session key: %v", i, err)
 		}
-		out[i] = &credentials.Ticket{
+		out[i] = &ticket.Ticket{
 			Ticket:      tickets[i],
 			SessionKey:  info.Key,
 			Client:      info.PName,
@@ -275,7 +276,7 @@ func decryptKRBCred(ed types.EncryptedData, keys []types.EncryptionKey) ([]byte,
 // the keys of the context it came in, and checks that it delegates the
 // authenticated client's own credentials: a ticket naming someone else is
 // refused, an info without a client name is given the ticket's client.
-func delegatedTickets(krbCred []byte, client types.PrincipalName, realm string, keys ...types.EncryptionKey) ([]*credentials.Ticket, error) {
+func delegatedTickets(krbCred []byte, client types.PrincipalName, realm string, keys ...types.EncryptionKey) ([]*ticket.Ticket, error) {
 	tkts, err := ParseKRBCred(krbCred, keys...)
 	if err != nil {
 		return nil, fmt.Errorf("delegated credentials: %w", err)
@@ -285,8 +286,8 @@ func delegatedTickets(krbCred []byte, client types.PrincipalName, realm string, 
 			t.Client, t.ClientRealm = client, realm
 		}
 		if !t.Client.Equal(client) || t.ClientRealm != realm {
-			return nil, malformed("delegated credentials are for %s@%s, not the authenticated %s@%s",
-				t.Client.PrincipalNameString(), t.ClientRealm, client.PrincipalNameString(), realm)
+			return nil, malformed("delegated credentials are for %s, not the authenticated %s",
+				t.ClientPrincipal(), ticket.PrincipalString(client, realm))
 		}
 	}
 	return tkts, nil

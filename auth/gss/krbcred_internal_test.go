@@ -14,20 +14,20 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 const testRealm = "EXAMPLE.TEST"
 
-func testTGT(t *testing.T, client string) *credentials.Ticket {
+func testTGT(t *testing.T, client string) *ticket.Ticket {
 	t.Helper()
 	return krbtest.NewService(t, "krbtgt/"+testRealm, testRealm).Ticket(t, client, krbtest.WithFlags(flags.Forwardable, flags.Forwarded))
 }
 
 // krbCredWith frames an EncryptedData as a KRB-CRED around tgt, for
 // encodings MarshalKRBCred does not produce.
-func krbCredWith(t *testing.T, tgt *credentials.Ticket, ed types.EncryptedData) []byte {
+func krbCredWith(t *testing.T, tgt *ticket.Ticket, ed types.EncryptedData) []byte {
 	t.Helper()
 	ticket, err := tgt.Ticket.Marshal()
 	if err != nil {

@@ -10,14 +10,14 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
 	"github.com/krbhttp/krbhttp/auth/internal/krbtest"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // forwardedTGT forges what a KDC returns for a FORWARDED TGS request: a
 // krbtgt ticket for client flagged forwardable and forwarded.
-func forwardedTGT(t testing.TB, client string) *credentials.Ticket {
+func forwardedTGT(t testing.TB, client string) *ticket.Ticket {
 	t.Helper()
 	krbtgt := krbtest.NewService(t, "krbtgt/"+realm, realm)
 	return krbtgt.Ticket(t, client, krbtest.WithFlags(flags.Forwardable, flags.Forwarded))
@@ -25,7 +25,7 @@ func forwardedTGT(t testing.TB, client string) *credentials.Ticket {
 
 // krbCredFor builds the KRB-CRED that delegates tgt over a context on
 // tkt, as package auth does.
-func krbCredFor(t testing.TB, tgt, tkt *credentials.Ticket) []byte {
+func krbCredFor(t testing.TB, tgt, tkt *ticket.Ticket) []byte {
 	t.Helper()
 	b, err := gss.MarshalKRBCred(tgt, tkt.SessionKey)
 	if err != nil {
@@ -35,7 +35,7 @@ func krbCredFor(t testing.TB, tgt, tkt *credentials.Ticket) []byte {
 }
 
 // sameCredential compares everything a delegated credential must keep.
-func sameCredential(t *testing.T, got, want *credentials.Ticket) {
+func sameCredential(t *testing.T, got, want *ticket.Ticket) {
 	t.Helper()
 	wantTkt, _ := want.Ticket.Marshal()
 	gotTkt, _ := got.Ticket.Marshal()
@@ -181,17 +181,17 @@ func TestDelegationRefused(t *testing.T) {
 	t.Parallel()
 	svc := krbtest.NewService(t, spn, realm)
 	for name, c := range map[string]struct {
-		krbCred func(tkt *credentials.Ticket) []byte
+		krbCred func(tkt *ticket.Ticket) []byte
 		want    error
 	}{
-		"not a KRB-CRED": {func(*credentials.Ticket) []byte { return bytes.Repeat([]byte{0x76, 0x82}, 70) }, gss.ErrMalformedToken},
-		"other key": {func(*credentials.Ticket) []byte {
+		"not a KRB-CRED": {func(*ticket.Ticket) []byte { return bytes.Repeat([]byte{0x76, 0x82}, 70) }, gss.ErrMalformedToken},
+		"other key": {func(*ticket.Ticket) []byte {
 			return krbCredFor(t, forwardedTGT(t, "alice"), svc.Ticket(t, "alice"))
 		}, gss.ErrIntegrity},
-		"bob's TGT": {func(tkt *credentials.Ticket) []byte {
+		"bob's TGT": {func(tkt *ticket.Ticket) []byte {
 			return krbCredFor(t, forwardedTGT(t, "bob"), tkt)
 		}, gss.ErrMalformedToken},
-		"other realm": {func(tkt *credentials.Ticket) []byte {
+		"other realm": {func(tkt *ticket.Ticket) []byte {
 			return krbCredFor(t, forwardedTGT(t, "alice@OTHER.TEST"), tkt)
 		}, gss.ErrMalformedToken},
 	} {

@@ -6,3 +6,10 @@ package gss
 func (c *SecurityContext) WrapLayout(plaintext []byte, seq uint64, ec, rrc uint16, rotate int) ([]byte, error) {
 	return c.wrap(plaintext, seq, ec, rrc, rotate)
 }
+
+// OpenUnsequenced is Open without the sequence check, for benchmarks that
+// open one token many times.
+func (s *Sealer) OpenUnsequenced(token []byte) ([]byte, error) {
+	pt, _, err := s.open(token, nil)
+	return pt, err
+}

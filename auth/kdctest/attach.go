@@ -1,14 +1,14 @@
 package kdctest
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // AttachTimeout bounds how long [Attach] waits for the realm's KDC to
@@ -51,7 +51,7 @@ func Attach(dir string) (*Realm, error) {
 			return nil, fmt.Errorf("kdctest: attach %s: not a realm directory: %w", dir, err)
 		}
 	}
-	if r.Realm, r.KDCAddr, err = readKrb5Conf(r.ConfigPath); err != nil {
+	if r.Realm, r.KDCAddr, err = realmKDC(r.ConfigPath); err != nil {
 		return nil, err
 	}
 	if err := waitKDC(r.KDCAddr, AttachTimeout); err != nil {
@@ -60,56 +60,19 @@ func Attach(dir string) (*Realm, error) {
 	return r, nil
 }
 
-// readKrb5Conf returns the default realm of a krb5.conf and the first KDC
-// listed for it, as host:port (88 when no port is given). It reads the
-// subset of the format that [New] and the lab scripts write, not every
-// krb5.conf (no includes, no brace on its own line).
-func readKrb5Conf(path string) (realm, kdc string, err error) {
-	f, err := os.Open(path)
+// realmKDC returns the default realm of a krb5.conf and the first KDC
+// listed for it, as host:port (88 when no port is given).
+func realmKDC(path string) (realm, kdc string, err error) {
+	cfg, err := krb5conf.LoadFiles(path)
 	if err != nil {
 		return "", "", fmt.Errorf("kdctest: attach: %w", err)
 	}
-	defer f.Close()
-	var section, block string
-	kdcs := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case line == "" || line[0] == '#' || line[0] == ';':
-			continue
-		case strings.HasPrefix(line, "["):
-			section, block = strings.Trim(line, "[]"), ""
-			continue
-		case line == "}":
-			block = ""
-			continue
-		}
-		key, value, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		switch {
-		case section == "libdefaults" && key == "default_realm":
-			realm = value
-		case section == "realms" && value == "{":
-			block = key
-		case section == "realms" && block != "" && key == "kdc" && kdcs[block] == "":
-			kdcs[block] = value
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", "", err
-	}
-	if realm == "" || kdcs[realm] == "" {
+	realm = cfg.LibDefaults.DefaultRealm
+	kdcs := cfg.KDCs(realm)
+	if realm == "" || len(kdcs) == 0 {
 		return "", "", fmt.Errorf("kdctest: attach: %s names no default_realm with a kdc", path)
 	}
-	kdc = kdcs[realm]
-	if _, _, err := net.SplitHostPort(kdc); err != nil {
-		kdc = net.JoinHostPort(strings.Trim(kdc, "[]"), "88")
-	}
-	return realm, kdc, nil
+	return realm, kdcs[0], nil
 }
 
 // waitKDC waits until addr accepts a TCP connection, for at most timeout.

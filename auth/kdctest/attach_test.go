@@ -60,7 +60,7 @@ func TestAttachFails(t *testing.T) {
 	}
 }
 
-func TestReadKrb5Conf(t *testing.T) {
+func TestRealmKDC(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "krb5.conf")
 	conf := `# a lab's file
 [libdefaults]
@@ -77,8 +77,28 @@ func TestReadKrb5Conf(t *testing.T) {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	realm, kdc, err := readKrb5Conf(path)
+	realm, kdc, err := realmKDC(path)
 	if err != nil || realm != "LAB.TEST" || kdc != "kdc.lab.test:88" {
 		t.Fatalf("got %q %q %v", realm, kdc, err)
+	}
+	// The whole of MIT's syntax, since this is the module's one parser:
+	// the realm in an included file, a quoted value, and the first of two
+	// default_realm values.
+	inc := filepath.Join(t.TempDir(), "realms")
+	if err := os.WriteFile(inc, []byte("[realms]\n\tINC.TEST = {\n\t\tkdc = \"127.0.0.1:750\"\n\t}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf = "[libdefaults]\n\tdefault_realm = INC.TEST\n\tdefault_realm = IGNORED.TEST\ninclude " + inc + "\n"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if realm, kdc, err := realmKDC(path); err != nil || realm != "INC.TEST" || kdc != "127.0.0.1:750" {
+		t.Fatalf("with include: %q %q %v", realm, kdc, err)
+	}
+	if err := os.WriteFile(path, []byte("[libdefaults]\n\tdefault_realm = NOKDC.TEST\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := realmKDC(path); err == nil || !strings.Contains(err.Error(), "no default_realm with a kdc") {
+		t.Fatalf("no kdc: %v", err)
 	}
 }

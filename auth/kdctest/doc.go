@@ -8,4 +8,7 @@
 // krb5-admin-server and krb5-user. When they are missing, [Start] fails the
 // test instead of skipping it, so a machine without them cannot pass
 // silently.
+//
+// It reads the realm's krb5.conf with package krb5conf and imports nothing
+// else of the module, so tests of every layer can use it.
 package kdctest

@@ -12,7 +12,7 @@ import (
 	context "context"
 	reflect "reflect"
 
-	credentials "github.com/krbhttp/krbhttp/auth/credentials"
+	ticket "github.com/krbhttp/krbhttp/auth/ticket"
 	gomock "go.uber.org/mock/gomock"
 )
 
@@ -41,10 +41,10 @@ func (m *MockSource) EXPECT() *MockSourceMockRecorder {
 }
 
 // ServiceTicket mocks base method.
-func (m *MockSource) ServiceTicket(ctx context.Context, spn string) (*credentials.Ticket, error) {
+func (m *MockSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "ServiceTicket", ctx, spn)
-	ret0, _ := ret[0].(*credentials.Ticket)
+	ret0, _ := ret[0].(*ticket.Ticket)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
@@ -62,19 +62,19 @@ type MockSourceServiceTicketCall struct {
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockSourceServiceTicketCall) Return(arg0 *credentials.Ticket, arg1 error) *MockSourceServiceTicketCall {
+func (c *MockSourceServiceTicketCall) Return(arg0 *ticket.Ticket, arg1 error) *MockSourceServiceTicketCall {
 	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockSourceServiceTicketCall) Do(f func(context.Context, string) (*credentials.Ticket, error)) *MockSourceServiceTicketCall {
+func (c *MockSourceServiceTicketCall) Do(f func(context.Context, string) (*ticket.Ticket, error)) *MockSourceServiceTicketCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockSourceServiceTicketCall) DoAndReturn(f func(context.Context, string) (*credentials.Ticket, error)) *MockSourceServiceTicketCall {
+func (c *MockSourceServiceTicketCall) DoAndReturn(f func(context.Context, string) (*ticket.Ticket, error)) *MockSourceServiceTicketCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -104,10 +104,10 @@ func (m *MockTGTSource) EXPECT() *MockTGTSourceMockRecorder {
 }
 
 // ForwardedTGT mocks base method.
-func (m *MockTGTSource) ForwardedTGT(ctx context.Context) (*credentials.Ticket, error) {
+func (m *MockTGTSource) ForwardedTGT(ctx context.Context) (*ticket.Ticket, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "ForwardedTGT", ctx)
-	ret0, _ := ret[0].(*credentials.Ticket)
+	ret0, _ := ret[0].(*ticket.Ticket)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
@@ -125,28 +125,28 @@ type MockTGTSourceForwardedTGTCall struct {
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockTGTSourceForwardedTGTCall) Return(arg0 *credentials.Ticket, arg1 error) *MockTGTSourceForwardedTGTCall {
+func (c *MockTGTSourceForwardedTGTCall) Return(arg0 *ticket.Ticket, arg1 error) *MockTGTSourceForwardedTGTCall {
 	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockTGTSourceForwardedTGTCall) Do(f func(context.Context) (*credentials.Ticket, error)) *MockTGTSourceForwardedTGTCall {
+func (c *MockTGTSourceForwardedTGTCall) Do(f func(context.Context) (*ticket.Ticket, error)) *MockTGTSourceForwardedTGTCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockTGTSourceForwardedTGTCall) DoAndReturn(f func(context.Context) (*credentials.Ticket, error)) *MockTGTSourceForwardedTGTCall {
+func (c *MockTGTSourceForwardedTGTCall) DoAndReturn(f func(context.Context) (*ticket.Ticket, error)) *MockTGTSourceForwardedTGTCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // ServiceTicket mocks base method.
-func (m *MockTGTSource) ServiceTicket(ctx context.Context, spn string) (*credentials.Ticket, error) {
+func (m *MockTGTSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "ServiceTicket", ctx, spn)
-	ret0, _ := ret[0].(*credentials.Ticket)
+	ret0, _ := ret[0].(*ticket.Ticket)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
@@ -164,28 +164,28 @@ type MockTGTSourceServiceTicketCall struct {
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockTGTSourceServiceTicketCall) Return(arg0 *credentials.Ticket, arg1 error) *MockTGTSourceServiceTicketCall {
+func (c *MockTGTSourceServiceTicketCall) Return(arg0 *ticket.Ticket, arg1 error) *MockTGTSourceServiceTicketCall {
 	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockTGTSourceServiceTicketCall) Do(f func(context.Context, string) (*credentials.Ticket, error)) *MockTGTSourceServiceTicketCall {
+func (c *MockTGTSourceServiceTicketCall) Do(f func(context.Context, string) (*ticket.Ticket, error)) *MockTGTSourceServiceTicketCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockTGTSourceServiceTicketCall) DoAndReturn(f func(context.Context, string) (*credentials.Ticket, error)) *MockTGTSourceServiceTicketCall {
+func (c *MockTGTSourceServiceTicketCall) DoAndReturn(f func(context.Context, string) (*ticket.Ticket, error)) *MockTGTSourceServiceTicketCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // TGT mocks base method.
-func (m *MockTGTSource) TGT(ctx context.Context) (*credentials.Ticket, error) {
+func (m *MockTGTSource) TGT(ctx context.Context) (*ticket.Ticket, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "TGT", ctx)
-	ret0, _ := ret[0].(*credentials.Ticket)
+	ret0, _ := ret[0].(*ticket.Ticket)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
@@ -203,19 +203,19 @@ type MockTGTSourceTGTCall struct {
 }
 
 // Return rewrite *gomock.Call.Return
-func (c *MockTGTSourceTGTCall) Return(arg0 *credentials.Ticket, arg1 error) *MockTGTSourceTGTCall {
+func (c *MockTGTSourceTGTCall) Return(arg0 *ticket.Ticket, arg1 error) *MockTGTSourceTGTCall {
 	c.Call = c.Call.Return(arg0, arg1)
 	return c
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockTGTSourceTGTCall) Do(f func(context.Context) (*credentials.Ticket, error)) *MockTGTSourceTGTCall {
+func (c *MockTGTSourceTGTCall) Do(f func(context.Context) (*ticket.Ticket, error)) *MockTGTSourceTGTCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockTGTSourceTGTCall) DoAndReturn(f func(context.Context) (*credentials.Ticket, error)) *MockTGTSourceTGTCall {
+func (c *MockTGTSourceTGTCall) DoAndReturn(f func(context.Context) (*ticket.Ticket, error)) *MockTGTSourceTGTCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 	"github.com/krbhttp/krbhttp/mocks/mockcredentials"
 )
 
@@ -44,11 +46,11 @@ func Fetch(ctx context.Context, hc *http.Client, url string) (string, error) {
 
 const realm = "EXAMPLE.TEST"
 
-// krb5conf keeps the service principal name hermetic: HTTP/ plus the
+// testConfig keeps the service principal name hermetic: HTTP/ plus the
 // URL's host, whatever the machine's krb5.conf and DNS say.
-func krb5conf(t *testing.T) *credentials.Config {
+func testConfig(t *testing.T) *krb5conf.Config {
 	t.Helper()
-	cfg, err := credentials.ParseConfig("[libdefaults]\n default_realm = " + realm +
+	cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = " + realm +
 		"\n dns_canonicalize_hostname = false\n rdns = false\n")
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +60,7 @@ func krb5conf(t *testing.T) *credentials.Config {
 
 func client(t *testing.T, src credentials.Source) *http.Client {
 	t.Helper()
-	hc, err := auth.NewClient(auth.WithCredentials(src), auth.WithConfig(krb5conf(t)))
+	hc, err := auth.NewClient(auth.WithCredentials(src), auth.WithConfig(testConfig(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestFetchReportsAnUnreachableKDC(t *testing.T) {
 
 // testTicket makes, without a KDC, a service ticket for client to spn and
 // the keytab the service decrypts it with.
-func testTicket(t *testing.T, client, spn string) (*credentials.Ticket, *keytab.Keytab) {
+func testTicket(t *testing.T, client, spn string) (*ticket.Ticket, *keytab.Keytab) {
 	t.Helper()
 	const etype = etypeID.AES256_CTS_HMAC_SHA1_96
 	kt := keytab.New()
@@ -99,7 +101,7 @@ func testTicket(t *testing.T, client, spn string) (*credentials.Ticket, *keytab.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &credentials.Ticket{
+	return &ticket.Ticket{
 		Ticket: tkt, SessionKey: key, Client: cname, ClientRealm: realm, Flags: flags,
 		AuthTime: now, StartTime: now, EndTime: now.Add(time.Hour),
 	}, kt

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -262,4 +263,38 @@ func FuzzDecrypt(f *testing.F) {
 			t.Fatalf("unclassified: %v", err)
 		}
 	})
+}
+
+// BenchmarkSession measures Encrypt and Decrypt of a small and a full
+// (150 KiB) envelope: wrap token plus multipart framing.
+func BenchmarkSession(b *testing.B) {
+	for _, size := range []int{1 << 10, 150 << 10} {
+		env := bytes.Repeat([]byte("<x/>"), size/4)
+		b.Run(fmt.Sprintf("Encrypt/%d", size), func(b *testing.B) {
+			_, client, _ := vectorSessions(b, "winrm-wrap-aes256-mit.json")
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := client.Encrypt(env); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("Decrypt/%d", size), func(b *testing.B) {
+			_, client, server := vectorSessions(b, "winrm-wrap-aes256-mit.json")
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				ct, body, err := client.Encrypt(env)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if _, err := server.Decrypt(ct, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

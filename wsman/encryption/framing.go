@@ -74,20 +74,30 @@ func IsEncrypted(contentType string) bool {
 //	\tContent-Type: application/octet-stream\r\n
 //	<u32 LE len(Header)><Header><Data>--Encrypted Boundary--\r\n
 func Frame(m *Message) []byte {
-	var b bytes.Buffer
-	b.Grow(200 + len(m.Header) + len(m.Data))
-	b.WriteString("--" + Boundary + "\r\n")
-	b.WriteString("\tContent-Type: " + m.Protocol + "\r\n")
-	b.WriteString("\tOriginalContent: type=" + SOAPContentType + ";Length=" + strconv.Itoa(m.Length) + "\r\n")
-	b.WriteString("--" + Boundary + "\r\n")
-	b.WriteString("\tContent-Type: " + octetStream + "\r\n")
-	var n [4]byte
-	binary.LittleEndian.PutUint32(n[:], uint32(len(m.Header)))
-	b.Write(n[:])
-	b.Write(m.Header)
-	b.Write(m.Data)
-	b.WriteString("--" + Boundary + "--\r\n")
-	return b.Bytes()
+	b := make([]byte, 0, frameOverhead(m.Protocol, m.Length)+len(m.Header)+len(m.Data))
+	b = appendFramePrefix(b, m.Protocol, m.Length, len(m.Header))
+	b = append(b, m.Header...)
+	b = append(b, m.Data...)
+	return append(b, frameSuffix...)
+}
+
+const frameSuffix = "--" + Boundary + "--\r\n"
+
+// appendFramePrefix appends everything before the token: both part
+// headers and the length of the token's header part.
+func appendFramePrefix(b []byte, protocol string, length, headerLen int) []byte {
+	b = append(b, "--"+Boundary+"\r\n"...)
+	b = append(b, "\tContent-Type: "...)
+	b = append(b, protocol...)
+	b = append(b, "\r\n\tOriginalContent: type="+SOAPContentType+";Length="...)
+	b = strconv.AppendInt(b, int64(length), 10)
+	b = append(b, "\r\n--"+Boundary+"\r\n\tContent-Type: "+octetStream+"\r\n"...)
+	return binary.LittleEndian.AppendUint32(b, uint32(headerLen))
+}
+
+// frameOverhead is what the framing adds to a token.
+func frameOverhead(protocol string, length int) int {
+	return len(appendFramePrefix(make([]byte, 0, 256), protocol, length, 0)) + len(frameSuffix)
 }
 
 // Parse reads an encrypted body with its Content-Type. Header and Data of

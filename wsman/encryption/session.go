@@ -64,12 +64,17 @@ func (s *Session) Protocol() string { return s.protocol }
 // Encrypt seals a SOAP envelope and returns the Content-Type and body to
 // send.
 func (s *Session) Encrypt(envelope []byte) (contentType string, body []byte, err error) {
-	tok, err := s.sealer.Seal(envelope)
+	// The token is written straight into the frame: its header part is
+	// Overhead bytes, and SealAppend needs the rotation count (at most
+	// the overhead) spare.
+	over := s.sealer.Overhead()
+	b := make([]byte, 0, frameOverhead(s.protocol, len(envelope))+len(envelope)+2*over)
+	b = appendFramePrefix(b, s.protocol, len(envelope), over)
+	b, err = s.sealer.SealAppend(b, envelope)
 	if err != nil {
 		return "", nil, fmt.Errorf("encryption: %w", err)
 	}
-	split := len(tok) - len(envelope)
-	return ContentType(s.protocol), Frame(&Message{Protocol: s.protocol, Length: len(envelope), Header: tok[:split], Data: tok[split:]}), nil
+	return ContentType(s.protocol), append(b, frameSuffix...), nil
 }
 
 // Decrypt parses and opens an encrypted body and returns the SOAP
@@ -83,9 +88,7 @@ func (s *Session) Decrypt(contentType string, body []byte) ([]byte, error) {
 	if !strings.EqualFold(m.Protocol, s.protocol) {
 		return nil, malformed("protocol %q on a %q session", m.Protocol, s.protocol)
 	}
-	tok := make([]byte, 0, len(m.Header)+len(m.Data))
-	tok = append(append(tok, m.Header...), m.Data...)
-	pt, err := s.sealer.Open(tok)
+	pt, err := s.sealer.OpenParts(m.Header, m.Data)
 	if err != nil {
 		return nil, &TamperedError{Reason: "wrap token does not verify", Err: err}
 	}
@@ -98,5 +101,5 @@ func (s *Session) Decrypt(contentType string, body []byte) ([]byte, error) {
 // Overhead returns how many bytes encryption adds to an envelope of n
 // bytes: the framing and the token's header part.
 func (s *Session) Overhead(n int) int {
-	return len(Frame(&Message{Protocol: s.protocol, Length: n})) + s.sealer.Overhead()
+	return frameOverhead(s.protocol, n) + s.sealer.Overhead()
 }

@@ -3,8 +3,11 @@ package ccache
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // ErrMalformed is wrapped by every parse error: the bytes are not a
@@ -25,36 +28,7 @@ type Principal struct {
 // String writes p as MIT does: components joined by "/", then "@REALM",
 // with "/", "@" and "\" inside components escaped by a backslash.
 func (p Principal) String() string {
-	var b strings.Builder
-	for i, c := range p.Components {
-		if i > 0 {
-			b.WriteByte('/')
-		}
-		writeEscaped(&b, c)
-	}
-	b.WriteByte('@')
-	writeEscaped(&b, p.Realm)
-	return b.String()
-}
-
-func writeEscaped(b *strings.Builder, s string) {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '/', '@', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case 0:
-			b.WriteString(`\0`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			b.WriteByte(c)
-		}
-	}
+	return ticket.PrincipalString(types.PrincipalName{NameType: p.NameType, NameString: p.Components}, p.Realm)
 }
 
 // Equal reports whether p and q name the same principal. As in MIT the name

@@ -9,4 +9,6 @@
 // the message type is checked before unmarshalling, and gokrb5's unmarshal
 // calls run under a recover as a last line of defence, since a KDC reply is
 // input from the network.
+//
+// It imports nothing of the module; package credentials drives it.
 package kdc

@@ -22,7 +22,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/ticket"
 )
 
 // KVNO is the key version of every key a Service makes. Not 1, so that a
@@ -138,7 +138,7 @@ func WithClientRealm(realm string) TicketOption {
 func WithFlags(bits ...int) TicketOption { return func(o *ticketOptions) { o.flags = bits } }
 
 // Ticket is NewTicket for tests: it fails t on error.
-func (s *Service) Ticket(t testing.TB, client string, opts ...TicketOption) *credentials.Ticket {
+func (s *Service) Ticket(t testing.TB, client string, opts ...TicketOption) *ticket.Ticket {
 	t.Helper()
 	tkt, err := s.NewTicket(client, opts...)
 	if err != nil {
@@ -153,7 +153,7 @@ func (s *Service) Ticket(t testing.TB, client string, opts ...TicketOption) *cre
 // The ticket is built here rather than with messages.NewTicket because
 // that makes 24-byte session keys for aes256-cts-hmac-sha384-192, whose
 // keys are 32 bytes.
-func (s *Service) NewTicket(client string, opts ...TicketOption) (*credentials.Ticket, error) {
+func (s *Service) NewTicket(client string, opts ...TicketOption) (*ticket.Ticket, error) {
 	o := ticketOptions{
 		start:    time.Now(),
 		lifetime: 10 * time.Hour,
@@ -201,7 +201,7 @@ func (s *Service) NewTicket(client string, opts ...TicketOption) (*credentials.T
 	if err != nil {
 		return nil, fmt.Errorf("krbtest: encrypt ticket: %w", err)
 	}
-	return &credentials.Ticket{
+	return &ticket.Ticket{
 		Ticket:      messages.Ticket{TktVNO: iana.PVNO, Realm: s.realm, SName: s.name, EncPart: ed},
 		SessionKey:  sessionKey,
 		Client:      cname,

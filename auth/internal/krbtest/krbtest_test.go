@@ -8,8 +8,9 @@ import (
 
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
-	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/krbhttp/krbhttp/auth/credentials"
 )
 
 func TestTicketDecryptsWithKeytab(t *testing.T) {
@@ -63,7 +64,7 @@ func TestKeySizes(t *testing.T) {
 func TestKeytabFileRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := NewService(t, "HTTP/h", "R")
-	kt, err := keytab.Load(s.KeytabFile(t))
+	kt, err := credentials.LoadKeytab(s.KeytabFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}

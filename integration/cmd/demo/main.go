@@ -13,12 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/keytab"
-
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/kdctest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 	"github.com/krbhttp/krbhttp/integration/internal/testcert"
 )
@@ -50,11 +49,11 @@ func run(out io.Writer) error {
 	}
 	fmt.Fprintf(out, "KDC        realm %s on %s (MIT krb5kdc, in %s)\n", realm.Realm, realm.KDCAddr, dir)
 
-	kt, err := keytab.Load(ktPath)
+	kt, err := credentials.LoadKeytab(ktPath)
 	if err != nil {
 		return err
 	}
-	conf, err := credentials.LoadConfigFiles(realm.ConfigPath)
+	conf, err := krb5conf.LoadFiles(realm.ConfigPath)
 	if err != nil {
 		return err
 	}

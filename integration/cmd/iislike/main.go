@@ -19,6 +19,7 @@ import (
 
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/iis"
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
 	"github.com/krbhttp/krbhttp/integration/internal/winrmserver"
@@ -41,6 +42,8 @@ func run(args []string) error {
 	persistent := fs.Bool("persistent-auth", true, "authenticate a connection once, as IIS does (false: every request)")
 	skew := fs.Duration("clock-skew", 5*time.Minute, "tolerated clock skew, also past a ticket's end time")
 	allowUnencrypted := fs.Bool("allow-unencrypted", false, "WinRM: accept plaintext SOAP over http (WinRM's AllowUnencrypted)")
+	maxShells := fs.Int("max-shells-per-user", winrmserver.DefaultMaxShellsPerUser, "WinRM: shells one user may have open (MaxShellsPerUser)")
+	maxOps := fs.Int("max-operations-per-user", 0, "WinRM: operations one user may have under way (MaxConcurrentOperationsPerUser; 0: the default)")
 	nameListen := fs.String("namenode-listen", "", "address of the WebHDFS namenode (Hadoop's SPNEGO and hadoop.auth cookie; with --datanode-listen)")
 	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS datanode (delegation tokens, no SPNEGO; with --namenode-listen)")
 	rmListen := fs.String("rm-listen", "", "address of the YARN ResourceManager REST API (Hadoop's SPNEGO and delegation tokens)")
@@ -51,14 +54,14 @@ func run(args []string) error {
 	if *ktPath == "" {
 		return errors.New("--keytab is required")
 	}
-	kt, err := keytab.Load(*ktPath)
+	kt, err := credentials.LoadKeytab(*ktPath)
 	if err != nil {
 		return err
 	}
 	cfg := iis.Config{Keytab: kt, PersistentAuth: *persistent, MaxSkew: *skew}
 	// Delegated credentials need the realm's configuration; without one
 	// they are reported but not used.
-	cfg.Krb5Config, _ = credentials.LoadConfig()
+	cfg.Krb5Config, _ = krb5conf.Load()
 	if cfg.ChannelBinding, err = parseCBT(*cbt); err != nil {
 		return err
 	}
@@ -79,7 +82,10 @@ func run(args []string) error {
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	winrm, err := winrmserver.New(winrmserver.Config{AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger})
+	winrm, err := winrmserver.New(winrmserver.Config{
+		AllowUnencrypted: *allowUnencrypted, Logger: cfg.Logger,
+		MaxShellsPerUser: *maxShells, MaxOperationsPerUser: *maxOps,
+	})
 	if err != nil {
 		return err
 	}

@@ -1,48 +1,65 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/kdctest"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/integration/internal/apache"
 )
 
 func main() {
-	n := flag.Int("n", 200, "sequential requests per client")
+	var o options
+	flag.IntVar(&o.n, "n", 200, "sequential requests per HTTP measurement")
+	flag.IntVar(&o.reps, "reps", 5, "repetitions of every measurement (the median is reported)")
+	flag.IntVar(&o.winrm, "winrm", 20, "WinRM commands per measurement (0 skips WinRM)")
+	flag.IntVar(&o.concurrent, "concurrent", 200, "concurrent WinRM runs from one process")
+	flag.StringVar(&o.gobench, "gobench", "", "go test -bench output to summarize")
+	flag.StringVar(&o.out, "out", "", "write the report to this Markdown file")
 	flag.Parse()
-	if err := run(*n, os.Stdout); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "peerbench:", err)
 		os.Exit(1)
 	}
 }
 
-type result struct {
-	name string
-	per  time.Duration
+type options struct {
+	n, reps, winrm, concurrent int
+	gobench, out               string
 }
 
-func run(n int, out io.Writer) error {
-	if n < 1 || n > 100000 {
-		return fmt.Errorf("-n %d out of range", n)
+// lab is what every scenario talks to.
+type lab struct {
+	realm      *kdctest.Realm
+	conf       *krb5conf.Config
+	ccache     string // FILE:...
+	env        []string
+	keytab     string
+	apacheURL  string // scheme://host:port
+	oursAuth   string // our acceptor, every request authenticated
+	oursPublic string // the same server without the acceptor
+}
+
+func run(o options) error {
+	if o.n < 1 || o.n > 100000 || o.reps < 1 || o.reps > 100 || o.winrm < 0 || o.winrm > 10000 || o.concurrent < 1 || o.concurrent > 2000 {
+		return errors.New("a flag is out of range")
 	}
 	realm, err := kdctest.NewTemp()
 	if err != nil {
 		return err
 	}
 	defer realm.Close()
-	dir := realm.Dir
 	if err := realm.AddPrincipal("alice", "bench-pw"); err != nil {
 		return err
 	}
@@ -55,109 +72,117 @@ func run(n int, out io.Writer) error {
 		return err
 	}
 	defer srv.Stop()
-	ccache := "FILE:" + filepath.Join(dir, "alice.ccache")
+	ccache := "FILE:" + filepath.Join(realm.Dir, "alice.ccache")
 	if out, err := realm.Run("sh", "-c", "echo bench-pw | kinit -c "+ccache+" alice"); err != nil {
 		return fmt.Errorf("kinit: %v: %s", err, out)
 	}
-	conf, err := credentials.LoadConfigFiles(realm.ConfigPath)
+	conf, err := krb5conf.LoadFiles(realm.ConfigPath)
 	if err != nil {
 		return err
 	}
-	url := srv.URL + apache.PathProtected
-	connURL := srv.URL + apache.PathConnectionBound
-	env := append(os.Environ(), "KRB5_CONFIG="+realm.ConfigPath, "KRB5CCNAME="+ccache)
+	l := &lab{
+		realm: realm, conf: conf, ccache: ccache, keytab: kt, apacheURL: srv.URL,
+		env: append(os.Environ(), "KRB5_CONFIG="+realm.ConfigPath, "KRB5CCNAME="+ccache, "KRB5RCACHETYPE=none"),
+	}
+	stopOurs, err := l.startOurs()
+	if err != nil {
+		return err
+	}
+	defer stopOurs()
 
-	var results []result
-	measure := func(name string, f func() error) error {
-		start := time.Now()
-		if err := f(); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+	r := &report{reps: o.reps, n: o.n, winrmN: o.winrm}
+	s := &suite{reps: o.reps}
+	l.httpScenarios(s, o.n)
+	var w *winrmLab
+	if o.winrm > 0 {
+		if w, err = l.startWinRM(); err != nil {
+			return err
 		}
-		results = append(results, result{name, time.Since(start) / time.Duration(n)})
-		return nil
+		defer w.stop()
+		w.scenarios(s, o.winrm)
 	}
-	ours := func(u string, opts ...auth.Option) func() error {
-		return func() error { return goClient(conf, ccache, u, n, opts...) }
+	fmt.Fprintf(os.Stderr, "peerbench: %d scenarios x %d repetitions\n", len(s.scenarios), o.reps)
+	if err := s.run(); err != nil {
+		return err
 	}
-	steps := []struct {
-		name string
-		f    func() error
-	}{
-		{"krbhttp (401 + token each request)", ours(url)},
-		{"krbhttp (token up front after first challenge)", ours(url, auth.WithPreemptiveAfterChallenge())},
-		{"krbhttp (connection-bound location)", ours(connURL)},
-		{"curl --negotiate (one process, keep-alive)", func() error { return curl(env, url, n) }},
-		{"python requests-kerberos (Session)", func() error { return requestsKerberos(env, url, n) }},
-		{"python requests-kerberos (connection-bound location)", func() error { return requestsKerberos(env, connURL, n) }},
-	}
-	for _, s := range steps {
-		if err := measure(s.name, s.f); err != nil {
+	r.suite = s
+	if w != nil {
+		fmt.Fprintf(os.Stderr, "peerbench: %d concurrent WinRM runs\n", o.concurrent)
+		if r.concurrent, err = w.concurrentRuns(o.concurrent); err != nil {
 			return err
 		}
 	}
-	tgs, _ := realm.TGSCount("alice@"+realm.Realm, "HTTP/localhost@"+realm.Realm)
-	report(out, n, results, tgs)
-	return nil
-}
-
-func report(out io.Writer, n int, results []result, tgs int) {
-	byName := func(prefix string) time.Duration {
-		for _, r := range results {
-			if strings.HasPrefix(r.name, prefix) {
-				return r.per
-			}
-		}
-		return 0
-	}
-	curlPer, pyPer := byName("curl"), byName("python requests-kerberos (Session)")
-	fmt.Fprintf(out, "%d sequential GETs per client, Apache mod_auth_gssapi on loopback, mutual authentication on\n\n", n)
-	fmt.Fprintf(out, "%-55s %12s %10s %10s\n", "client", "ms/request", "vs curl", "vs python")
-	for _, r := range results {
-		fmt.Fprintf(out, "%-55s %12.3f %9.2fx %9.2fx\n", r.name, float64(r.per)/1e6,
-			float64(r.per)/float64(curlPer), float64(r.per)/float64(pyPer))
-	}
-	fmt.Fprintf(out, "\nKDC service-ticket requests for HTTP/localhost over the whole run: %d\n", tgs)
-}
-
-func goClient(conf *credentials.Config, ccache, url string, n int, opts ...auth.Option) error {
-	tr, err := auth.NewTransport(nil, append([]auth.Option{auth.WithConfig(conf), auth.WithCCache(ccache)}, opts...)...)
-	if err != nil {
-		return err
-	}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr}
-	for range n {
-		resp, err := c.Get(url)
+	r.tgs, _ = realm.TGSCount("alice@"+realm.Realm, "HTTP/localhost@"+realm.Realm)
+	if o.gobench != "" {
+		b, err := os.ReadFile(o.gobench)
 		if err != nil {
 			return err
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("status %d (%v)", resp.StatusCode, auth.ResponseError(resp))
+		r.gobench = parseGoBench(b)
+	}
+	r.machine = machine()
+	var buf bytes.Buffer
+	r.write(&buf)
+	os.Stdout.Write(buf.Bytes())
+	if o.out != "" {
+		return os.WriteFile(o.out, buf.Bytes(), 0o644)
+	}
+	return nil
+}
+
+// scenario is one measured thing: f does n operations.
+type scenario struct {
+	name    string
+	n       int
+	f       func() error
+	samples []time.Duration // per operation, one per repetition
+}
+
+type suite struct {
+	reps      int
+	scenarios []*scenario
+}
+
+func (s *suite) add(name string, n int, f func() error) {
+	s.scenarios = append(s.scenarios, &scenario{name: name, n: n, f: f})
+}
+
+// run measures every scenario reps times, one repetition of all of them
+// after the other, after one warm-up pass.
+func (s *suite) run() error {
+	for rep := -1; rep < s.reps; rep++ {
+		for _, sc := range s.scenarios {
+			start := time.Now()
+			if err := sc.f(); err != nil {
+				return fmt.Errorf("%s: %w", sc.name, err)
+			}
+			if rep >= 0 {
+				sc.samples = append(sc.samples, time.Since(start)/time.Duration(sc.n))
+			}
 		}
 	}
 	return nil
 }
 
-func curl(env []string, url string, n int) error {
-	args := []string{"--negotiate", "-u", ":", "-s", "-f", "-o", "/dev/null"}
-	for range n {
-		args = append(args, url)
+func (s *suite) median(name string) time.Duration {
+	for _, sc := range s.scenarios {
+		if sc.name == name {
+			return median(sc.samples)
+		}
 	}
-	return command(env, "curl", args...)
+	panic("peerbench: no scenario " + name)
 }
 
-const requestsScript = `import sys, requests, requests_kerberos as rk
-s = requests.Session()
-s.auth = rk.HTTPKerberosAuth(mutual_authentication=rk.REQUIRED)
-for _ in range(int(sys.argv[2])):
-    r = s.get(sys.argv[1])
-    r.raise_for_status()
-`
-
-func requestsKerberos(env []string, url string, n int) error {
-	return command(env, "/usr/bin/python3", "-c", requestsScript, url, strconv.Itoa(n))
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func command(env []string, name string, args ...string) error {
@@ -169,4 +194,43 @@ func command(env []string, name string, args ...string) error {
 		return fmt.Errorf("%v: %s", err, out)
 	}
 	return nil
+}
+
+// machine describes the CPU, the load and the versions of every peer.
+func machine() []string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	lines := []string{fmt.Sprintf("CPU: %s, %d cores (runtime.NumCPU), %s/%s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 3 {
+			lines = append(lines, fmt.Sprintf("load average at the end: %s %s %s (above the core count, other work shared the machine and the figures are noisier)", f[0], f[1], f[2]))
+		}
+	}
+	lines = append(lines, "Go: "+runtime.Version())
+	out, _ := exec.Command("dpkg-query", "-W", "-f", "${Package} ${Version}\\n",
+		"krb5-kdc", "libgssapi-krb5-2", "apache2", "libapache2-mod-auth-gssapi", "curl",
+		"python3", "python3-requests", "python3-requests-kerberos", "python3-winrm", "python3-gssapi").Output()
+	for line := range strings.Lines(string(out)) {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	lines = append(lines, "gokrb5: "+gokrb5Version())
+	return lines
+}
+
+func gokrb5Version() string {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/jcmturner/gokrb5/v8").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
 }

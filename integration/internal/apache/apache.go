@@ -35,6 +35,9 @@ const (
 	// PathConnectionBound authenticates a connection once (GssapiConnectionBound)
 	// and signals it with Persistent-Auth, as IIS does.
 	PathConnectionBound = "/krb-conn/index.html"
+	// PathPublic is the same file without authentication: the baseline
+	// for what authentication costs the server.
+	PathPublic = "/public/index.html"
 	// PathMissing is a protected location with no file: a 404 after
 	// authentication.
 	PathMissing = "/krb/missing.html"
@@ -122,7 +125,7 @@ func start(dir string, cfg Config) (*Server, error) {
 	if err := shareWithWorkers(keytab, krb5conf); err != nil {
 		return nil, err
 	}
-	for _, loc := range []string{"krb", "krb-corrupt", "krb-conn"} {
+	for _, loc := range []string{"krb", "krb-corrupt", "krb-conn", "public"} {
 		if err := os.MkdirAll(filepath.Join(dir, "htdocs", loc), 0o755); err != nil {
 			return nil, err
 		}

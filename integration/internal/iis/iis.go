@@ -15,7 +15,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 
 	"github.com/krbhttp/krbhttp/auth/acceptor"
-	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // ServerHeader is what HTTP.sys puts on the responses it writes itself.
@@ -42,7 +42,7 @@ type Config struct {
 	// Krb5Config lets the server use credentials its clients delegate
 	// (GET /whoami reports delegation_usable); nil: delegated tickets are
 	// reported but not used.
-	Krb5Config *credentials.Config
+	Krb5Config *krb5conf.Config
 	// MaxSkew is the tolerated clock skew (zero: 5 minutes).
 	MaxSkew time.Duration
 	Logger  *slog.Logger

@@ -1,4 +1,4 @@
-package credentials
+package krb5conf
 
 import (
 	"errors"
@@ -41,7 +41,8 @@ func (c Canonicalization) String() string {
 
 // Config is a krb5.conf as MIT reads it. The embedded gokrb5 config
 // carries what gokrb5 understands (realms, KDCs, domain_realm, enctypes,
-// lifetimes); the fields below are what it gets wrong or does not read.
+// lifetimes), filled from this package's parser rather than gokrb5's; the
+// fields below are what gokrb5 gets wrong or does not read.
 type Config struct {
 	*config.Config
 	// DNSCanonicalizeHostname is [libdefaults] dns_canonicalize_hostname
@@ -51,31 +52,26 @@ type Config struct {
 	// reverse lookup too.
 	RDNS bool
 	// DefaultCCacheName is [libdefaults] default_ccache_name as written
-	// (tokens such as %{uid} not yet expanded); empty when not set.
+	// (tokens such as %{uid} not yet expanded); empty when not set. See
+	// [Config.CCacheName] for the name MIT would use.
 	DefaultCCacheName string
 	// DefaultClientKeytabName is [libdefaults] default_client_keytab_name
-	// as written; empty when not set.
+	// as written; empty when not set. See [Config.ClientKeytabName].
 	DefaultClientKeytabName string
 	// Files lists the files read, includes too, in reading order.
 	Files []string
-
-	env *environ // nil: the process environment
+	// Env is where the environment variables and user ids that MIT's
+	// rules consult come from; nil means this process's.
+	Env *Env
 }
 
-func (c *Config) environ() *environ {
-	if c == nil || c.env == nil {
-		return osEnviron()
-	}
-	return c.env
-}
+// Load loads the configuration as MIT's library does: the files listed in
+// KRB5_CONFIG (colon-separated) if set, else /etc/krb5.conf. Files that do
+// not exist or cannot be read are skipped; when none is left the
+// configuration is empty (all defaults), as with MIT.
+func Load() (*Config, error) { return load(nil) }
 
-// LoadConfig loads the configuration as MIT's library does: the files
-// listed in KRB5_CONFIG (colon-separated) if set, else /etc/krb5.conf.
-// Files that do not exist or cannot be read are skipped; when none is
-// left the configuration is empty (all defaults), as with MIT.
-func LoadConfig() (*Config, error) { return loadConfig(osEnviron()) }
-
-func loadConfig(env *environ) (*Config, error) {
+func load(env *Env) (*Config, error) {
 	list := "/etc/krb5.conf"
 	if v := env.getenv("KRB5_CONFIG"); v != "" {
 		list = v
@@ -90,45 +86,43 @@ func loadConfig(env *environ) (*Config, error) {
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 				continue
 			}
-			return nil, &Error{Op: "load krb5.conf", Err: err}
+			return nil, fmt.Errorf("krb5conf: %w", err)
 		}
 		_ = f.Close()
 		paths = append(paths, p)
 	}
-	cfg, err := loadConfigFiles(paths)
+	cfg, err := LoadFiles(paths...)
 	if err != nil {
 		return nil, err
 	}
-	cfg.env = env
+	cfg.Env = env
 	return cfg, nil
 }
 
-// LoadConfigFiles loads and merges the given files; unlike LoadConfig,
-// every file must exist. Earlier files win where values conflict.
-func LoadConfigFiles(paths ...string) (*Config, error) { return loadConfigFiles(paths) }
-
-func loadConfigFiles(paths []string) (*Config, error) {
+// LoadFiles loads and merges the given files; unlike [Load], every file
+// must exist. Earlier files win where values conflict.
+func LoadFiles(paths ...string) (*Config, error) {
 	p := &profile{}
 	for _, path := range paths {
 		if err := p.parseFile(path, 0); err != nil {
-			return nil, &Error{Op: "load krb5.conf", Err: err}
+			return nil, fmt.Errorf("krb5conf: %w", err)
 		}
 	}
 	return fromProfile(p)
 }
 
-// ParseConfig parses krb5.conf text. include and includedir directives in
-// it are followed (relative paths from the working directory).
-func ParseConfig(text string) (*Config, error) {
+// Parse parses krb5.conf text. include and includedir directives in it are
+// followed (relative paths from the working directory).
+func Parse(text string) (*Config, error) {
 	p := &profile{}
 	if err := p.parse(text, "krb5.conf", 0); err != nil {
-		return nil, &Error{Op: "parse krb5.conf", Err: err}
+		return nil, fmt.Errorf("krb5conf: %w", err)
 	}
 	return fromProfile(p)
 }
 
 func fromProfile(p *profile) (*Config, error) {
-	fail := func(err error) (*Config, error) { return nil, &Error{Op: "parse krb5.conf", Err: err} }
+	fail := func(err error) (*Config, error) { return nil, fmt.Errorf("krb5conf: %w", err) }
 	text, err := p.gokrb5Text()
 	if err != nil {
 		return fail(err)
@@ -139,7 +133,7 @@ func fromProfile(p *profile) (*Config, error) {
 		// error next to a usable config.
 		var unsupported config.UnsupportedDirective
 		if !errors.As(err, &unsupported) || gc == nil {
-			return fail(withSentinel(ErrMalformed, "", err))
+			return fail(fmt.Errorf("%w: %w", ErrMalformed, err))
 		}
 	}
 	c := &Config{Config: gc, RDNS: true, Files: p.files}
@@ -172,16 +166,30 @@ func fromProfile(p *profile) (*Config, error) {
 // RealmForHost maps a host name to its realm through [domain_realm] (the
 // longest matching entry, exact host first), else the default realm.
 func (c *Config) RealmForHost(host string) string {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if r := c.ResolveRealm(host); r != "" {
+	if r := c.DomainRealm(host); r != "" {
 		return r
 	}
 	return c.LibDefaults.DefaultRealm
 }
 
-// hostRealm is RealmForHost without the default-realm fallback.
-func (c *Config) hostRealm(host string) string {
+// DomainRealm is the realm [domain_realm] maps host to, or "" when no
+// entry matches: RealmForHost without the default-realm fallback, for
+// callers that prefer another fallback (the client's own realm, whose KDC
+// may refer them on).
+func (c *Config) DomainRealm(host string) string {
 	return c.ResolveRealm(strings.TrimSuffix(strings.ToLower(host), "."))
+}
+
+// KDCs returns the kdc entries of realm in [realms], as host:port, in the
+// order written; nil when the realm has none (DNS may still know some:
+// dns_lookup_kdc).
+func (c *Config) KDCs(realm string) []string {
+	for _, r := range c.Realms {
+		if r.Realm == realm {
+			return r.KDC
+		}
+	}
+	return nil
 }
 
 var (
@@ -198,7 +206,7 @@ func parseBool(tag, v string) (bool, error) {
 	case slices.Contains(mitFalse, l):
 		return false, nil
 	}
-	return false, withSentinel(ErrMalformed, fmt.Sprintf("[libdefaults] %s = %q is not a boolean", tag, v), nil)
+	return false, fmt.Errorf("%w: [libdefaults] %s = %q is not a boolean", ErrMalformed, tag, v)
 }
 
 // libdefaults booleans that gokrb5 parses with strconv.ParseBool, which

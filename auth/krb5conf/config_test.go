@@ -1,7 +1,8 @@
-package credentials
+package krb5conf
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,8 +12,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 )
 
-func TestParseConfigMITValues(t *testing.T) {
-	cfg, err := ParseConfig(`
+func TestParseMITValues(t *testing.T) {
+	cfg, err := Parse(`
 # comment before any section
 [libdefaults]
 	default_realm = EXAMPLE.TEST
@@ -78,8 +79,8 @@ func TestParseConfigMITValues(t *testing.T) {
 	}
 }
 
-func TestParseConfigDefaults(t *testing.T) {
-	cfg, err := ParseConfig("")
+func TestParseDefaults(t *testing.T) {
+	cfg, err := Parse("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,14 +88,14 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Errorf("defaults: %v %v %q", cfg.DNSCanonicalizeHostname, cfg.RDNS, cfg.DefaultCCacheName)
 	}
 	for v, want := range map[string]Canonicalization{"true": CanonicalizeTrue, "false": CanonicalizeFalse, "FALLBACK": CanonicalizeFallback, "0": CanonicalizeFalse} {
-		cfg, err := ParseConfig("[libdefaults]\ndns_canonicalize_hostname = " + v + "\n")
+		cfg, err := Parse("[libdefaults]\ndns_canonicalize_hostname = " + v + "\n")
 		if err != nil || cfg.DNSCanonicalizeHostname != want {
 			t.Errorf("%s: %v %v", v, cfg, err)
 		}
 	}
 }
 
-func TestParseConfigErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	for name, text := range map[string]string{
 		"bad boolean":      "[libdefaults]\nrdns = maybe\n",
 		"bad canonicalize": "[libdefaults]\ndns_canonicalize_hostname = sometimes\n",
@@ -103,12 +104,12 @@ func TestParseConfigErrors(t *testing.T) {
 		"stray brace":      "[realms]\n}\n",
 		"missing include":  "include /nonexistent/krb5.conf\n",
 	} {
-		_, err := ParseConfig(text)
+		_, err := Parse(text)
 		if !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: err = %v, want ErrMalformed", name, err)
 			continue
 		}
-		if !strings.HasPrefix(err.Error(), "credentials: parse krb5.conf: ") {
+		if !strings.HasPrefix(err.Error(), "krb5conf: ") {
 			t.Errorf("%s: message %q", name, err)
 		}
 	}
@@ -132,7 +133,7 @@ func TestIncludes(t *testing.T) {
 	for name, content := range files {
 		writeFile(t, filepath.Join(dir, name), []byte(content))
 	}
-	cfg, err := LoadConfigFiles(filepath.Join(dir, "main.conf"))
+	cfg, err := LoadFiles(filepath.Join(dir, "main.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,19 +159,19 @@ func TestIncludeCycle(t *testing.T) {
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	writeFile(t, a, []byte("include "+b+"\n"))
 	writeFile(t, b, []byte("include "+a+"\n"))
-	_, err := LoadConfigFiles(a)
+	_, err := LoadFiles(a)
 	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "include cycle") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
-func TestLoadConfigEnv(t *testing.T) {
+func TestLoadEnv(t *testing.T) {
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")
 	writeFile(t, first, []byte("[libdefaults]\n default_realm = FIRST.TEST\n"))
 	writeFile(t, second, []byte("[libdefaults]\n default_realm = SECOND.TEST\n rdns = false\n"))
 	missing := filepath.Join(dir, "missing")
-	cfg, err := loadConfig(fakeEnv(map[string]string{"KRB5_CONFIG": missing + ":" + first + ":" + second}))
+	cfg, err := load(fakeEnv(map[string]string{"KRB5_CONFIG": missing + ":" + first + ":" + second}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,12 +179,12 @@ func TestLoadConfigEnv(t *testing.T) {
 		t.Errorf("realm %q rdns %v files %v", cfg.LibDefaults.DefaultRealm, cfg.RDNS, cfg.Files)
 	}
 	// No file at all: MIT runs on defaults.
-	cfg, err = loadConfig(fakeEnv(map[string]string{"KRB5_CONFIG": missing}))
+	cfg, err = load(fakeEnv(map[string]string{"KRB5_CONFIG": missing}))
 	if err != nil || len(cfg.Files) != 0 || cfg.LibDefaults.DefaultRealm != "" {
 		t.Errorf("all missing: %v %v", cfg, err)
 	}
-	if _, err := LoadConfigFiles(missing); err == nil {
-		t.Error("LoadConfigFiles must fail on a missing file")
+	if _, err := LoadFiles(missing); err == nil {
+		t.Error("LoadFiles must fail on a missing file")
 	}
 }
 
@@ -217,8 +218,110 @@ func TestIncludeDirName(t *testing.T) {
 	}
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stopRealm()
-	os.Exit(code)
+// fakeEnv is an Env with fixed values, for hermetic tests.
+func fakeEnv(vars map[string]string) *Env {
+	return &Env{
+		Getenv:   func(k string) string { return vars[k] },
+		UID:      func() int { return 1000 },
+		EUID:     func() int { return 1001 },
+		Username: func() (string, error) { return "tester", nil },
+	}
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCCacheName(t *testing.T) {
+	cfg := func(name string, env map[string]string) *Config {
+		c, err := Parse("[libdefaults]\n default_ccache_name = " + name + "\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Env = fakeEnv(env)
+		return c
+	}
+	for _, tc := range []struct {
+		conf string
+		env  map[string]string
+		want string
+	}{
+		{"", nil, "FILE:/tmp/krb5cc_1000"},
+		{"", map[string]string{"KRB5CCNAME": "DIR:/run/user/1000/krb5cc"}, "DIR:/run/user/1000/krb5cc"},
+		{"FILE:/var/cache/krb5/%{uid}-%{euid}-%{USERID}%{null}", nil, "FILE:/var/cache/krb5/1000-1001-1000"},
+		{"%{TEMP}/cc_%{username}", map[string]string{"TMPDIR": "/scratch"}, "/scratch/cc_tester"},
+		{"%{TEMP}/cc", nil, "/tmp/cc"},
+		{"KEYRING:persistent:%{uid}", nil, "KEYRING:persistent:1000"},
+		{"FILE:/x/%{unknown}", nil, "FILE:/tmp/krb5cc_1000"}, // MIT's default after a bad token
+	} {
+		if got := cfg(tc.conf, tc.env).CCacheName(); got != tc.want {
+			t.Errorf("conf %q env %v: got %q, want %q", tc.conf, tc.env, got, tc.want)
+		}
+	}
+}
+
+func TestClientKeytabName(t *testing.T) {
+	cfg, err := Parse("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Env = fakeEnv(nil)
+	if got, _ := cfg.ClientKeytabName(); got != "FILE:/var/lib/krb5/user/1001/client.keytab" {
+		t.Errorf("MIT default: %q", got)
+	}
+	cfg.DefaultClientKeytabName = "FILE:/etc/ckt/%{uid}"
+	if got, _ := cfg.ClientKeytabName(); got != "FILE:/etc/ckt/1000" {
+		t.Errorf("config: %q", got)
+	}
+	cfg.Env = fakeEnv(map[string]string{"KRB5_CLIENT_KTNAME": "/env/keytab"})
+	if got, _ := cfg.ClientKeytabName(); got != "/env/keytab" {
+		t.Errorf("env: %q", got)
+	}
+}
+
+func TestExpandPathErrors(t *testing.T) {
+	cfg := &Config{Env: fakeEnv(nil)}
+	for _, bad := range []string{"/x/%{unknown}", "/x/%{uid"} {
+		if _, err := cfg.ExpandPath(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	cfg.Env.Username = func() (string, error) { return "", errors.New("no such user") }
+	if _, err := cfg.ExpandPath("%{username}"); err == nil || errors.Is(err, ErrMalformed) {
+		t.Errorf("username lookup failure: %v", err)
+	}
+}
+
+// A nil Env reads the process: KRB5CCNAME set with t.Setenv must be seen.
+func TestProcessEnv(t *testing.T) {
+	t.Setenv("KRB5CCNAME", "FILE:/from/the/process")
+	cfg, err := Parse("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.CCacheName(); got != "FILE:/from/the/process" {
+		t.Errorf("got %q", got)
+	}
+	if got, _ := cfg.ExpandPath("%{uid}/%{euid}"); got != fmt.Sprintf("%d/%d", os.Getuid(), os.Geteuid()) {
+		t.Errorf("uids: %q", got)
+	}
+}
+
+func TestKDCs(t *testing.T) {
+	cfg, err := Parse("[realms]\n A.TEST = {\n  kdc = one\n  kdc = two:750\n }\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.KDCs("A.TEST"); !slices.Equal(got, []string{"one:88", "two:750"}) {
+		t.Errorf("KDCs = %q", got)
+	}
+	if got := cfg.KDCs("B.TEST"); got != nil {
+		t.Errorf("unknown realm: %q", got)
+	}
 }

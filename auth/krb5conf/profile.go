@@ -1,4 +1,4 @@
-package credentials
+package krb5conf
 
 import (
 	"fmt"
@@ -77,24 +77,28 @@ func (n *pnode) subsection(name string) *pnode {
 	return sub
 }
 
-type profileError struct {
-	file string
-	line int
-	msg  string
+// SyntaxError is a krb5.conf (or included file) that cannot be parsed:
+// a malformed line, an unbalanced brace, an include that cannot be read or
+// nests too deep. It matches [ErrMalformed].
+type SyntaxError struct {
+	File string
+	Line int // 0 when the error is about the whole file
+	Msg  string
 }
 
-func (e *profileError) Error() string {
-	if e.line == 0 {
-		return e.file + ": " + e.msg
+func (e *SyntaxError) Error() string {
+	if e.Line == 0 {
+		return e.File + ": " + e.Msg
 	}
-	return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg)
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 }
 
-func (e *profileError) Is(target error) bool { return target == ErrMalformed }
+// Is makes errors.Is(err, ErrMalformed) true.
+func (e *SyntaxError) Is(target error) bool { return target == ErrMalformed }
 
 func (p *profile) parseFile(path string, depth int) error {
 	if depth > maxIncludeDepth {
-		return &profileError{file: path, msg: fmt.Sprintf("includes nested deeper than %d (an include cycle?)", maxIncludeDepth)}
+		return &SyntaxError{File: path, Msg: fmt.Sprintf("includes nested deeper than %d (an include cycle?)", maxIncludeDepth)}
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -157,7 +161,7 @@ func (p *profile) parse(text, name string, depth int) error {
 	for i, line := range strings.Split(text, "\n") {
 		lineNo := i + 1
 		line = strings.TrimRight(line, "\r")
-		fail := func(msg string) error { return &profileError{file: name, line: lineNo, msg: msg} }
+		fail := func(msg string) error { return &SyntaxError{File: name, Line: lineNo, Msg: msg} }
 		if arg, ok := directive(line, "include"); ok {
 			if err := p.parseFile(arg, depth+1); err != nil {
 				return wrapInclude(err, name, lineNo)
@@ -219,16 +223,16 @@ func (p *profile) parse(text, name string, depth int) error {
 		cur.rels = append(cur.rels, prel{tag: tag, value: value})
 	}
 	if len(stack) > 1 {
-		return &profileError{file: name, msg: "missing '}' at end of file"}
+		return &SyntaxError{File: name, Msg: "missing '}' at end of file"}
 	}
 	return nil
 }
 
 func wrapInclude(err error, name string, line int) error {
-	if _, ok := err.(*profileError); ok {
+	if _, ok := err.(*SyntaxError); ok {
 		return err
 	}
-	return &profileError{file: name, line: line, msg: err.Error()}
+	return &SyntaxError{File: name, Line: line, Msg: err.Error()}
 }
 
 // unquote decodes MIT's quoted values: "..." with \n \t \b \\ and \".
