@@ -32,4 +32,13 @@
 // HTTP/2. A caller-supplied base that speaks HTTP/2 still works, but every
 // HTTP/2 response must then carry its own token: an HTTP/2 connection is
 // never treated as authenticated, because its streams are multiplexed.
+//
+// Mutual authentication can differ per request or per host: a policy
+// function ([WithMutualAuthenticationPolicy]) or the request's context
+// ([WithMutualAuthenticationFor]) overrides the transport's mode for the
+// requests it covers, for servers that cannot authenticate themselves,
+// such as a Hadoop datanode that an authenticated namenode redirected to.
+// [MutuallyAuthenticated] tells whether a response proved its server. A
+// refusal ([*MutualAuthenticationError]) comes after the server processed
+// the request, and says so with the status it answered.
 package auth

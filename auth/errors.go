@@ -34,6 +34,13 @@ var (
 // MutualAuthenticationError says the server did not prove its identity. The
 // response it refers to is kept for inspection; its body has been closed
 // and replaced by an empty one, because its content cannot be trusted.
+//
+// The refusal comes after the fact: the request reached a server, which
+// processed it and answered (the message names the status), so a PUT or
+// POST may well have taken effect. Do not simply retry a request that is
+// not idempotent; when a server is known not to authenticate itself, give
+// its requests another mode ([WithMutualAuthenticationFor],
+// [WithMutualAuthenticationPolicy]) before sending them.
 type MutualAuthenticationError struct {
 	Response *http.Response
 	Reason   string
@@ -43,11 +50,18 @@ type MutualAuthenticationError struct {
 func (e *MutualAuthenticationError) Error() string {
 	msg := "auth: unable to authenticate the server"
 	if e.Response != nil && e.Response.Request != nil && e.Response.Request.URL != nil {
-		msg += fmt.Sprintf(" (%s %s: %d)", e.Response.Request.Method, redactedURL(e.Response.Request), e.Response.StatusCode)
+		msg += fmt.Sprintf(" (%s %s)", e.Response.Request.Method, redactedURL(e.Response.Request))
 	}
 	msg += ": " + e.Reason
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
+	}
+	if e.Response != nil {
+		status := e.Response.Status
+		if status == "" {
+			status = fmt.Sprintf("%d %s", e.Response.StatusCode, http.StatusText(e.Response.StatusCode))
+		}
+		msg += "; the server had already processed the request and answered " + status
 	}
 	return msg
 }
@@ -114,6 +128,9 @@ type errorSlotKey struct{}
 type errorSlot struct {
 	mu  sync.Mutex
 	err error
+	// authenticated: the response verified the server (see
+	// MutuallyAuthenticated in mutualpolicy.go).
+	authenticated bool
 }
 
 func (s *errorSlot) set(err error) {

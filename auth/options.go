@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -71,6 +72,7 @@ type config struct {
 	ccacheName     string
 	writeBack      *bool
 	mutual         MutualMode
+	mutualPolicy   func(*http.Request) MutualMode // see mutualpolicy.go
 	sanitize       bool
 	preemptive     PreemptiveMode
 	hostOverride   string

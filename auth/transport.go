@@ -309,7 +309,7 @@ func (x *exchange) run() (*http.Response, error) {
 			x.slot.set(&NegotiateError{SPN: sent.spn, Err: ErrTokenRefused})
 		}
 	}
-	return t.verify(x.ctx, resp, conn, init)
+	return t.verify(x.ctx, t.mutualMode(x.req), resp, conn, init)
 }
 
 // challenged reports whether resp challenges the transport's scheme.
@@ -460,7 +460,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 		}
 	}
 	flags := gss.FlagSequence
-	if t.cfg.mutual != MutualDisabled {
+	if t.mutualMode(req) != MutualDisabled {
 		flags |= gss.FlagMutual
 	}
 	var bindings []byte
@@ -500,9 +500,10 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	}, nil
 }
 
-// verify applies the mutual authentication rules to a final response, and
-// reports an established context to the request's ClientTrace.
-func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Conn, init *gss.Initiator) (*http.Response, error) {
+// verify applies the mutual authentication rules of mode (see
+// mutualpolicy.go) to a final response, and reports an established
+// context to the request's ClientTrace.
+func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Response, conn net.Conn, init *gss.Initiator) (*http.Response, error) {
 	if resp.StatusCode == http.StatusUnauthorized {
 		return resp, nil
 	}
@@ -511,7 +512,7 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 	if resp.ProtoMajor >= 2 {
 		conn = nil
 	}
-	if t.cfg.mutual == MutualDisabled {
+	if mode == MutualDisabled {
 		if init != nil {
 			t.established(ctx, init, conn)
 		}
@@ -520,7 +521,10 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 	value, _ := findChallenge(resp.Header, headerChallenge, string(t.cfg.scheme))
 	if value == "" {
 		switch {
-		case t.conns.authenticated(conn), t.cfg.mutual == MutualOptional:
+		case t.conns.authenticated(conn):
+			markAuthenticated(ctx)
+			return resp, nil
+		case mode == MutualOptional:
 			return resp, nil
 		case resp.StatusCode >= 400:
 			t.log(ctx, slog.LevelWarn, "negotiate: error response without a mutual authentication token", "status", resp.StatusCode)
@@ -533,6 +537,7 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 	}
 	if init == nil {
 		if t.conns.authenticated(conn) {
+			markAuthenticated(ctx)
 			return resp, nil
 		}
 		return nil, refuse(resp, "a "+string(t.cfg.scheme)+" token came back for a request that sent none", nil)
@@ -545,6 +550,7 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 		return nil, refuse(resp, "the server's token does not verify", err)
 	}
 	t.conns.markAuthenticated(conn)
+	markAuthenticated(ctx)
 	t.log(ctx, slog.LevelDebug, "negotiate: server authenticated", "status", resp.StatusCode)
 	t.established(ctx, init, conn)
 	return resp, nil

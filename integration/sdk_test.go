@@ -3,15 +3,11 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -22,16 +18,17 @@ import (
 	"github.com/krbhttp/krbhttp/integration/internal/restapis"
 	"github.com/krbhttp/krbhttp/integration/internal/testcert"
 	"github.com/krbhttp/krbhttp/sdk/ssrs"
-	"github.com/krbhttp/krbhttp/sdk/webhdfs"
 )
 
-// The SDK clients against the IIS-like server serving the in-memory
-// WebHDFS and report server: Negotiate with mutual authentication, over
-// HTTPS with strict channel binding, IIS's connection-bound
-// authentication. The namenode (and the report server) answer as
-// https://localhost:P with HTTP/localhost's key; the datanode as
-// https://127.0.0.1:Q with HTTP/127.0.0.1's key only, so that a redirect
-// authenticated to the wrong service principal fails.
+// The SDK clients against real-behaviour servers and a real MIT KDC: the
+// WebHDFS client against a namenode that authenticates as Hadoop's does
+// (SPNEGO per request, then the hadoop.auth cookie; delegation tokens) and
+// a datanode that does no SPNEGO at all and takes the delegation token in
+// the redirect; the Reporting Services client against the IIS-like
+// server (connection-bound Negotiate, strict channel binding over HTTPS).
+// The namenode and the report server answer as https://localhost:P with
+// HTTP/localhost's key; the datanode as https://127.0.0.1:Q, whose service
+// principal HTTP/127.0.0.1 the client must never ask a ticket for.
 
 // countingListener counts the bytes its connections read, to tell how
 // often a request body crossed the network.
@@ -112,14 +109,48 @@ func (s *sdkServer) serve(t *testing.T, ca *testcert.CA, keytabPath string, moun
 	})
 }
 
-// sdkLab is the namenode with the report server, and the datanode.
-type sdkLab struct {
-	ca                 *testcert.CA // nil: plain HTTP
-	namenode, datanode *sdkServer
+// serveHadoop runs a Hadoop daemon's HTTP server for h on s, over HTTPS
+// with a certificate for s's host when there is a CA.
+func (s *sdkServer) serveHadoop(t *testing.T, ca *testcert.CA, h http.Handler) {
+	t.Helper()
+	var tlsConfig *tls.Config
+	if ca != nil {
+		cert, err := ca.Server(s.host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	srv := restapis.NewHadoopServer(h, tlsConfig)
+	done := make(chan error, 1)
+	go func() {
+		if tlsConfig != nil {
+			done <- srv.ServeTLS(s.l, "", "")
+		} else {
+			done <- srv.Serve(s.l)
+		}
+	}()
+	t.Cleanup(func() {
+		_ = srv.Shutdown(context.Background())
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serving %s: %v", s.URL, err)
+		}
+	})
 }
 
-// startSDKLab starts the lab, over HTTPS when useTLS.
-func startSDKLab(t *testing.T, useTLS bool) *sdkLab {
+// sdkLab is a namenode and a datanode, and a report server.
+type sdkLab struct {
+	ca                          *testcert.CA // nil: plain HTTP
+	namenode, datanode, reports *sdkServer
+	hdfs                        *restapis.WebHDFS
+	// credentialsAtDatanode counts datanode requests that carried an
+	// Authorization or Cookie header.
+	credentialsAtDatanode atomic.Int64
+}
+
+// startSDKLab starts the lab, over HTTPS when useTLS; cfg may set WebHDFS
+// options.
+func startSDKLab(t *testing.T, useTLS bool, cfgs ...func(*restapis.WebHDFSConfig)) *sdkLab {
 	t.Helper()
 	lab := &sdkLab{}
 	scheme := "http"
@@ -131,12 +162,26 @@ func startSDKLab(t *testing.T, useTLS bool) *sdkLab {
 		scheme = "https"
 	}
 	lab.namenode, lab.datanode = listen(t, scheme, "localhost"), listen(t, scheme, "127.0.0.1")
-	nn, dn := restapis.NewWebHDFS(lab.datanode.URL)
-	lab.datanode.serve(t, lab.ca, env.ipKeytab, map[string]http.Handler{restapis.WebHDFSPrefix + "/": dn})
-	lab.namenode.serve(t, lab.ca, env.httpKeytab, map[string]http.Handler{
-		restapis.WebHDFSPrefix + "/": nn,
-		restapis.ReportsPrefix + "/": restapis.NewReports(),
-	})
+	lab.reports = listen(t, scheme, "localhost")
+	kt, err := credentials.LoadKeytab(env.httpKeytab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := restapis.WebHDFSConfig{Keytab: kt, DataNodeURL: lab.datanode.URL}
+	for _, f := range cfgs {
+		f(&cfg)
+	}
+	if lab.hdfs, err = restapis.NewWebHDFS(cfg); err != nil {
+		t.Fatal(err)
+	}
+	lab.namenode.serveHadoop(t, lab.ca, lab.hdfs.NameNode)
+	lab.datanode.serveHadoop(t, lab.ca, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+			lab.credentialsAtDatanode.Add(1)
+		}
+		lab.hdfs.DataNode.ServeHTTP(w, r)
+	}))
+	lab.reports.serve(t, lab.ca, env.httpKeytab, map[string]http.Handler{restapis.ReportsPrefix + "/": restapis.NewReports()})
 	return lab
 }
 
@@ -171,217 +216,71 @@ func check(t *testing.T, what string, r sdkResponse, err error) {
 	}
 }
 
-func TestSDKWebHDFSThroughNegotiate(t *testing.T) {
-	t.Parallel()
-	lab := startSDKLab(t, true)
-	user, password := newUser(t)
-	hc := lab.client(t, auth.WithPrincipal(user), auth.WithPassword(password))
-	c, err := webhdfs.NewWithClient(lab.namenode.URL, hc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	home := "user/" + user
-
-	mk, err := c.PutWithBodyWithResponse(ctx, home+"/in", &webhdfs.PutParams{Op: webhdfs.MKDIRS}, "", nil)
-	check(t, "MKDIRS", mk, err)
-	if !*mk.JSON200.Boolean {
-		t.Fatal("MKDIRS answered false")
-	}
-
-	// CREATE through the redirect: the 5 MB go to the datanode once.
-	data := bytes.Repeat([]byte("webhdfs!"), 5<<20/8)
-	nnBefore, dnBefore := lab.namenode.read.Load(), lab.datanode.read.Load()
-	cr, err := c.PutWithBodyWithResponse(ctx, home+"/in/big.bin", &webhdfs.PutParams{Op: webhdfs.CREATE},
-		"application/octet-stream", bytes.NewReader(data))
-	check(t, "CREATE", cr, err)
-	if cr.StatusCode() != http.StatusCreated {
-		t.Fatalf("CREATE: %s, want 201 from the datanode", cr.Status())
-	}
-	nnRead, dnRead := lab.namenode.read.Load()-nnBefore, lab.datanode.read.Load()-dnBefore
-	t.Logf("CREATE of %d bytes: the namenode read %d bytes, the datanode %d", len(data), nnRead, dnRead)
-	if nnRead > 64<<10 || dnRead < int64(len(data)) || dnRead > int64(len(data))+64<<10 {
-		t.Errorf("the namenode read %d bytes and the datanode %d; want the body once, at the datanode", nnRead, dnRead)
-	}
-
-	st, err := c.GetWithResponse(ctx, home+"/in/big.bin", &webhdfs.GetParams{Op: webhdfs.GETFILESTATUS})
-	check(t, "GETFILESTATUS", st, err)
-	if fs := st.JSON200.FileStatus; fs.Length != int64(len(data)) || fs.Owner != user || fs.Type != webhdfs.FILE {
-		t.Errorf("GETFILESTATUS: %+v; want %d bytes owned by %s (the datanode's view of the client)", fs, len(data), user)
-	}
-
-	// CREATE from a file, without holding it in memory.
-	file := filepath.Join(t.TempDir(), "big.bin")
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fb, err := c.PutWithBodyWithResponse(ctx, home+"/in/copy.bin", &webhdfs.PutParams{Op: webhdfs.CREATE},
-		"application/octet-stream", webhdfs.FileBody(f, int64(len(data))))
-	check(t, "CREATE with FileBody", fb, err)
-
-	ap, err := c.PostWithBodyWithResponse(ctx, home+"/in/big.bin", &webhdfs.PostParams{Op: webhdfs.APPEND},
-		"application/octet-stream", strings.NewReader("tail"))
-	check(t, "APPEND", ap, err)
-
-	// OPEN through the redirect: 5 MB back from the datanode.
-	op, err := c.GetWithResponse(ctx, home+"/in/big.bin", &webhdfs.GetParams{Op: webhdfs.OPEN})
-	check(t, "OPEN", op, err)
-	if want := append(bytes.Clone(data), "tail"...); sha256.Sum256(op.Body) != sha256.Sum256(want) {
-		t.Errorf("OPEN returned %d bytes, want the %d written", len(op.Body), len(want))
-	}
-
-	ls, err := c.GetWithResponse(ctx, home+"/in", &webhdfs.GetParams{Op: webhdfs.LISTSTATUS})
-	check(t, "LISTSTATUS", ls, err)
-	if list := ls.JSON200.FileStatuses.FileStatus; len(list) != 2 || list[0].PathSuffix != "big.bin" || list[1].PathSuffix != "copy.bin" {
-		t.Errorf("LISTSTATUS: %+v", list)
-	}
-	dst := "/" + home + "/archive"
-	rn, err := c.PutWithBodyWithResponse(ctx, home+"/in", &webhdfs.PutParams{Op: webhdfs.RENAME, Destination: &dst}, "", nil)
-	check(t, "RENAME", rn, err)
-	cs, err := c.GetWithResponse(ctx, home, &webhdfs.GetParams{Op: webhdfs.GETCONTENTSUMMARY})
-	check(t, "GETCONTENTSUMMARY", cs, err)
-	if sum := cs.JSON200.ContentSummary; sum.FileCount != 2 || sum.DirectoryCount != 2 || sum.Length != int64(2*len(data)+4) {
-		t.Errorf("GETCONTENTSUMMARY after RENAME: %+v", sum)
-	}
-	del, err := c.DeleteWithResponse(ctx, home, &webhdfs.DeleteParams{Op: webhdfs.DELETE, Recursive: new(true)})
-	check(t, "DELETE", del, err)
-	if !del.JSON200.Boolean {
-		t.Error("DELETE answered false")
-	}
-
-	// One service ticket per host, each for that host's own principal.
-	for _, spn := range []string{"HTTP/localhost", "HTTP/127.0.0.1"} {
-		if n, err := env.realm.TGSCount(user, spn); err != nil || n != 1 {
-			t.Errorf("service tickets for %s: %d (%v), want 1", spn, n, err)
-		}
-	}
-}
-
 func TestSDKReportsThroughNegotiate(t *testing.T) {
 	t.Parallel()
 	lab := startSDKLab(t, true)
-	c, err := ssrs.NewWithClient(lab.namenode.URL+restapis.ReportsPrefix, lab.client(t, auth.WithCCache(kinit(t, "alice"))))
+	c, err := ssrs.NewWithClient(lab.reports.URL+restapis.ReportsPrefix, lab.client(t, auth.WithCCache(kinit(t, "alice"))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
 	alice := "alice@" + env.realm.Realm
 
-	folder, err := c.CreateFolderWithResponse(ctx, ssrs.Folder{Name: new("Finance"), Path: new("/")})
+	folder, err := c.CreateFolderWithResponse(ctx, ssrs.Folder{Name: new("Finance Q1"), Path: new("/")})
 	check(t, "CreateFolder", folder, err)
-	fid := *folder.JSON201.Id
-	gf, err := c.GetFolderWithResponse(ctx, fid)
-	check(t, "GetFolder", gf, err)
-	if *gf.JSON200.Path != "/Finance" || *gf.JSON200.CreatedBy != alice {
-		t.Errorf("GetFolder: path %s, created by %s", *gf.JSON200.Path, *gf.JSON200.CreatedBy)
+	gf, err := c.GetFolderWithResponse(ctx, ssrs.PathKey("/Finance Q1"), nil)
+	check(t, "GetFolder by path", gf, err)
+	if *gf.JSON200.Id != *folder.JSON201.Id || *gf.JSON200.CreatedBy != alice {
+		t.Errorf("GetFolder: id %s, created by %s", *gf.JSON200.Id, *gf.JSON200.CreatedBy)
 	}
-	lf, err := c.ListFoldersWithResponse(ctx, &ssrs.ListFoldersParams{Filter: new("Name eq 'Finance'")})
-	check(t, "ListFolders", lf, err)
-	if len(lf.JSON200.Value) != 1 {
-		t.Errorf("ListFolders: %d folders named Finance", len(lf.JSON200.Value))
-	}
-
 	rdl := []byte(`<?xml version="1.0"?><Report><ReportParameters><ReportParameter Name="Year"/></ReportParameters></Report>`)
-	rep, err := c.CreateReportWithResponse(ctx, ssrs.Report{Name: new("Sales"), Path: new("/Finance"), Content: &rdl})
+	rep, err := c.CreateReportWithResponse(ctx, ssrs.Report{Name: new("Sales"), Path: new("/Finance Q1"), Content: &rdl})
 	check(t, "CreateReport", rep, err)
-	rid := *rep.JSON201.Id
-	gr, err := c.GetReportWithResponse(ctx, rid)
-	check(t, "GetReport", gr, err)
-	if *gr.JSON200.Size != int64(len(rdl)) || !*gr.JSON200.HasParameters {
-		t.Errorf("GetReport: size %d, parameters %v", *gr.JSON200.Size, *gr.JSON200.HasParameters)
+	key := ssrs.PathKey("/Finance Q1/Sales")
+	content, err := c.GetReportContentWithResponse(ctx, key)
+	check(t, "GetReportContent", content, err)
+	if !bytes.Equal(content.Body, rdl) {
+		t.Errorf("Content/$value: %q", content.Body)
 	}
-	lr, err := c.ListReportsWithResponse(ctx, nil)
-	check(t, "ListReports", lr, err)
-
-	res := []byte("PNG")
-	item, err := c.CreateCatalogItemWithResponse(ctx, ssrs.CatalogItem{
-		OdataType: new("#Model.Resource"), Name: new("logo.png"), Path: new("/Finance/logo.png"), Content: &res,
-	})
-	check(t, "CreateCatalogItem", item, err)
-	gi, err := c.GetCatalogItemWithResponse(ctx, *item.JSON201.Id)
-	check(t, "GetCatalogItem", gi, err)
-	li, err := c.ListCatalogItemsWithResponse(ctx, &ssrs.ListCatalogItemsParams{Count: new(true)})
-	check(t, "ListCatalogItems", li, err)
-	if *li.JSON200.OdataCount != 4 { // /, /Finance, its report and its resource
-		t.Errorf("ListCatalogItems: %d items", *li.JSON200.OdataCount)
+	up, err := c.UpdateReportWithResponse(ctx, key, ssrs.Report{Description: new("quarterly")})
+	check(t, "UpdateReport", up, err)
+	sel, err := c.ListFolderCatalogItemsWithResponse(ctx, ssrs.PathKey("/Finance Q1"), &ssrs.ListFolderCatalogItemsParams{Select: new("Name,Description")})
+	check(t, "ListFolderCatalogItems", sel, err)
+	if v := sel.JSON200.Value; len(v) != 1 || *v[0].Description != "quarterly" || v[0].Path != nil {
+		t.Errorf("ListFolderCatalogItems with $select: %+v", v)
 	}
-	in, err := c.ListFolderCatalogItemsWithResponse(ctx, fid, nil)
-	check(t, "ListFolderCatalogItems", in, err)
-	if len(in.JSON200.Value) != 2 {
-		t.Errorf("ListFolderCatalogItems: %d items in /Finance, want 2", len(in.JSON200.Value))
+	del, err := c.DeleteFolderWithResponse(ctx, ssrs.PathKey("/Finance Q1"))
+	check(t, "DeleteFolder", del, err)
+	if del.StatusCode() != http.StatusOK {
+		t.Errorf("DeleteFolder: %s, want 200", del.Status())
 	}
-
-	di, err := c.DeleteCatalogItemWithResponse(ctx, *item.JSON201.Id)
-	check(t, "DeleteCatalogItem", di, err)
-	dr, err := c.DeleteReportWithResponse(ctx, rid)
-	check(t, "DeleteReport", dr, err)
-	df, err := c.DeleteFolderWithResponse(ctx, fid)
-	check(t, "DeleteFolder", df, err)
-	gone, err := c.GetFolderWithResponse(ctx, fid)
+	gone, err := c.GetReportWithResponse(ctx, key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var re *ssrs.ResponseError
-	if !errors.As(ssrs.CheckResponse(gone), &re) || re.StatusCode != http.StatusNotFound || re.Body == nil {
-		t.Errorf("GetFolder after DeleteFolder: %v, want 404 with an OData error", ssrs.CheckResponse(gone))
+	if !errors.As(ssrs.CheckResponse(gone), &re) || re.StatusCode != http.StatusNotFound || re.Body == nil || re.Body.Error.Code != "rsItemNotFound" {
+		t.Errorf("GetReport after DeleteFolder: %v, want 404 rsItemNotFound", ssrs.CheckResponse(gone))
 	}
 }
 
-// TestSDKNewOverHTTP goes through New, which builds the Negotiate client
-// from auth options alone, against the lab over plain HTTP.
-func TestSDKNewOverHTTP(t *testing.T) {
-	t.Parallel()
-	lab := startSDKLab(t, false)
-	user, password := newUser(t)
-	opts := []auth.Option{auth.WithConfig(env.conf), auth.WithPrincipal(user), auth.WithPassword(password)}
-	ctx := t.Context()
-
-	hdfs, err := webhdfs.New(lab.namenode.URL, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr, err := hdfs.PutWithBodyWithResponse(ctx, "tmp/hello.txt", &webhdfs.PutParams{Op: webhdfs.CREATE},
-		"text/plain", strings.NewReader("hello"))
-	check(t, "CREATE", cr, err)
-	op, err := hdfs.GetWithResponse(ctx, "tmp/hello.txt", &webhdfs.GetParams{Op: webhdfs.OPEN})
-	check(t, "OPEN", op, err)
-	if string(op.Body) != "hello" {
-		t.Errorf("OPEN: %q", op.Body)
-	}
-
-	reports, err := ssrs.New(lab.namenode.URL+restapis.ReportsPrefix, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := reports.CreateFolderWithResponse(ctx, ssrs.Folder{Name: new("Ops")})
-	check(t, "CreateFolder", f, err)
-	if *f.JSON201.CreatedBy != user+"@"+env.realm.Realm {
-		t.Errorf("CreatedBy %s", *f.JSON201.CreatedBy)
-	}
-}
-
-// TestSDKWithoutChannelBindingIsRefused: the lab requires channel bindings
-// (IIS Extended Protection "Require"), so a client that leaves them out
-// gets the 401, which CheckResponse reports.
+// TestSDKWithoutChannelBindingIsRefused: the report server requires
+// channel bindings (IIS Extended Protection "Require"), so a client that
+// leaves them out gets the 401, which CheckResponse reports.
 func TestSDKWithoutChannelBindingIsRefused(t *testing.T) {
 	t.Parallel()
 	lab := startSDKLab(t, true)
-	c, err := webhdfs.NewWithClient(lab.namenode.URL,
+	c, err := ssrs.NewWithClient(lab.reports.URL+restapis.ReportsPrefix,
 		lab.client(t, auth.WithCCache(kinit(t, "alice")), auth.WithChannelBinding(false)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.GetWithResponse(t.Context(), "", &webhdfs.GetParams{Op: webhdfs.LISTSTATUS})
+	resp, err := c.ListFoldersWithResponse(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var re *webhdfs.ResponseError
-	if !errors.As(webhdfs.CheckResponse(resp), &re) || re.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("without channel bindings: %v, want 401", webhdfs.CheckResponse(resp))
+	var re *ssrs.ResponseError
+	if !errors.As(ssrs.CheckResponse(resp), &re) || re.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without channel bindings: %v, want 401", ssrs.CheckResponse(resp))
 	}
 }

@@ -8,6 +8,8 @@
 //     ClientInterface and ClientWithResponsesInterface
 //   - [github.com/krbhttp/krbhttp/mocks/mockssrs]: the same for the report
 //     server client
+//   - [github.com/krbhttp/krbhttp/mocks/mockyarn]: the same for the YARN
+//     ResourceManager client
 //   - [github.com/krbhttp/krbhttp/mocks/mockwsman]: the WinRM client's
 //     wsman.ShellClient and wsman.Runner
 //

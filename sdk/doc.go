@@ -4,6 +4,7 @@
 //
 //   - [github.com/krbhttp/krbhttp/sdk/webhdfs]: Hadoop WebHDFS (specs/webhdfs.yaml)
 //   - [github.com/krbhttp/krbhttp/sdk/ssrs]: SQL Server Reporting Services REST v2.0 (specs/ssrs.yaml)
+//   - [github.com/krbhttp/krbhttp/sdk/yarn]: Hadoop YARN ResourceManager REST (specs/yarn.yaml)
 //
 // Each package holds the client oapi-codegen generates (*.gen.go, made by
 // the go:generate directive in its doc.go, never edited by hand) and a

@@ -25,7 +25,7 @@ func UploadReport(ctx context.Context, c ssrs.ClientWithResponsesInterface, fold
 	if err := ssrs.CheckResponse(created); err != nil {
 		return nil, err
 	}
-	items, err := c.ListFolderCatalogItemsWithResponse(ctx, *created.JSON201.ParentFolderId, nil)
+	items, err := c.ListFolderCatalogItemsWithResponse(ctx, ssrs.PathKey(folder), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -48,16 +48,15 @@ func item(name string) ssrs.CatalogItem { return ssrs.CatalogItem{Name: &name} }
 func TestUploadReportThenListTheFolder(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	c := mockssrs.NewMockClientWithResponsesInterface(ctrl)
-	folderID := uuid.New()
 	rdl := []byte(`<Report/>`)
 	gomock.InOrder(
 		c.EXPECT().CreateReportWithResponse(gomock.Any(), gomock.Cond(func(r ssrs.Report) bool {
 			return *r.Name == "Sales" && *r.Path == "/Finance" && string(*r.Content) == string(rdl)
 		})).Return(&ssrs.CreateReportResponse{
 			HTTPResponse: response(201),
-			JSON201:      &ssrs.Report{Id: new(uuid.New()), ParentFolderId: &folderID},
+			JSON201:      &ssrs.Report{Id: new(uuid.New())},
 		}, nil),
-		c.EXPECT().ListFolderCatalogItemsWithResponse(gomock.Any(), folderID, gomock.Nil()).
+		c.EXPECT().ListFolderCatalogItemsWithResponse(gomock.Any(), ssrs.PathKey("/Finance"), gomock.Nil()).
 			Return(&ssrs.ListFolderCatalogItemsResponse{
 				HTTPResponse: response(200),
 				JSON200:      &ssrs.CatalogItemCollection{Value: []ssrs.CatalogItem{item("Budget"), item("Sales")}},

@@ -130,6 +130,94 @@ func (c *MockClientInterfaceCreateCatalogItemWithBodyCall) DoAndReturn(f func(co
 	return c
 }
 
+// CreateDataSource mocks base method.
+func (m *MockClientInterface) CreateDataSource(ctx context.Context, body ssrs.CreateDataSourceJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "CreateDataSource", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CreateDataSource indicates an expected call of CreateDataSource.
+func (mr *MockClientInterfaceMockRecorder) CreateDataSource(ctx, body any, reqEditors ...any) *MockClientInterfaceCreateDataSourceCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateDataSource", reflect.TypeOf((*MockClientInterface)(nil).CreateDataSource), varargs...)
+	return &MockClientInterfaceCreateDataSourceCall{Call: call}
+}
+
+// MockClientInterfaceCreateDataSourceCall wrap *gomock.Call
+type MockClientInterfaceCreateDataSourceCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceCreateDataSourceCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceCreateDataSourceCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceCreateDataSourceCall) Do(f func(context.Context, ssrs.CreateDataSourceJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceCreateDataSourceCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceCreateDataSourceCall) DoAndReturn(f func(context.Context, ssrs.CreateDataSourceJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceCreateDataSourceCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// CreateDataSourceWithBody mocks base method.
+func (m *MockClientInterface) CreateDataSourceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "CreateDataSourceWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CreateDataSourceWithBody indicates an expected call of CreateDataSourceWithBody.
+func (mr *MockClientInterfaceMockRecorder) CreateDataSourceWithBody(ctx, contentType, body any, reqEditors ...any) *MockClientInterfaceCreateDataSourceWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateDataSourceWithBody", reflect.TypeOf((*MockClientInterface)(nil).CreateDataSourceWithBody), varargs...)
+	return &MockClientInterfaceCreateDataSourceWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceCreateDataSourceWithBodyCall wrap *gomock.Call
+type MockClientInterfaceCreateDataSourceWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceCreateDataSourceWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceCreateDataSourceWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceCreateDataSourceWithBodyCall) Do(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceCreateDataSourceWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceCreateDataSourceWithBodyCall) DoAndReturn(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceCreateDataSourceWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // CreateFolder mocks base method.
 func (m *MockClientInterface) CreateFolder(ctx context.Context, body ssrs.CreateFolderJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
 	m.ctrl.T.Helper()
@@ -306,8 +394,96 @@ func (c *MockClientInterfaceCreateReportWithBodyCall) DoAndReturn(f func(context
 	return c
 }
 
+// CreateSubscription mocks base method.
+func (m *MockClientInterface) CreateSubscription(ctx context.Context, body ssrs.CreateSubscriptionJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "CreateSubscription", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CreateSubscription indicates an expected call of CreateSubscription.
+func (mr *MockClientInterfaceMockRecorder) CreateSubscription(ctx, body any, reqEditors ...any) *MockClientInterfaceCreateSubscriptionCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateSubscription", reflect.TypeOf((*MockClientInterface)(nil).CreateSubscription), varargs...)
+	return &MockClientInterfaceCreateSubscriptionCall{Call: call}
+}
+
+// MockClientInterfaceCreateSubscriptionCall wrap *gomock.Call
+type MockClientInterfaceCreateSubscriptionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceCreateSubscriptionCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceCreateSubscriptionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceCreateSubscriptionCall) Do(f func(context.Context, ssrs.CreateSubscriptionJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceCreateSubscriptionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceCreateSubscriptionCall) DoAndReturn(f func(context.Context, ssrs.CreateSubscriptionJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceCreateSubscriptionCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// CreateSubscriptionWithBody mocks base method.
+func (m *MockClientInterface) CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "CreateSubscriptionWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CreateSubscriptionWithBody indicates an expected call of CreateSubscriptionWithBody.
+func (mr *MockClientInterfaceMockRecorder) CreateSubscriptionWithBody(ctx, contentType, body any, reqEditors ...any) *MockClientInterfaceCreateSubscriptionWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateSubscriptionWithBody", reflect.TypeOf((*MockClientInterface)(nil).CreateSubscriptionWithBody), varargs...)
+	return &MockClientInterfaceCreateSubscriptionWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceCreateSubscriptionWithBodyCall wrap *gomock.Call
+type MockClientInterfaceCreateSubscriptionWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceCreateSubscriptionWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceCreateSubscriptionWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceCreateSubscriptionWithBodyCall) Do(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceCreateSubscriptionWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceCreateSubscriptionWithBodyCall) DoAndReturn(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceCreateSubscriptionWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // DeleteCatalogItem mocks base method.
-func (m *MockClientInterface) DeleteCatalogItem(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+func (m *MockClientInterface) DeleteCatalogItem(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
 	m.ctrl.T.Helper()
 	varargs := []any{ctx, id}
 	for _, a := range reqEditors {
@@ -339,19 +515,151 @@ func (c *MockClientInterfaceDeleteCatalogItemCall) Return(arg0 *http.Response, a
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientInterfaceDeleteCatalogItemCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteCatalogItemCall {
+func (c *MockClientInterfaceDeleteCatalogItemCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteCatalogItemCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientInterfaceDeleteCatalogItemCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteCatalogItemCall {
+func (c *MockClientInterfaceDeleteCatalogItemCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteCatalogItemCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteCatalogItems mocks base method.
+func (m *MockClientInterface) DeleteCatalogItems(ctx context.Context, body ssrs.DeleteCatalogItemsJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteCatalogItems", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteCatalogItems indicates an expected call of DeleteCatalogItems.
+func (mr *MockClientInterfaceMockRecorder) DeleteCatalogItems(ctx, body any, reqEditors ...any) *MockClientInterfaceDeleteCatalogItemsCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteCatalogItems", reflect.TypeOf((*MockClientInterface)(nil).DeleteCatalogItems), varargs...)
+	return &MockClientInterfaceDeleteCatalogItemsCall{Call: call}
+}
+
+// MockClientInterfaceDeleteCatalogItemsCall wrap *gomock.Call
+type MockClientInterfaceDeleteCatalogItemsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceDeleteCatalogItemsCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceDeleteCatalogItemsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceDeleteCatalogItemsCall) Do(f func(context.Context, ssrs.DeleteCatalogItemsJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteCatalogItemsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceDeleteCatalogItemsCall) DoAndReturn(f func(context.Context, ssrs.DeleteCatalogItemsJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteCatalogItemsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteCatalogItemsWithBody mocks base method.
+func (m *MockClientInterface) DeleteCatalogItemsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteCatalogItemsWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteCatalogItemsWithBody indicates an expected call of DeleteCatalogItemsWithBody.
+func (mr *MockClientInterfaceMockRecorder) DeleteCatalogItemsWithBody(ctx, contentType, body any, reqEditors ...any) *MockClientInterfaceDeleteCatalogItemsWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteCatalogItemsWithBody", reflect.TypeOf((*MockClientInterface)(nil).DeleteCatalogItemsWithBody), varargs...)
+	return &MockClientInterfaceDeleteCatalogItemsWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceDeleteCatalogItemsWithBodyCall wrap *gomock.Call
+type MockClientInterfaceDeleteCatalogItemsWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceDeleteCatalogItemsWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceDeleteCatalogItemsWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceDeleteCatalogItemsWithBodyCall) Do(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteCatalogItemsWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceDeleteCatalogItemsWithBodyCall) DoAndReturn(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteCatalogItemsWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteDataSource mocks base method.
+func (m *MockClientInterface) DeleteDataSource(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteDataSource", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteDataSource indicates an expected call of DeleteDataSource.
+func (mr *MockClientInterfaceMockRecorder) DeleteDataSource(ctx, id any, reqEditors ...any) *MockClientInterfaceDeleteDataSourceCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteDataSource", reflect.TypeOf((*MockClientInterface)(nil).DeleteDataSource), varargs...)
+	return &MockClientInterfaceDeleteDataSourceCall{Call: call}
+}
+
+// MockClientInterfaceDeleteDataSourceCall wrap *gomock.Call
+type MockClientInterfaceDeleteDataSourceCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceDeleteDataSourceCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceDeleteDataSourceCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceDeleteDataSourceCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteDataSourceCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceDeleteDataSourceCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteDataSourceCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // DeleteFolder mocks base method.
-func (m *MockClientInterface) DeleteFolder(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+func (m *MockClientInterface) DeleteFolder(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
 	m.ctrl.T.Helper()
 	varargs := []any{ctx, id}
 	for _, a := range reqEditors {
@@ -383,19 +691,19 @@ func (c *MockClientInterfaceDeleteFolderCall) Return(arg0 *http.Response, arg1 e
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientInterfaceDeleteFolderCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteFolderCall {
+func (c *MockClientInterfaceDeleteFolderCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteFolderCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientInterfaceDeleteFolderCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteFolderCall {
+func (c *MockClientInterfaceDeleteFolderCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteFolderCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // DeleteReport mocks base method.
-func (m *MockClientInterface) DeleteReport(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+func (m *MockClientInterface) DeleteReport(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
 	m.ctrl.T.Helper()
 	varargs := []any{ctx, id}
 	for _, a := range reqEditors {
@@ -427,21 +735,197 @@ func (c *MockClientInterfaceDeleteReportCall) Return(arg0 *http.Response, arg1 e
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientInterfaceDeleteReportCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteReportCall {
+func (c *MockClientInterfaceDeleteReportCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteReportCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientInterfaceDeleteReportCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteReportCall {
+func (c *MockClientInterfaceDeleteReportCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteReportCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteSubscription mocks base method.
+func (m *MockClientInterface) DeleteSubscription(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteSubscription", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteSubscription indicates an expected call of DeleteSubscription.
+func (mr *MockClientInterfaceMockRecorder) DeleteSubscription(ctx, id any, reqEditors ...any) *MockClientInterfaceDeleteSubscriptionCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteSubscription", reflect.TypeOf((*MockClientInterface)(nil).DeleteSubscription), varargs...)
+	return &MockClientInterfaceDeleteSubscriptionCall{Call: call}
+}
+
+// MockClientInterfaceDeleteSubscriptionCall wrap *gomock.Call
+type MockClientInterfaceDeleteSubscriptionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceDeleteSubscriptionCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceDeleteSubscriptionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceDeleteSubscriptionCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteSubscriptionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceDeleteSubscriptionCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDeleteSubscriptionCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DisableSubscription mocks base method.
+func (m *MockClientInterface) DisableSubscription(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DisableSubscription", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DisableSubscription indicates an expected call of DisableSubscription.
+func (mr *MockClientInterfaceMockRecorder) DisableSubscription(ctx, id any, reqEditors ...any) *MockClientInterfaceDisableSubscriptionCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DisableSubscription", reflect.TypeOf((*MockClientInterface)(nil).DisableSubscription), varargs...)
+	return &MockClientInterfaceDisableSubscriptionCall{Call: call}
+}
+
+// MockClientInterfaceDisableSubscriptionCall wrap *gomock.Call
+type MockClientInterfaceDisableSubscriptionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceDisableSubscriptionCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceDisableSubscriptionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceDisableSubscriptionCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDisableSubscriptionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceDisableSubscriptionCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceDisableSubscriptionCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// EnableSubscription mocks base method.
+func (m *MockClientInterface) EnableSubscription(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "EnableSubscription", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// EnableSubscription indicates an expected call of EnableSubscription.
+func (mr *MockClientInterfaceMockRecorder) EnableSubscription(ctx, id any, reqEditors ...any) *MockClientInterfaceEnableSubscriptionCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "EnableSubscription", reflect.TypeOf((*MockClientInterface)(nil).EnableSubscription), varargs...)
+	return &MockClientInterfaceEnableSubscriptionCall{Call: call}
+}
+
+// MockClientInterfaceEnableSubscriptionCall wrap *gomock.Call
+type MockClientInterfaceEnableSubscriptionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceEnableSubscriptionCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceEnableSubscriptionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceEnableSubscriptionCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceEnableSubscriptionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceEnableSubscriptionCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceEnableSubscriptionCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ExecuteSubscription mocks base method.
+func (m *MockClientInterface) ExecuteSubscription(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ExecuteSubscription", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ExecuteSubscription indicates an expected call of ExecuteSubscription.
+func (mr *MockClientInterfaceMockRecorder) ExecuteSubscription(ctx, id any, reqEditors ...any) *MockClientInterfaceExecuteSubscriptionCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ExecuteSubscription", reflect.TypeOf((*MockClientInterface)(nil).ExecuteSubscription), varargs...)
+	return &MockClientInterfaceExecuteSubscriptionCall{Call: call}
+}
+
+// MockClientInterfaceExecuteSubscriptionCall wrap *gomock.Call
+type MockClientInterfaceExecuteSubscriptionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceExecuteSubscriptionCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceExecuteSubscriptionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceExecuteSubscriptionCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceExecuteSubscriptionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceExecuteSubscriptionCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceExecuteSubscriptionCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // GetCatalogItem mocks base method.
-func (m *MockClientInterface) GetCatalogItem(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+func (m *MockClientInterface) GetCatalogItem(ctx context.Context, id ssrs.Key, params *ssrs.GetCatalogItemParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
 	m.ctrl.T.Helper()
-	varargs := []any{ctx, id}
+	varargs := []any{ctx, id, params}
 	for _, a := range reqEditors {
 		varargs = append(varargs, a)
 	}
@@ -452,9 +936,9 @@ func (m *MockClientInterface) GetCatalogItem(ctx context.Context, id ssrs.Id, re
 }
 
 // GetCatalogItem indicates an expected call of GetCatalogItem.
-func (mr *MockClientInterfaceMockRecorder) GetCatalogItem(ctx, id any, reqEditors ...any) *MockClientInterfaceGetCatalogItemCall {
+func (mr *MockClientInterfaceMockRecorder) GetCatalogItem(ctx, id, params any, reqEditors ...any) *MockClientInterfaceGetCatalogItemCall {
 	mr.mock.ctrl.T.Helper()
-	varargs := append([]any{ctx, id}, reqEditors...)
+	varargs := append([]any{ctx, id, params}, reqEditors...)
 	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetCatalogItem", reflect.TypeOf((*MockClientInterface)(nil).GetCatalogItem), varargs...)
 	return &MockClientInterfaceGetCatalogItemCall{Call: call}
 }
@@ -471,21 +955,197 @@ func (c *MockClientInterfaceGetCatalogItemCall) Return(arg0 *http.Response, arg1
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientInterfaceGetCatalogItemCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetCatalogItemCall {
+func (c *MockClientInterfaceGetCatalogItemCall) Do(f func(context.Context, ssrs.Key, *ssrs.GetCatalogItemParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetCatalogItemCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientInterfaceGetCatalogItemCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetCatalogItemCall {
+func (c *MockClientInterfaceGetCatalogItemCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.GetCatalogItemParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetCatalogItemCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetCatalogItemContent mocks base method.
+func (m *MockClientInterface) GetCatalogItemContent(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetCatalogItemContent", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetCatalogItemContent indicates an expected call of GetCatalogItemContent.
+func (mr *MockClientInterfaceMockRecorder) GetCatalogItemContent(ctx, id any, reqEditors ...any) *MockClientInterfaceGetCatalogItemContentCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetCatalogItemContent", reflect.TypeOf((*MockClientInterface)(nil).GetCatalogItemContent), varargs...)
+	return &MockClientInterfaceGetCatalogItemContentCall{Call: call}
+}
+
+// MockClientInterfaceGetCatalogItemContentCall wrap *gomock.Call
+type MockClientInterfaceGetCatalogItemContentCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceGetCatalogItemContentCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceGetCatalogItemContentCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceGetCatalogItemContentCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetCatalogItemContentCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceGetCatalogItemContentCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetCatalogItemContentCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetCatalogItemPolicies mocks base method.
+func (m *MockClientInterface) GetCatalogItemPolicies(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetCatalogItemPolicies", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetCatalogItemPolicies indicates an expected call of GetCatalogItemPolicies.
+func (mr *MockClientInterfaceMockRecorder) GetCatalogItemPolicies(ctx, id any, reqEditors ...any) *MockClientInterfaceGetCatalogItemPoliciesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetCatalogItemPolicies", reflect.TypeOf((*MockClientInterface)(nil).GetCatalogItemPolicies), varargs...)
+	return &MockClientInterfaceGetCatalogItemPoliciesCall{Call: call}
+}
+
+// MockClientInterfaceGetCatalogItemPoliciesCall wrap *gomock.Call
+type MockClientInterfaceGetCatalogItemPoliciesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceGetCatalogItemPoliciesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceGetCatalogItemPoliciesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceGetCatalogItemPoliciesCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetCatalogItemPoliciesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceGetCatalogItemPoliciesCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetCatalogItemPoliciesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetDataSource mocks base method.
+func (m *MockClientInterface) GetDataSource(ctx context.Context, id ssrs.Key, params *ssrs.GetDataSourceParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, params}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetDataSource", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetDataSource indicates an expected call of GetDataSource.
+func (mr *MockClientInterfaceMockRecorder) GetDataSource(ctx, id, params any, reqEditors ...any) *MockClientInterfaceGetDataSourceCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, params}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetDataSource", reflect.TypeOf((*MockClientInterface)(nil).GetDataSource), varargs...)
+	return &MockClientInterfaceGetDataSourceCall{Call: call}
+}
+
+// MockClientInterfaceGetDataSourceCall wrap *gomock.Call
+type MockClientInterfaceGetDataSourceCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceGetDataSourceCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceGetDataSourceCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceGetDataSourceCall) Do(f func(context.Context, ssrs.Key, *ssrs.GetDataSourceParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetDataSourceCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceGetDataSourceCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.GetDataSourceParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetDataSourceCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetDataSourcePolicies mocks base method.
+func (m *MockClientInterface) GetDataSourcePolicies(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetDataSourcePolicies", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetDataSourcePolicies indicates an expected call of GetDataSourcePolicies.
+func (mr *MockClientInterfaceMockRecorder) GetDataSourcePolicies(ctx, id any, reqEditors ...any) *MockClientInterfaceGetDataSourcePoliciesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetDataSourcePolicies", reflect.TypeOf((*MockClientInterface)(nil).GetDataSourcePolicies), varargs...)
+	return &MockClientInterfaceGetDataSourcePoliciesCall{Call: call}
+}
+
+// MockClientInterfaceGetDataSourcePoliciesCall wrap *gomock.Call
+type MockClientInterfaceGetDataSourcePoliciesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceGetDataSourcePoliciesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceGetDataSourcePoliciesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceGetDataSourcePoliciesCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetDataSourcePoliciesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceGetDataSourcePoliciesCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetDataSourcePoliciesCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // GetFolder mocks base method.
-func (m *MockClientInterface) GetFolder(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+func (m *MockClientInterface) GetFolder(ctx context.Context, id ssrs.Key, params *ssrs.GetFolderParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
 	m.ctrl.T.Helper()
-	varargs := []any{ctx, id}
+	varargs := []any{ctx, id, params}
 	for _, a := range reqEditors {
 		varargs = append(varargs, a)
 	}
@@ -496,9 +1156,9 @@ func (m *MockClientInterface) GetFolder(ctx context.Context, id ssrs.Id, reqEdit
 }
 
 // GetFolder indicates an expected call of GetFolder.
-func (mr *MockClientInterfaceMockRecorder) GetFolder(ctx, id any, reqEditors ...any) *MockClientInterfaceGetFolderCall {
+func (mr *MockClientInterfaceMockRecorder) GetFolder(ctx, id, params any, reqEditors ...any) *MockClientInterfaceGetFolderCall {
 	mr.mock.ctrl.T.Helper()
-	varargs := append([]any{ctx, id}, reqEditors...)
+	varargs := append([]any{ctx, id, params}, reqEditors...)
 	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetFolder", reflect.TypeOf((*MockClientInterface)(nil).GetFolder), varargs...)
 	return &MockClientInterfaceGetFolderCall{Call: call}
 }
@@ -515,21 +1175,65 @@ func (c *MockClientInterfaceGetFolderCall) Return(arg0 *http.Response, arg1 erro
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientInterfaceGetFolderCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetFolderCall {
+func (c *MockClientInterfaceGetFolderCall) Do(f func(context.Context, ssrs.Key, *ssrs.GetFolderParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetFolderCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientInterfaceGetFolderCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetFolderCall {
+func (c *MockClientInterfaceGetFolderCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.GetFolderParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetFolderCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetFolderPolicies mocks base method.
+func (m *MockClientInterface) GetFolderPolicies(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetFolderPolicies", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetFolderPolicies indicates an expected call of GetFolderPolicies.
+func (mr *MockClientInterfaceMockRecorder) GetFolderPolicies(ctx, id any, reqEditors ...any) *MockClientInterfaceGetFolderPoliciesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetFolderPolicies", reflect.TypeOf((*MockClientInterface)(nil).GetFolderPolicies), varargs...)
+	return &MockClientInterfaceGetFolderPoliciesCall{Call: call}
+}
+
+// MockClientInterfaceGetFolderPoliciesCall wrap *gomock.Call
+type MockClientInterfaceGetFolderPoliciesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceGetFolderPoliciesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceGetFolderPoliciesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceGetFolderPoliciesCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetFolderPoliciesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceGetFolderPoliciesCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetFolderPoliciesCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // GetReport mocks base method.
-func (m *MockClientInterface) GetReport(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+func (m *MockClientInterface) GetReport(ctx context.Context, id ssrs.Key, params *ssrs.GetReportParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
 	m.ctrl.T.Helper()
-	varargs := []any{ctx, id}
+	varargs := []any{ctx, id, params}
 	for _, a := range reqEditors {
 		varargs = append(varargs, a)
 	}
@@ -540,9 +1244,9 @@ func (m *MockClientInterface) GetReport(ctx context.Context, id ssrs.Id, reqEdit
 }
 
 // GetReport indicates an expected call of GetReport.
-func (mr *MockClientInterfaceMockRecorder) GetReport(ctx, id any, reqEditors ...any) *MockClientInterfaceGetReportCall {
+func (mr *MockClientInterfaceMockRecorder) GetReport(ctx, id, params any, reqEditors ...any) *MockClientInterfaceGetReportCall {
 	mr.mock.ctrl.T.Helper()
-	varargs := append([]any{ctx, id}, reqEditors...)
+	varargs := append([]any{ctx, id, params}, reqEditors...)
 	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetReport", reflect.TypeOf((*MockClientInterface)(nil).GetReport), varargs...)
 	return &MockClientInterfaceGetReportCall{Call: call}
 }
@@ -559,13 +1263,189 @@ func (c *MockClientInterfaceGetReportCall) Return(arg0 *http.Response, arg1 erro
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientInterfaceGetReportCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportCall {
+func (c *MockClientInterfaceGetReportCall) Do(f func(context.Context, ssrs.Key, *ssrs.GetReportParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientInterfaceGetReportCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportCall {
+func (c *MockClientInterfaceGetReportCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.GetReportParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetReportContent mocks base method.
+func (m *MockClientInterface) GetReportContent(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetReportContent", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetReportContent indicates an expected call of GetReportContent.
+func (mr *MockClientInterfaceMockRecorder) GetReportContent(ctx, id any, reqEditors ...any) *MockClientInterfaceGetReportContentCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetReportContent", reflect.TypeOf((*MockClientInterface)(nil).GetReportContent), varargs...)
+	return &MockClientInterfaceGetReportContentCall{Call: call}
+}
+
+// MockClientInterfaceGetReportContentCall wrap *gomock.Call
+type MockClientInterfaceGetReportContentCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceGetReportContentCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceGetReportContentCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceGetReportContentCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportContentCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceGetReportContentCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportContentCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetReportDataSources mocks base method.
+func (m *MockClientInterface) GetReportDataSources(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetReportDataSources", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetReportDataSources indicates an expected call of GetReportDataSources.
+func (mr *MockClientInterfaceMockRecorder) GetReportDataSources(ctx, id any, reqEditors ...any) *MockClientInterfaceGetReportDataSourcesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetReportDataSources", reflect.TypeOf((*MockClientInterface)(nil).GetReportDataSources), varargs...)
+	return &MockClientInterfaceGetReportDataSourcesCall{Call: call}
+}
+
+// MockClientInterfaceGetReportDataSourcesCall wrap *gomock.Call
+type MockClientInterfaceGetReportDataSourcesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceGetReportDataSourcesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceGetReportDataSourcesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceGetReportDataSourcesCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportDataSourcesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceGetReportDataSourcesCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportDataSourcesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetReportPolicies mocks base method.
+func (m *MockClientInterface) GetReportPolicies(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetReportPolicies", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetReportPolicies indicates an expected call of GetReportPolicies.
+func (mr *MockClientInterfaceMockRecorder) GetReportPolicies(ctx, id any, reqEditors ...any) *MockClientInterfaceGetReportPoliciesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetReportPolicies", reflect.TypeOf((*MockClientInterface)(nil).GetReportPolicies), varargs...)
+	return &MockClientInterfaceGetReportPoliciesCall{Call: call}
+}
+
+// MockClientInterfaceGetReportPoliciesCall wrap *gomock.Call
+type MockClientInterfaceGetReportPoliciesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceGetReportPoliciesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceGetReportPoliciesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceGetReportPoliciesCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportPoliciesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceGetReportPoliciesCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetReportPoliciesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetSubscription mocks base method.
+func (m *MockClientInterface) GetSubscription(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetSubscription", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetSubscription indicates an expected call of GetSubscription.
+func (mr *MockClientInterfaceMockRecorder) GetSubscription(ctx, id any, reqEditors ...any) *MockClientInterfaceGetSubscriptionCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetSubscription", reflect.TypeOf((*MockClientInterface)(nil).GetSubscription), varargs...)
+	return &MockClientInterfaceGetSubscriptionCall{Call: call}
+}
+
+// MockClientInterfaceGetSubscriptionCall wrap *gomock.Call
+type MockClientInterfaceGetSubscriptionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceGetSubscriptionCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceGetSubscriptionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceGetSubscriptionCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetSubscriptionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceGetSubscriptionCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceGetSubscriptionCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -614,8 +1494,52 @@ func (c *MockClientInterfaceListCatalogItemsCall) DoAndReturn(f func(context.Con
 	return c
 }
 
+// ListDataSources mocks base method.
+func (m *MockClientInterface) ListDataSources(ctx context.Context, params *ssrs.ListDataSourcesParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListDataSources", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListDataSources indicates an expected call of ListDataSources.
+func (mr *MockClientInterfaceMockRecorder) ListDataSources(ctx, params any, reqEditors ...any) *MockClientInterfaceListDataSourcesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListDataSources", reflect.TypeOf((*MockClientInterface)(nil).ListDataSources), varargs...)
+	return &MockClientInterfaceListDataSourcesCall{Call: call}
+}
+
+// MockClientInterfaceListDataSourcesCall wrap *gomock.Call
+type MockClientInterfaceListDataSourcesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceListDataSourcesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceListDataSourcesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceListDataSourcesCall) Do(f func(context.Context, *ssrs.ListDataSourcesParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListDataSourcesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceListDataSourcesCall) DoAndReturn(f func(context.Context, *ssrs.ListDataSourcesParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListDataSourcesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ListFolderCatalogItems mocks base method.
-func (m *MockClientInterface) ListFolderCatalogItems(ctx context.Context, id ssrs.Id, params *ssrs.ListFolderCatalogItemsParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+func (m *MockClientInterface) ListFolderCatalogItems(ctx context.Context, id ssrs.Key, params *ssrs.ListFolderCatalogItemsParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
 	m.ctrl.T.Helper()
 	varargs := []any{ctx, id, params}
 	for _, a := range reqEditors {
@@ -647,13 +1571,13 @@ func (c *MockClientInterfaceListFolderCatalogItemsCall) Return(arg0 *http.Respon
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientInterfaceListFolderCatalogItemsCall) Do(f func(context.Context, ssrs.Id, *ssrs.ListFolderCatalogItemsParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListFolderCatalogItemsCall {
+func (c *MockClientInterfaceListFolderCatalogItemsCall) Do(f func(context.Context, ssrs.Key, *ssrs.ListFolderCatalogItemsParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListFolderCatalogItemsCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientInterfaceListFolderCatalogItemsCall) DoAndReturn(f func(context.Context, ssrs.Id, *ssrs.ListFolderCatalogItemsParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListFolderCatalogItemsCall {
+func (c *MockClientInterfaceListFolderCatalogItemsCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.ListFolderCatalogItemsParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListFolderCatalogItemsCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -702,6 +1626,50 @@ func (c *MockClientInterfaceListFoldersCall) DoAndReturn(f func(context.Context,
 	return c
 }
 
+// ListReportSubscriptions mocks base method.
+func (m *MockClientInterface) ListReportSubscriptions(ctx context.Context, id ssrs.Key, params *ssrs.ListReportSubscriptionsParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, params}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListReportSubscriptions", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListReportSubscriptions indicates an expected call of ListReportSubscriptions.
+func (mr *MockClientInterfaceMockRecorder) ListReportSubscriptions(ctx, id, params any, reqEditors ...any) *MockClientInterfaceListReportSubscriptionsCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, params}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListReportSubscriptions", reflect.TypeOf((*MockClientInterface)(nil).ListReportSubscriptions), varargs...)
+	return &MockClientInterfaceListReportSubscriptionsCall{Call: call}
+}
+
+// MockClientInterfaceListReportSubscriptionsCall wrap *gomock.Call
+type MockClientInterfaceListReportSubscriptionsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceListReportSubscriptionsCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceListReportSubscriptionsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceListReportSubscriptionsCall) Do(f func(context.Context, ssrs.Key, *ssrs.ListReportSubscriptionsParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListReportSubscriptionsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceListReportSubscriptionsCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.ListReportSubscriptionsParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListReportSubscriptionsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ListReports mocks base method.
 func (m *MockClientInterface) ListReports(ctx context.Context, params *ssrs.ListReportsParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
 	m.ctrl.T.Helper()
@@ -742,6 +1710,1018 @@ func (c *MockClientInterfaceListReportsCall) Do(f func(context.Context, *ssrs.Li
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockClientInterfaceListReportsCall) DoAndReturn(f func(context.Context, *ssrs.ListReportsParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListReportsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListSubscriptions mocks base method.
+func (m *MockClientInterface) ListSubscriptions(ctx context.Context, params *ssrs.ListSubscriptionsParams, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListSubscriptions", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListSubscriptions indicates an expected call of ListSubscriptions.
+func (mr *MockClientInterfaceMockRecorder) ListSubscriptions(ctx, params any, reqEditors ...any) *MockClientInterfaceListSubscriptionsCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListSubscriptions", reflect.TypeOf((*MockClientInterface)(nil).ListSubscriptions), varargs...)
+	return &MockClientInterfaceListSubscriptionsCall{Call: call}
+}
+
+// MockClientInterfaceListSubscriptionsCall wrap *gomock.Call
+type MockClientInterfaceListSubscriptionsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceListSubscriptionsCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceListSubscriptionsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceListSubscriptionsCall) Do(f func(context.Context, *ssrs.ListSubscriptionsParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListSubscriptionsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceListSubscriptionsCall) DoAndReturn(f func(context.Context, *ssrs.ListSubscriptionsParams, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceListSubscriptionsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// MoveCatalogItems mocks base method.
+func (m *MockClientInterface) MoveCatalogItems(ctx context.Context, body ssrs.MoveCatalogItemsJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "MoveCatalogItems", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// MoveCatalogItems indicates an expected call of MoveCatalogItems.
+func (mr *MockClientInterfaceMockRecorder) MoveCatalogItems(ctx, body any, reqEditors ...any) *MockClientInterfaceMoveCatalogItemsCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "MoveCatalogItems", reflect.TypeOf((*MockClientInterface)(nil).MoveCatalogItems), varargs...)
+	return &MockClientInterfaceMoveCatalogItemsCall{Call: call}
+}
+
+// MockClientInterfaceMoveCatalogItemsCall wrap *gomock.Call
+type MockClientInterfaceMoveCatalogItemsCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceMoveCatalogItemsCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceMoveCatalogItemsCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceMoveCatalogItemsCall) Do(f func(context.Context, ssrs.MoveCatalogItemsJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceMoveCatalogItemsCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceMoveCatalogItemsCall) DoAndReturn(f func(context.Context, ssrs.MoveCatalogItemsJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceMoveCatalogItemsCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// MoveCatalogItemsWithBody mocks base method.
+func (m *MockClientInterface) MoveCatalogItemsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "MoveCatalogItemsWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// MoveCatalogItemsWithBody indicates an expected call of MoveCatalogItemsWithBody.
+func (mr *MockClientInterfaceMockRecorder) MoveCatalogItemsWithBody(ctx, contentType, body any, reqEditors ...any) *MockClientInterfaceMoveCatalogItemsWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "MoveCatalogItemsWithBody", reflect.TypeOf((*MockClientInterface)(nil).MoveCatalogItemsWithBody), varargs...)
+	return &MockClientInterfaceMoveCatalogItemsWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceMoveCatalogItemsWithBodyCall wrap *gomock.Call
+type MockClientInterfaceMoveCatalogItemsWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceMoveCatalogItemsWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceMoveCatalogItemsWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceMoveCatalogItemsWithBodyCall) Do(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceMoveCatalogItemsWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceMoveCatalogItemsWithBodyCall) DoAndReturn(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceMoveCatalogItemsWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetCatalogItemPolicies mocks base method.
+func (m *MockClientInterface) SetCatalogItemPolicies(ctx context.Context, id ssrs.Key, body ssrs.SetCatalogItemPoliciesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetCatalogItemPolicies", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetCatalogItemPolicies indicates an expected call of SetCatalogItemPolicies.
+func (mr *MockClientInterfaceMockRecorder) SetCatalogItemPolicies(ctx, id, body any, reqEditors ...any) *MockClientInterfaceSetCatalogItemPoliciesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetCatalogItemPolicies", reflect.TypeOf((*MockClientInterface)(nil).SetCatalogItemPolicies), varargs...)
+	return &MockClientInterfaceSetCatalogItemPoliciesCall{Call: call}
+}
+
+// MockClientInterfaceSetCatalogItemPoliciesCall wrap *gomock.Call
+type MockClientInterfaceSetCatalogItemPoliciesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetCatalogItemPoliciesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetCatalogItemPoliciesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetCatalogItemPoliciesCall) Do(f func(context.Context, ssrs.Key, ssrs.SetCatalogItemPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetCatalogItemPoliciesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetCatalogItemPoliciesCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetCatalogItemPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetCatalogItemPoliciesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetCatalogItemPoliciesWithBody mocks base method.
+func (m *MockClientInterface) SetCatalogItemPoliciesWithBody(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetCatalogItemPoliciesWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetCatalogItemPoliciesWithBody indicates an expected call of SetCatalogItemPoliciesWithBody.
+func (mr *MockClientInterfaceMockRecorder) SetCatalogItemPoliciesWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceSetCatalogItemPoliciesWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetCatalogItemPoliciesWithBody", reflect.TypeOf((*MockClientInterface)(nil).SetCatalogItemPoliciesWithBody), varargs...)
+	return &MockClientInterfaceSetCatalogItemPoliciesWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceSetCatalogItemPoliciesWithBodyCall wrap *gomock.Call
+type MockClientInterfaceSetCatalogItemPoliciesWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetCatalogItemPoliciesWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetCatalogItemPoliciesWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetCatalogItemPoliciesWithBodyCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetCatalogItemPoliciesWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetCatalogItemPoliciesWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetCatalogItemPoliciesWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetDataSourcePolicies mocks base method.
+func (m *MockClientInterface) SetDataSourcePolicies(ctx context.Context, id ssrs.Key, body ssrs.SetDataSourcePoliciesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetDataSourcePolicies", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetDataSourcePolicies indicates an expected call of SetDataSourcePolicies.
+func (mr *MockClientInterfaceMockRecorder) SetDataSourcePolicies(ctx, id, body any, reqEditors ...any) *MockClientInterfaceSetDataSourcePoliciesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetDataSourcePolicies", reflect.TypeOf((*MockClientInterface)(nil).SetDataSourcePolicies), varargs...)
+	return &MockClientInterfaceSetDataSourcePoliciesCall{Call: call}
+}
+
+// MockClientInterfaceSetDataSourcePoliciesCall wrap *gomock.Call
+type MockClientInterfaceSetDataSourcePoliciesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetDataSourcePoliciesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetDataSourcePoliciesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetDataSourcePoliciesCall) Do(f func(context.Context, ssrs.Key, ssrs.SetDataSourcePoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetDataSourcePoliciesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetDataSourcePoliciesCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetDataSourcePoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetDataSourcePoliciesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetDataSourcePoliciesWithBody mocks base method.
+func (m *MockClientInterface) SetDataSourcePoliciesWithBody(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetDataSourcePoliciesWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetDataSourcePoliciesWithBody indicates an expected call of SetDataSourcePoliciesWithBody.
+func (mr *MockClientInterfaceMockRecorder) SetDataSourcePoliciesWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceSetDataSourcePoliciesWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetDataSourcePoliciesWithBody", reflect.TypeOf((*MockClientInterface)(nil).SetDataSourcePoliciesWithBody), varargs...)
+	return &MockClientInterfaceSetDataSourcePoliciesWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceSetDataSourcePoliciesWithBodyCall wrap *gomock.Call
+type MockClientInterfaceSetDataSourcePoliciesWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetDataSourcePoliciesWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetDataSourcePoliciesWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetDataSourcePoliciesWithBodyCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetDataSourcePoliciesWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetDataSourcePoliciesWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetDataSourcePoliciesWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetFolderPolicies mocks base method.
+func (m *MockClientInterface) SetFolderPolicies(ctx context.Context, id ssrs.Key, body ssrs.SetFolderPoliciesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetFolderPolicies", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetFolderPolicies indicates an expected call of SetFolderPolicies.
+func (mr *MockClientInterfaceMockRecorder) SetFolderPolicies(ctx, id, body any, reqEditors ...any) *MockClientInterfaceSetFolderPoliciesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetFolderPolicies", reflect.TypeOf((*MockClientInterface)(nil).SetFolderPolicies), varargs...)
+	return &MockClientInterfaceSetFolderPoliciesCall{Call: call}
+}
+
+// MockClientInterfaceSetFolderPoliciesCall wrap *gomock.Call
+type MockClientInterfaceSetFolderPoliciesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetFolderPoliciesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetFolderPoliciesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetFolderPoliciesCall) Do(f func(context.Context, ssrs.Key, ssrs.SetFolderPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetFolderPoliciesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetFolderPoliciesCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetFolderPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetFolderPoliciesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetFolderPoliciesWithBody mocks base method.
+func (m *MockClientInterface) SetFolderPoliciesWithBody(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetFolderPoliciesWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetFolderPoliciesWithBody indicates an expected call of SetFolderPoliciesWithBody.
+func (mr *MockClientInterfaceMockRecorder) SetFolderPoliciesWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceSetFolderPoliciesWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetFolderPoliciesWithBody", reflect.TypeOf((*MockClientInterface)(nil).SetFolderPoliciesWithBody), varargs...)
+	return &MockClientInterfaceSetFolderPoliciesWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceSetFolderPoliciesWithBodyCall wrap *gomock.Call
+type MockClientInterfaceSetFolderPoliciesWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetFolderPoliciesWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetFolderPoliciesWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetFolderPoliciesWithBodyCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetFolderPoliciesWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetFolderPoliciesWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetFolderPoliciesWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetReportDataSources mocks base method.
+func (m *MockClientInterface) SetReportDataSources(ctx context.Context, id ssrs.Key, body ssrs.SetReportDataSourcesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetReportDataSources", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetReportDataSources indicates an expected call of SetReportDataSources.
+func (mr *MockClientInterfaceMockRecorder) SetReportDataSources(ctx, id, body any, reqEditors ...any) *MockClientInterfaceSetReportDataSourcesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetReportDataSources", reflect.TypeOf((*MockClientInterface)(nil).SetReportDataSources), varargs...)
+	return &MockClientInterfaceSetReportDataSourcesCall{Call: call}
+}
+
+// MockClientInterfaceSetReportDataSourcesCall wrap *gomock.Call
+type MockClientInterfaceSetReportDataSourcesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetReportDataSourcesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetReportDataSourcesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetReportDataSourcesCall) Do(f func(context.Context, ssrs.Key, ssrs.SetReportDataSourcesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetReportDataSourcesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetReportDataSourcesCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetReportDataSourcesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetReportDataSourcesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetReportDataSourcesWithBody mocks base method.
+func (m *MockClientInterface) SetReportDataSourcesWithBody(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetReportDataSourcesWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetReportDataSourcesWithBody indicates an expected call of SetReportDataSourcesWithBody.
+func (mr *MockClientInterfaceMockRecorder) SetReportDataSourcesWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceSetReportDataSourcesWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetReportDataSourcesWithBody", reflect.TypeOf((*MockClientInterface)(nil).SetReportDataSourcesWithBody), varargs...)
+	return &MockClientInterfaceSetReportDataSourcesWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceSetReportDataSourcesWithBodyCall wrap *gomock.Call
+type MockClientInterfaceSetReportDataSourcesWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetReportDataSourcesWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetReportDataSourcesWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetReportDataSourcesWithBodyCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetReportDataSourcesWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetReportDataSourcesWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetReportDataSourcesWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetReportPolicies mocks base method.
+func (m *MockClientInterface) SetReportPolicies(ctx context.Context, id ssrs.Key, body ssrs.SetReportPoliciesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetReportPolicies", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetReportPolicies indicates an expected call of SetReportPolicies.
+func (mr *MockClientInterfaceMockRecorder) SetReportPolicies(ctx, id, body any, reqEditors ...any) *MockClientInterfaceSetReportPoliciesCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetReportPolicies", reflect.TypeOf((*MockClientInterface)(nil).SetReportPolicies), varargs...)
+	return &MockClientInterfaceSetReportPoliciesCall{Call: call}
+}
+
+// MockClientInterfaceSetReportPoliciesCall wrap *gomock.Call
+type MockClientInterfaceSetReportPoliciesCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetReportPoliciesCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetReportPoliciesCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetReportPoliciesCall) Do(f func(context.Context, ssrs.Key, ssrs.SetReportPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetReportPoliciesCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetReportPoliciesCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetReportPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetReportPoliciesCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetReportPoliciesWithBody mocks base method.
+func (m *MockClientInterface) SetReportPoliciesWithBody(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetReportPoliciesWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetReportPoliciesWithBody indicates an expected call of SetReportPoliciesWithBody.
+func (mr *MockClientInterfaceMockRecorder) SetReportPoliciesWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceSetReportPoliciesWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetReportPoliciesWithBody", reflect.TypeOf((*MockClientInterface)(nil).SetReportPoliciesWithBody), varargs...)
+	return &MockClientInterfaceSetReportPoliciesWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceSetReportPoliciesWithBodyCall wrap *gomock.Call
+type MockClientInterfaceSetReportPoliciesWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceSetReportPoliciesWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceSetReportPoliciesWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceSetReportPoliciesWithBodyCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetReportPoliciesWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceSetReportPoliciesWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceSetReportPoliciesWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateCatalogItem mocks base method.
+func (m *MockClientInterface) UpdateCatalogItem(ctx context.Context, id ssrs.Key, body ssrs.UpdateCatalogItemJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateCatalogItem", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateCatalogItem indicates an expected call of UpdateCatalogItem.
+func (mr *MockClientInterfaceMockRecorder) UpdateCatalogItem(ctx, id, body any, reqEditors ...any) *MockClientInterfaceUpdateCatalogItemCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateCatalogItem", reflect.TypeOf((*MockClientInterface)(nil).UpdateCatalogItem), varargs...)
+	return &MockClientInterfaceUpdateCatalogItemCall{Call: call}
+}
+
+// MockClientInterfaceUpdateCatalogItemCall wrap *gomock.Call
+type MockClientInterfaceUpdateCatalogItemCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateCatalogItemCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateCatalogItemCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateCatalogItemCall) Do(f func(context.Context, ssrs.Key, ssrs.UpdateCatalogItemJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateCatalogItemCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateCatalogItemCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.UpdateCatalogItemJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateCatalogItemCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateCatalogItemWithBody mocks base method.
+func (m *MockClientInterface) UpdateCatalogItemWithBody(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateCatalogItemWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateCatalogItemWithBody indicates an expected call of UpdateCatalogItemWithBody.
+func (mr *MockClientInterfaceMockRecorder) UpdateCatalogItemWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceUpdateCatalogItemWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateCatalogItemWithBody", reflect.TypeOf((*MockClientInterface)(nil).UpdateCatalogItemWithBody), varargs...)
+	return &MockClientInterfaceUpdateCatalogItemWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceUpdateCatalogItemWithBodyCall wrap *gomock.Call
+type MockClientInterfaceUpdateCatalogItemWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateCatalogItemWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateCatalogItemWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateCatalogItemWithBodyCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateCatalogItemWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateCatalogItemWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateCatalogItemWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateDataSource mocks base method.
+func (m *MockClientInterface) UpdateDataSource(ctx context.Context, id ssrs.Key, body ssrs.UpdateDataSourceJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateDataSource", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateDataSource indicates an expected call of UpdateDataSource.
+func (mr *MockClientInterfaceMockRecorder) UpdateDataSource(ctx, id, body any, reqEditors ...any) *MockClientInterfaceUpdateDataSourceCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateDataSource", reflect.TypeOf((*MockClientInterface)(nil).UpdateDataSource), varargs...)
+	return &MockClientInterfaceUpdateDataSourceCall{Call: call}
+}
+
+// MockClientInterfaceUpdateDataSourceCall wrap *gomock.Call
+type MockClientInterfaceUpdateDataSourceCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateDataSourceCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateDataSourceCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateDataSourceCall) Do(f func(context.Context, ssrs.Key, ssrs.UpdateDataSourceJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateDataSourceCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateDataSourceCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.UpdateDataSourceJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateDataSourceCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateDataSourceWithBody mocks base method.
+func (m *MockClientInterface) UpdateDataSourceWithBody(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateDataSourceWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateDataSourceWithBody indicates an expected call of UpdateDataSourceWithBody.
+func (mr *MockClientInterfaceMockRecorder) UpdateDataSourceWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceUpdateDataSourceWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateDataSourceWithBody", reflect.TypeOf((*MockClientInterface)(nil).UpdateDataSourceWithBody), varargs...)
+	return &MockClientInterfaceUpdateDataSourceWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceUpdateDataSourceWithBodyCall wrap *gomock.Call
+type MockClientInterfaceUpdateDataSourceWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateDataSourceWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateDataSourceWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateDataSourceWithBodyCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateDataSourceWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateDataSourceWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateDataSourceWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateFolder mocks base method.
+func (m *MockClientInterface) UpdateFolder(ctx context.Context, id ssrs.Key, body ssrs.UpdateFolderJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateFolder", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateFolder indicates an expected call of UpdateFolder.
+func (mr *MockClientInterfaceMockRecorder) UpdateFolder(ctx, id, body any, reqEditors ...any) *MockClientInterfaceUpdateFolderCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateFolder", reflect.TypeOf((*MockClientInterface)(nil).UpdateFolder), varargs...)
+	return &MockClientInterfaceUpdateFolderCall{Call: call}
+}
+
+// MockClientInterfaceUpdateFolderCall wrap *gomock.Call
+type MockClientInterfaceUpdateFolderCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateFolderCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateFolderCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateFolderCall) Do(f func(context.Context, ssrs.Key, ssrs.UpdateFolderJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateFolderCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateFolderCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.UpdateFolderJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateFolderCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateFolderWithBody mocks base method.
+func (m *MockClientInterface) UpdateFolderWithBody(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateFolderWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateFolderWithBody indicates an expected call of UpdateFolderWithBody.
+func (mr *MockClientInterfaceMockRecorder) UpdateFolderWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceUpdateFolderWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateFolderWithBody", reflect.TypeOf((*MockClientInterface)(nil).UpdateFolderWithBody), varargs...)
+	return &MockClientInterfaceUpdateFolderWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceUpdateFolderWithBodyCall wrap *gomock.Call
+type MockClientInterfaceUpdateFolderWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateFolderWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateFolderWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateFolderWithBodyCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateFolderWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateFolderWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateFolderWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateReport mocks base method.
+func (m *MockClientInterface) UpdateReport(ctx context.Context, id ssrs.Key, body ssrs.UpdateReportJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateReport", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateReport indicates an expected call of UpdateReport.
+func (mr *MockClientInterfaceMockRecorder) UpdateReport(ctx, id, body any, reqEditors ...any) *MockClientInterfaceUpdateReportCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateReport", reflect.TypeOf((*MockClientInterface)(nil).UpdateReport), varargs...)
+	return &MockClientInterfaceUpdateReportCall{Call: call}
+}
+
+// MockClientInterfaceUpdateReportCall wrap *gomock.Call
+type MockClientInterfaceUpdateReportCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateReportCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateReportCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateReportCall) Do(f func(context.Context, ssrs.Key, ssrs.UpdateReportJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateReportCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateReportCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.UpdateReportJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateReportCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateReportWithBody mocks base method.
+func (m *MockClientInterface) UpdateReportWithBody(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateReportWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateReportWithBody indicates an expected call of UpdateReportWithBody.
+func (mr *MockClientInterfaceMockRecorder) UpdateReportWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceUpdateReportWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateReportWithBody", reflect.TypeOf((*MockClientInterface)(nil).UpdateReportWithBody), varargs...)
+	return &MockClientInterfaceUpdateReportWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceUpdateReportWithBodyCall wrap *gomock.Call
+type MockClientInterfaceUpdateReportWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateReportWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateReportWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateReportWithBodyCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateReportWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateReportWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateReportWithBodyCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateSubscription mocks base method.
+func (m *MockClientInterface) UpdateSubscription(ctx context.Context, id ssrs.Guid, body ssrs.UpdateSubscriptionJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateSubscription", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateSubscription indicates an expected call of UpdateSubscription.
+func (mr *MockClientInterfaceMockRecorder) UpdateSubscription(ctx, id, body any, reqEditors ...any) *MockClientInterfaceUpdateSubscriptionCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateSubscription", reflect.TypeOf((*MockClientInterface)(nil).UpdateSubscription), varargs...)
+	return &MockClientInterfaceUpdateSubscriptionCall{Call: call}
+}
+
+// MockClientInterfaceUpdateSubscriptionCall wrap *gomock.Call
+type MockClientInterfaceUpdateSubscriptionCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateSubscriptionCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateSubscriptionCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateSubscriptionCall) Do(f func(context.Context, ssrs.Guid, ssrs.UpdateSubscriptionJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateSubscriptionCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateSubscriptionCall) DoAndReturn(f func(context.Context, ssrs.Guid, ssrs.UpdateSubscriptionJSONRequestBody, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateSubscriptionCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateSubscriptionWithBody mocks base method.
+func (m *MockClientInterface) UpdateSubscriptionWithBody(ctx context.Context, id ssrs.Guid, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*http.Response, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateSubscriptionWithBody", varargs...)
+	ret0, _ := ret[0].(*http.Response)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateSubscriptionWithBody indicates an expected call of UpdateSubscriptionWithBody.
+func (mr *MockClientInterfaceMockRecorder) UpdateSubscriptionWithBody(ctx, id, contentType, body any, reqEditors ...any) *MockClientInterfaceUpdateSubscriptionWithBodyCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateSubscriptionWithBody", reflect.TypeOf((*MockClientInterface)(nil).UpdateSubscriptionWithBody), varargs...)
+	return &MockClientInterfaceUpdateSubscriptionWithBodyCall{Call: call}
+}
+
+// MockClientInterfaceUpdateSubscriptionWithBodyCall wrap *gomock.Call
+type MockClientInterfaceUpdateSubscriptionWithBodyCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientInterfaceUpdateSubscriptionWithBodyCall) Return(arg0 *http.Response, arg1 error) *MockClientInterfaceUpdateSubscriptionWithBodyCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientInterfaceUpdateSubscriptionWithBodyCall) Do(f func(context.Context, ssrs.Guid, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateSubscriptionWithBodyCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientInterfaceUpdateSubscriptionWithBodyCall) DoAndReturn(f func(context.Context, ssrs.Guid, string, io.Reader, ...ssrs.RequestEditorFn) (*http.Response, error)) *MockClientInterfaceUpdateSubscriptionWithBodyCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -854,6 +2834,94 @@ func (c *MockClientWithResponsesInterfaceCreateCatalogItemWithResponseCall) Do(f
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockClientWithResponsesInterfaceCreateCatalogItemWithResponseCall) DoAndReturn(f func(context.Context, ssrs.CreateCatalogItemJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.CreateCatalogItemResponse, error)) *MockClientWithResponsesInterfaceCreateCatalogItemWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// CreateDataSourceWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) CreateDataSourceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.CreateDataSourceResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "CreateDataSourceWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.CreateDataSourceResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CreateDataSourceWithBodyWithResponse indicates an expected call of CreateDataSourceWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) CreateDataSourceWithBodyWithResponse(ctx, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateDataSourceWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).CreateDataSourceWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall) Return(arg0 *ssrs.CreateDataSourceResponse, arg1 error) *MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall) Do(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.CreateDataSourceResponse, error)) *MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall) DoAndReturn(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.CreateDataSourceResponse, error)) *MockClientWithResponsesInterfaceCreateDataSourceWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// CreateDataSourceWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) CreateDataSourceWithResponse(ctx context.Context, body ssrs.CreateDataSourceJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.CreateDataSourceResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "CreateDataSourceWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.CreateDataSourceResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CreateDataSourceWithResponse indicates an expected call of CreateDataSourceWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) CreateDataSourceWithResponse(ctx, body any, reqEditors ...any) *MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateDataSourceWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).CreateDataSourceWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall) Return(arg0 *ssrs.CreateDataSourceResponse, arg1 error) *MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall) Do(f func(context.Context, ssrs.CreateDataSourceJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.CreateDataSourceResponse, error)) *MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall) DoAndReturn(f func(context.Context, ssrs.CreateDataSourceJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.CreateDataSourceResponse, error)) *MockClientWithResponsesInterfaceCreateDataSourceWithResponseCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1034,8 +3102,96 @@ func (c *MockClientWithResponsesInterfaceCreateReportWithResponseCall) DoAndRetu
 	return c
 }
 
+// CreateSubscriptionWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) CreateSubscriptionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.CreateSubscriptionResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "CreateSubscriptionWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.CreateSubscriptionResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CreateSubscriptionWithBodyWithResponse indicates an expected call of CreateSubscriptionWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) CreateSubscriptionWithBodyWithResponse(ctx, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateSubscriptionWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).CreateSubscriptionWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall) Return(arg0 *ssrs.CreateSubscriptionResponse, arg1 error) *MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall) Do(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.CreateSubscriptionResponse, error)) *MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall) DoAndReturn(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.CreateSubscriptionResponse, error)) *MockClientWithResponsesInterfaceCreateSubscriptionWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// CreateSubscriptionWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) CreateSubscriptionWithResponse(ctx context.Context, body ssrs.CreateSubscriptionJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.CreateSubscriptionResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "CreateSubscriptionWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.CreateSubscriptionResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// CreateSubscriptionWithResponse indicates an expected call of CreateSubscriptionWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) CreateSubscriptionWithResponse(ctx, body any, reqEditors ...any) *MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateSubscriptionWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).CreateSubscriptionWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall) Return(arg0 *ssrs.CreateSubscriptionResponse, arg1 error) *MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall) Do(f func(context.Context, ssrs.CreateSubscriptionJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.CreateSubscriptionResponse, error)) *MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall) DoAndReturn(f func(context.Context, ssrs.CreateSubscriptionJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.CreateSubscriptionResponse, error)) *MockClientWithResponsesInterfaceCreateSubscriptionWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // DeleteCatalogItemWithResponse mocks base method.
-func (m *MockClientWithResponsesInterface) DeleteCatalogItemWithResponse(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemResponse, error) {
+func (m *MockClientWithResponsesInterface) DeleteCatalogItemWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemResponse, error) {
 	m.ctrl.T.Helper()
 	varargs := []any{ctx, id}
 	for _, a := range reqEditors {
@@ -1067,19 +3223,151 @@ func (c *MockClientWithResponsesInterfaceDeleteCatalogItemWithResponseCall) Retu
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientWithResponsesInterfaceDeleteCatalogItemWithResponseCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemResponse, error)) *MockClientWithResponsesInterfaceDeleteCatalogItemWithResponseCall {
+func (c *MockClientWithResponsesInterfaceDeleteCatalogItemWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemResponse, error)) *MockClientWithResponsesInterfaceDeleteCatalogItemWithResponseCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientWithResponsesInterfaceDeleteCatalogItemWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemResponse, error)) *MockClientWithResponsesInterfaceDeleteCatalogItemWithResponseCall {
+func (c *MockClientWithResponsesInterfaceDeleteCatalogItemWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemResponse, error)) *MockClientWithResponsesInterfaceDeleteCatalogItemWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteCatalogItemsWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) DeleteCatalogItemsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemsResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteCatalogItemsWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.DeleteCatalogItemsResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteCatalogItemsWithBodyWithResponse indicates an expected call of DeleteCatalogItemsWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) DeleteCatalogItemsWithBodyWithResponse(ctx, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteCatalogItemsWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).DeleteCatalogItemsWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall) Return(arg0 *ssrs.DeleteCatalogItemsResponse, arg1 error) *MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall) Do(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall) DoAndReturn(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceDeleteCatalogItemsWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteCatalogItemsWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) DeleteCatalogItemsWithResponse(ctx context.Context, body ssrs.DeleteCatalogItemsJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemsResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteCatalogItemsWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.DeleteCatalogItemsResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteCatalogItemsWithResponse indicates an expected call of DeleteCatalogItemsWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) DeleteCatalogItemsWithResponse(ctx, body any, reqEditors ...any) *MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteCatalogItemsWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).DeleteCatalogItemsWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall) Return(arg0 *ssrs.DeleteCatalogItemsResponse, arg1 error) *MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall) Do(f func(context.Context, ssrs.DeleteCatalogItemsJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall) DoAndReturn(f func(context.Context, ssrs.DeleteCatalogItemsJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.DeleteCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceDeleteCatalogItemsWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteDataSourceWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) DeleteDataSourceWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteDataSourceResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteDataSourceWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.DeleteDataSourceResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteDataSourceWithResponse indicates an expected call of DeleteDataSourceWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) DeleteDataSourceWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteDataSourceWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).DeleteDataSourceWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall) Return(arg0 *ssrs.DeleteDataSourceResponse, arg1 error) *MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.DeleteDataSourceResponse, error)) *MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.DeleteDataSourceResponse, error)) *MockClientWithResponsesInterfaceDeleteDataSourceWithResponseCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // DeleteFolderWithResponse mocks base method.
-func (m *MockClientWithResponsesInterface) DeleteFolderWithResponse(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteFolderResponse, error) {
+func (m *MockClientWithResponsesInterface) DeleteFolderWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteFolderResponse, error) {
 	m.ctrl.T.Helper()
 	varargs := []any{ctx, id}
 	for _, a := range reqEditors {
@@ -1111,19 +3399,19 @@ func (c *MockClientWithResponsesInterfaceDeleteFolderWithResponseCall) Return(ar
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientWithResponsesInterfaceDeleteFolderWithResponseCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.DeleteFolderResponse, error)) *MockClientWithResponsesInterfaceDeleteFolderWithResponseCall {
+func (c *MockClientWithResponsesInterfaceDeleteFolderWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.DeleteFolderResponse, error)) *MockClientWithResponsesInterfaceDeleteFolderWithResponseCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientWithResponsesInterfaceDeleteFolderWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.DeleteFolderResponse, error)) *MockClientWithResponsesInterfaceDeleteFolderWithResponseCall {
+func (c *MockClientWithResponsesInterfaceDeleteFolderWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.DeleteFolderResponse, error)) *MockClientWithResponsesInterfaceDeleteFolderWithResponseCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // DeleteReportWithResponse mocks base method.
-func (m *MockClientWithResponsesInterface) DeleteReportWithResponse(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteReportResponse, error) {
+func (m *MockClientWithResponsesInterface) DeleteReportWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteReportResponse, error) {
 	m.ctrl.T.Helper()
 	varargs := []any{ctx, id}
 	for _, a := range reqEditors {
@@ -1155,21 +3443,285 @@ func (c *MockClientWithResponsesInterfaceDeleteReportWithResponseCall) Return(ar
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientWithResponsesInterfaceDeleteReportWithResponseCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.DeleteReportResponse, error)) *MockClientWithResponsesInterfaceDeleteReportWithResponseCall {
+func (c *MockClientWithResponsesInterfaceDeleteReportWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.DeleteReportResponse, error)) *MockClientWithResponsesInterfaceDeleteReportWithResponseCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientWithResponsesInterfaceDeleteReportWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.DeleteReportResponse, error)) *MockClientWithResponsesInterfaceDeleteReportWithResponseCall {
+func (c *MockClientWithResponsesInterfaceDeleteReportWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.DeleteReportResponse, error)) *MockClientWithResponsesInterfaceDeleteReportWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DeleteSubscriptionWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) DeleteSubscriptionWithResponse(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DeleteSubscriptionResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DeleteSubscriptionWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.DeleteSubscriptionResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteSubscriptionWithResponse indicates an expected call of DeleteSubscriptionWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) DeleteSubscriptionWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteSubscriptionWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).DeleteSubscriptionWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall) Return(arg0 *ssrs.DeleteSubscriptionResponse, arg1 error) *MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.DeleteSubscriptionResponse, error)) *MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.DeleteSubscriptionResponse, error)) *MockClientWithResponsesInterfaceDeleteSubscriptionWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// DisableSubscriptionWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) DisableSubscriptionWithResponse(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*ssrs.DisableSubscriptionResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "DisableSubscriptionWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.DisableSubscriptionResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DisableSubscriptionWithResponse indicates an expected call of DisableSubscriptionWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) DisableSubscriptionWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DisableSubscriptionWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).DisableSubscriptionWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall) Return(arg0 *ssrs.DisableSubscriptionResponse, arg1 error) *MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.DisableSubscriptionResponse, error)) *MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.DisableSubscriptionResponse, error)) *MockClientWithResponsesInterfaceDisableSubscriptionWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// EnableSubscriptionWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) EnableSubscriptionWithResponse(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*ssrs.EnableSubscriptionResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "EnableSubscriptionWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.EnableSubscriptionResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// EnableSubscriptionWithResponse indicates an expected call of EnableSubscriptionWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) EnableSubscriptionWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "EnableSubscriptionWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).EnableSubscriptionWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall) Return(arg0 *ssrs.EnableSubscriptionResponse, arg1 error) *MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.EnableSubscriptionResponse, error)) *MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.EnableSubscriptionResponse, error)) *MockClientWithResponsesInterfaceEnableSubscriptionWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ExecuteSubscriptionWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) ExecuteSubscriptionWithResponse(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*ssrs.ExecuteSubscriptionResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ExecuteSubscriptionWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.ExecuteSubscriptionResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ExecuteSubscriptionWithResponse indicates an expected call of ExecuteSubscriptionWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) ExecuteSubscriptionWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ExecuteSubscriptionWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).ExecuteSubscriptionWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall) Return(arg0 *ssrs.ExecuteSubscriptionResponse, arg1 error) *MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.ExecuteSubscriptionResponse, error)) *MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.ExecuteSubscriptionResponse, error)) *MockClientWithResponsesInterfaceExecuteSubscriptionWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetCatalogItemContentWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) GetCatalogItemContentWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemContentResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetCatalogItemContentWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.GetCatalogItemContentResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetCatalogItemContentWithResponse indicates an expected call of GetCatalogItemContentWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetCatalogItemContentWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetCatalogItemContentWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetCatalogItemContentWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall) Return(arg0 *ssrs.GetCatalogItemContentResponse, arg1 error) *MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemContentResponse, error)) *MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemContentResponse, error)) *MockClientWithResponsesInterfaceGetCatalogItemContentWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetCatalogItemPoliciesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) GetCatalogItemPoliciesWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemPoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetCatalogItemPoliciesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.GetCatalogItemPoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetCatalogItemPoliciesWithResponse indicates an expected call of GetCatalogItemPoliciesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetCatalogItemPoliciesWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetCatalogItemPoliciesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetCatalogItemPoliciesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall) Return(arg0 *ssrs.GetCatalogItemPoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemPoliciesResponse, error)) *MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemPoliciesResponse, error)) *MockClientWithResponsesInterfaceGetCatalogItemPoliciesWithResponseCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // GetCatalogItemWithResponse mocks base method.
-func (m *MockClientWithResponsesInterface) GetCatalogItemWithResponse(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemResponse, error) {
+func (m *MockClientWithResponsesInterface) GetCatalogItemWithResponse(ctx context.Context, id ssrs.Key, params *ssrs.GetCatalogItemParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemResponse, error) {
 	m.ctrl.T.Helper()
-	varargs := []any{ctx, id}
+	varargs := []any{ctx, id, params}
 	for _, a := range reqEditors {
 		varargs = append(varargs, a)
 	}
@@ -1180,9 +3732,9 @@ func (m *MockClientWithResponsesInterface) GetCatalogItemWithResponse(ctx contex
 }
 
 // GetCatalogItemWithResponse indicates an expected call of GetCatalogItemWithResponse.
-func (mr *MockClientWithResponsesInterfaceMockRecorder) GetCatalogItemWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall {
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetCatalogItemWithResponse(ctx, id, params any, reqEditors ...any) *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall {
 	mr.mock.ctrl.T.Helper()
-	varargs := append([]any{ctx, id}, reqEditors...)
+	varargs := append([]any{ctx, id, params}, reqEditors...)
 	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetCatalogItemWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetCatalogItemWithResponse), varargs...)
 	return &MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall{Call: call}
 }
@@ -1199,21 +3751,153 @@ func (c *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall) Return(
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemResponse, error)) *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall {
+func (c *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall) Do(f func(context.Context, ssrs.Key, *ssrs.GetCatalogItemParams, ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemResponse, error)) *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemResponse, error)) *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall {
+func (c *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.GetCatalogItemParams, ...ssrs.RequestEditorFn) (*ssrs.GetCatalogItemResponse, error)) *MockClientWithResponsesInterfaceGetCatalogItemWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetDataSourcePoliciesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) GetDataSourcePoliciesWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetDataSourcePoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetDataSourcePoliciesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.GetDataSourcePoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetDataSourcePoliciesWithResponse indicates an expected call of GetDataSourcePoliciesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetDataSourcePoliciesWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetDataSourcePoliciesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetDataSourcePoliciesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall) Return(arg0 *ssrs.GetDataSourcePoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetDataSourcePoliciesResponse, error)) *MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetDataSourcePoliciesResponse, error)) *MockClientWithResponsesInterfaceGetDataSourcePoliciesWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetDataSourceWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) GetDataSourceWithResponse(ctx context.Context, id ssrs.Key, params *ssrs.GetDataSourceParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetDataSourceResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, params}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetDataSourceWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.GetDataSourceResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetDataSourceWithResponse indicates an expected call of GetDataSourceWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetDataSourceWithResponse(ctx, id, params any, reqEditors ...any) *MockClientWithResponsesInterfaceGetDataSourceWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, params}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetDataSourceWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetDataSourceWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceGetDataSourceWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceGetDataSourceWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceGetDataSourceWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceGetDataSourceWithResponseCall) Return(arg0 *ssrs.GetDataSourceResponse, arg1 error) *MockClientWithResponsesInterfaceGetDataSourceWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceGetDataSourceWithResponseCall) Do(f func(context.Context, ssrs.Key, *ssrs.GetDataSourceParams, ...ssrs.RequestEditorFn) (*ssrs.GetDataSourceResponse, error)) *MockClientWithResponsesInterfaceGetDataSourceWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceGetDataSourceWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.GetDataSourceParams, ...ssrs.RequestEditorFn) (*ssrs.GetDataSourceResponse, error)) *MockClientWithResponsesInterfaceGetDataSourceWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetFolderPoliciesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) GetFolderPoliciesWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetFolderPoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetFolderPoliciesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.GetFolderPoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetFolderPoliciesWithResponse indicates an expected call of GetFolderPoliciesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetFolderPoliciesWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetFolderPoliciesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetFolderPoliciesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall) Return(arg0 *ssrs.GetFolderPoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetFolderPoliciesResponse, error)) *MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetFolderPoliciesResponse, error)) *MockClientWithResponsesInterfaceGetFolderPoliciesWithResponseCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // GetFolderWithResponse mocks base method.
-func (m *MockClientWithResponsesInterface) GetFolderWithResponse(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetFolderResponse, error) {
+func (m *MockClientWithResponsesInterface) GetFolderWithResponse(ctx context.Context, id ssrs.Key, params *ssrs.GetFolderParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetFolderResponse, error) {
 	m.ctrl.T.Helper()
-	varargs := []any{ctx, id}
+	varargs := []any{ctx, id, params}
 	for _, a := range reqEditors {
 		varargs = append(varargs, a)
 	}
@@ -1224,9 +3908,9 @@ func (m *MockClientWithResponsesInterface) GetFolderWithResponse(ctx context.Con
 }
 
 // GetFolderWithResponse indicates an expected call of GetFolderWithResponse.
-func (mr *MockClientWithResponsesInterfaceMockRecorder) GetFolderWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetFolderWithResponseCall {
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetFolderWithResponse(ctx, id, params any, reqEditors ...any) *MockClientWithResponsesInterfaceGetFolderWithResponseCall {
 	mr.mock.ctrl.T.Helper()
-	varargs := append([]any{ctx, id}, reqEditors...)
+	varargs := append([]any{ctx, id, params}, reqEditors...)
 	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetFolderWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetFolderWithResponse), varargs...)
 	return &MockClientWithResponsesInterfaceGetFolderWithResponseCall{Call: call}
 }
@@ -1243,21 +3927,153 @@ func (c *MockClientWithResponsesInterfaceGetFolderWithResponseCall) Return(arg0 
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientWithResponsesInterfaceGetFolderWithResponseCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.GetFolderResponse, error)) *MockClientWithResponsesInterfaceGetFolderWithResponseCall {
+func (c *MockClientWithResponsesInterfaceGetFolderWithResponseCall) Do(f func(context.Context, ssrs.Key, *ssrs.GetFolderParams, ...ssrs.RequestEditorFn) (*ssrs.GetFolderResponse, error)) *MockClientWithResponsesInterfaceGetFolderWithResponseCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientWithResponsesInterfaceGetFolderWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.GetFolderResponse, error)) *MockClientWithResponsesInterfaceGetFolderWithResponseCall {
+func (c *MockClientWithResponsesInterfaceGetFolderWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.GetFolderParams, ...ssrs.RequestEditorFn) (*ssrs.GetFolderResponse, error)) *MockClientWithResponsesInterfaceGetFolderWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetReportContentWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) GetReportContentWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetReportContentResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetReportContentWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.GetReportContentResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetReportContentWithResponse indicates an expected call of GetReportContentWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetReportContentWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetReportContentWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetReportContentWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetReportContentWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceGetReportContentWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceGetReportContentWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceGetReportContentWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceGetReportContentWithResponseCall) Return(arg0 *ssrs.GetReportContentResponse, arg1 error) *MockClientWithResponsesInterfaceGetReportContentWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceGetReportContentWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetReportContentResponse, error)) *MockClientWithResponsesInterfaceGetReportContentWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceGetReportContentWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetReportContentResponse, error)) *MockClientWithResponsesInterfaceGetReportContentWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetReportDataSourcesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) GetReportDataSourcesWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetReportDataSourcesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetReportDataSourcesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.GetReportDataSourcesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetReportDataSourcesWithResponse indicates an expected call of GetReportDataSourcesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetReportDataSourcesWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetReportDataSourcesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetReportDataSourcesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall) Return(arg0 *ssrs.GetReportDataSourcesResponse, arg1 error) *MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetReportDataSourcesResponse, error)) *MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetReportDataSourcesResponse, error)) *MockClientWithResponsesInterfaceGetReportDataSourcesWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetReportPoliciesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) GetReportPoliciesWithResponse(ctx context.Context, id ssrs.Key, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetReportPoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetReportPoliciesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.GetReportPoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetReportPoliciesWithResponse indicates an expected call of GetReportPoliciesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetReportPoliciesWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetReportPoliciesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetReportPoliciesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall) Return(arg0 *ssrs.GetReportPoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall) Do(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetReportPoliciesResponse, error)) *MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ...ssrs.RequestEditorFn) (*ssrs.GetReportPoliciesResponse, error)) *MockClientWithResponsesInterfaceGetReportPoliciesWithResponseCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
 
 // GetReportWithResponse mocks base method.
-func (m *MockClientWithResponsesInterface) GetReportWithResponse(ctx context.Context, id ssrs.Id, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetReportResponse, error) {
+func (m *MockClientWithResponsesInterface) GetReportWithResponse(ctx context.Context, id ssrs.Key, params *ssrs.GetReportParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetReportResponse, error) {
 	m.ctrl.T.Helper()
-	varargs := []any{ctx, id}
+	varargs := []any{ctx, id, params}
 	for _, a := range reqEditors {
 		varargs = append(varargs, a)
 	}
@@ -1268,9 +4084,9 @@ func (m *MockClientWithResponsesInterface) GetReportWithResponse(ctx context.Con
 }
 
 // GetReportWithResponse indicates an expected call of GetReportWithResponse.
-func (mr *MockClientWithResponsesInterfaceMockRecorder) GetReportWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetReportWithResponseCall {
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetReportWithResponse(ctx, id, params any, reqEditors ...any) *MockClientWithResponsesInterfaceGetReportWithResponseCall {
 	mr.mock.ctrl.T.Helper()
-	varargs := append([]any{ctx, id}, reqEditors...)
+	varargs := append([]any{ctx, id, params}, reqEditors...)
 	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetReportWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetReportWithResponse), varargs...)
 	return &MockClientWithResponsesInterfaceGetReportWithResponseCall{Call: call}
 }
@@ -1287,13 +4103,57 @@ func (c *MockClientWithResponsesInterfaceGetReportWithResponseCall) Return(arg0 
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientWithResponsesInterfaceGetReportWithResponseCall) Do(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.GetReportResponse, error)) *MockClientWithResponsesInterfaceGetReportWithResponseCall {
+func (c *MockClientWithResponsesInterfaceGetReportWithResponseCall) Do(f func(context.Context, ssrs.Key, *ssrs.GetReportParams, ...ssrs.RequestEditorFn) (*ssrs.GetReportResponse, error)) *MockClientWithResponsesInterfaceGetReportWithResponseCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientWithResponsesInterfaceGetReportWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Id, ...ssrs.RequestEditorFn) (*ssrs.GetReportResponse, error)) *MockClientWithResponsesInterfaceGetReportWithResponseCall {
+func (c *MockClientWithResponsesInterfaceGetReportWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.GetReportParams, ...ssrs.RequestEditorFn) (*ssrs.GetReportResponse, error)) *MockClientWithResponsesInterfaceGetReportWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// GetSubscriptionWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) GetSubscriptionWithResponse(ctx context.Context, id ssrs.Guid, reqEditors ...ssrs.RequestEditorFn) (*ssrs.GetSubscriptionResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "GetSubscriptionWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.GetSubscriptionResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetSubscriptionWithResponse indicates an expected call of GetSubscriptionWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) GetSubscriptionWithResponse(ctx, id any, reqEditors ...any) *MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetSubscriptionWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).GetSubscriptionWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall) Return(arg0 *ssrs.GetSubscriptionResponse, arg1 error) *MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall) Do(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.GetSubscriptionResponse, error)) *MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Guid, ...ssrs.RequestEditorFn) (*ssrs.GetSubscriptionResponse, error)) *MockClientWithResponsesInterfaceGetSubscriptionWithResponseCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1342,8 +4202,52 @@ func (c *MockClientWithResponsesInterfaceListCatalogItemsWithResponseCall) DoAnd
 	return c
 }
 
+// ListDataSourcesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) ListDataSourcesWithResponse(ctx context.Context, params *ssrs.ListDataSourcesParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.ListDataSourcesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListDataSourcesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.ListDataSourcesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListDataSourcesWithResponse indicates an expected call of ListDataSourcesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) ListDataSourcesWithResponse(ctx, params any, reqEditors ...any) *MockClientWithResponsesInterfaceListDataSourcesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListDataSourcesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).ListDataSourcesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceListDataSourcesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceListDataSourcesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceListDataSourcesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceListDataSourcesWithResponseCall) Return(arg0 *ssrs.ListDataSourcesResponse, arg1 error) *MockClientWithResponsesInterfaceListDataSourcesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceListDataSourcesWithResponseCall) Do(f func(context.Context, *ssrs.ListDataSourcesParams, ...ssrs.RequestEditorFn) (*ssrs.ListDataSourcesResponse, error)) *MockClientWithResponsesInterfaceListDataSourcesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceListDataSourcesWithResponseCall) DoAndReturn(f func(context.Context, *ssrs.ListDataSourcesParams, ...ssrs.RequestEditorFn) (*ssrs.ListDataSourcesResponse, error)) *MockClientWithResponsesInterfaceListDataSourcesWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ListFolderCatalogItemsWithResponse mocks base method.
-func (m *MockClientWithResponsesInterface) ListFolderCatalogItemsWithResponse(ctx context.Context, id ssrs.Id, params *ssrs.ListFolderCatalogItemsParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.ListFolderCatalogItemsResponse, error) {
+func (m *MockClientWithResponsesInterface) ListFolderCatalogItemsWithResponse(ctx context.Context, id ssrs.Key, params *ssrs.ListFolderCatalogItemsParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.ListFolderCatalogItemsResponse, error) {
 	m.ctrl.T.Helper()
 	varargs := []any{ctx, id, params}
 	for _, a := range reqEditors {
@@ -1375,13 +4279,13 @@ func (c *MockClientWithResponsesInterfaceListFolderCatalogItemsWithResponseCall)
 }
 
 // Do rewrite *gomock.Call.Do
-func (c *MockClientWithResponsesInterfaceListFolderCatalogItemsWithResponseCall) Do(f func(context.Context, ssrs.Id, *ssrs.ListFolderCatalogItemsParams, ...ssrs.RequestEditorFn) (*ssrs.ListFolderCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceListFolderCatalogItemsWithResponseCall {
+func (c *MockClientWithResponsesInterfaceListFolderCatalogItemsWithResponseCall) Do(f func(context.Context, ssrs.Key, *ssrs.ListFolderCatalogItemsParams, ...ssrs.RequestEditorFn) (*ssrs.ListFolderCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceListFolderCatalogItemsWithResponseCall {
 	c.Call = c.Call.Do(f)
 	return c
 }
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
-func (c *MockClientWithResponsesInterfaceListFolderCatalogItemsWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Id, *ssrs.ListFolderCatalogItemsParams, ...ssrs.RequestEditorFn) (*ssrs.ListFolderCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceListFolderCatalogItemsWithResponseCall {
+func (c *MockClientWithResponsesInterfaceListFolderCatalogItemsWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.ListFolderCatalogItemsParams, ...ssrs.RequestEditorFn) (*ssrs.ListFolderCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceListFolderCatalogItemsWithResponseCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
@@ -1430,6 +4334,50 @@ func (c *MockClientWithResponsesInterfaceListFoldersWithResponseCall) DoAndRetur
 	return c
 }
 
+// ListReportSubscriptionsWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) ListReportSubscriptionsWithResponse(ctx context.Context, id ssrs.Key, params *ssrs.ListReportSubscriptionsParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.ListReportSubscriptionsResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, params}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListReportSubscriptionsWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.ListReportSubscriptionsResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListReportSubscriptionsWithResponse indicates an expected call of ListReportSubscriptionsWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) ListReportSubscriptionsWithResponse(ctx, id, params any, reqEditors ...any) *MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, params}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListReportSubscriptionsWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).ListReportSubscriptionsWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall) Return(arg0 *ssrs.ListReportSubscriptionsResponse, arg1 error) *MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall) Do(f func(context.Context, ssrs.Key, *ssrs.ListReportSubscriptionsParams, ...ssrs.RequestEditorFn) (*ssrs.ListReportSubscriptionsResponse, error)) *MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, *ssrs.ListReportSubscriptionsParams, ...ssrs.RequestEditorFn) (*ssrs.ListReportSubscriptionsResponse, error)) *MockClientWithResponsesInterfaceListReportSubscriptionsWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // ListReportsWithResponse mocks base method.
 func (m *MockClientWithResponsesInterface) ListReportsWithResponse(ctx context.Context, params *ssrs.ListReportsParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.ListReportsResponse, error) {
 	m.ctrl.T.Helper()
@@ -1470,6 +4418,1018 @@ func (c *MockClientWithResponsesInterfaceListReportsWithResponseCall) Do(f func(
 
 // DoAndReturn rewrite *gomock.Call.DoAndReturn
 func (c *MockClientWithResponsesInterfaceListReportsWithResponseCall) DoAndReturn(f func(context.Context, *ssrs.ListReportsParams, ...ssrs.RequestEditorFn) (*ssrs.ListReportsResponse, error)) *MockClientWithResponsesInterfaceListReportsWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ListSubscriptionsWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) ListSubscriptionsWithResponse(ctx context.Context, params *ssrs.ListSubscriptionsParams, reqEditors ...ssrs.RequestEditorFn) (*ssrs.ListSubscriptionsResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, params}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ListSubscriptionsWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.ListSubscriptionsResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListSubscriptionsWithResponse indicates an expected call of ListSubscriptionsWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) ListSubscriptionsWithResponse(ctx, params any, reqEditors ...any) *MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, params}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListSubscriptionsWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).ListSubscriptionsWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall) Return(arg0 *ssrs.ListSubscriptionsResponse, arg1 error) *MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall) Do(f func(context.Context, *ssrs.ListSubscriptionsParams, ...ssrs.RequestEditorFn) (*ssrs.ListSubscriptionsResponse, error)) *MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall) DoAndReturn(f func(context.Context, *ssrs.ListSubscriptionsParams, ...ssrs.RequestEditorFn) (*ssrs.ListSubscriptionsResponse, error)) *MockClientWithResponsesInterfaceListSubscriptionsWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// MoveCatalogItemsWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) MoveCatalogItemsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.MoveCatalogItemsResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "MoveCatalogItemsWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.MoveCatalogItemsResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// MoveCatalogItemsWithBodyWithResponse indicates an expected call of MoveCatalogItemsWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) MoveCatalogItemsWithBodyWithResponse(ctx, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "MoveCatalogItemsWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).MoveCatalogItemsWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall) Return(arg0 *ssrs.MoveCatalogItemsResponse, arg1 error) *MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall) Do(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.MoveCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall) DoAndReturn(f func(context.Context, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.MoveCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceMoveCatalogItemsWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// MoveCatalogItemsWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) MoveCatalogItemsWithResponse(ctx context.Context, body ssrs.MoveCatalogItemsJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.MoveCatalogItemsResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "MoveCatalogItemsWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.MoveCatalogItemsResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// MoveCatalogItemsWithResponse indicates an expected call of MoveCatalogItemsWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) MoveCatalogItemsWithResponse(ctx, body any, reqEditors ...any) *MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "MoveCatalogItemsWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).MoveCatalogItemsWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall) Return(arg0 *ssrs.MoveCatalogItemsResponse, arg1 error) *MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall) Do(f func(context.Context, ssrs.MoveCatalogItemsJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.MoveCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall) DoAndReturn(f func(context.Context, ssrs.MoveCatalogItemsJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.MoveCatalogItemsResponse, error)) *MockClientWithResponsesInterfaceMoveCatalogItemsWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetCatalogItemPoliciesWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetCatalogItemPoliciesWithBodyWithResponse(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetCatalogItemPoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetCatalogItemPoliciesWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetCatalogItemPoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetCatalogItemPoliciesWithBodyWithResponse indicates an expected call of SetCatalogItemPoliciesWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetCatalogItemPoliciesWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetCatalogItemPoliciesWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetCatalogItemPoliciesWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall) Return(arg0 *ssrs.SetCatalogItemPoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetCatalogItemPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetCatalogItemPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetCatalogItemPoliciesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetCatalogItemPoliciesWithResponse(ctx context.Context, id ssrs.Key, body ssrs.SetCatalogItemPoliciesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetCatalogItemPoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetCatalogItemPoliciesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetCatalogItemPoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetCatalogItemPoliciesWithResponse indicates an expected call of SetCatalogItemPoliciesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetCatalogItemPoliciesWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetCatalogItemPoliciesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetCatalogItemPoliciesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall) Return(arg0 *ssrs.SetCatalogItemPoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall) Do(f func(context.Context, ssrs.Key, ssrs.SetCatalogItemPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetCatalogItemPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetCatalogItemPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetCatalogItemPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetCatalogItemPoliciesWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetDataSourcePoliciesWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetDataSourcePoliciesWithBodyWithResponse(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetDataSourcePoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetDataSourcePoliciesWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetDataSourcePoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetDataSourcePoliciesWithBodyWithResponse indicates an expected call of SetDataSourcePoliciesWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetDataSourcePoliciesWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetDataSourcePoliciesWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetDataSourcePoliciesWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall) Return(arg0 *ssrs.SetDataSourcePoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetDataSourcePoliciesResponse, error)) *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetDataSourcePoliciesResponse, error)) *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetDataSourcePoliciesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetDataSourcePoliciesWithResponse(ctx context.Context, id ssrs.Key, body ssrs.SetDataSourcePoliciesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetDataSourcePoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetDataSourcePoliciesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetDataSourcePoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetDataSourcePoliciesWithResponse indicates an expected call of SetDataSourcePoliciesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetDataSourcePoliciesWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetDataSourcePoliciesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetDataSourcePoliciesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall) Return(arg0 *ssrs.SetDataSourcePoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall) Do(f func(context.Context, ssrs.Key, ssrs.SetDataSourcePoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetDataSourcePoliciesResponse, error)) *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetDataSourcePoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetDataSourcePoliciesResponse, error)) *MockClientWithResponsesInterfaceSetDataSourcePoliciesWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetFolderPoliciesWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetFolderPoliciesWithBodyWithResponse(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetFolderPoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetFolderPoliciesWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetFolderPoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetFolderPoliciesWithBodyWithResponse indicates an expected call of SetFolderPoliciesWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetFolderPoliciesWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetFolderPoliciesWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetFolderPoliciesWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall) Return(arg0 *ssrs.SetFolderPoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetFolderPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetFolderPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetFolderPoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetFolderPoliciesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetFolderPoliciesWithResponse(ctx context.Context, id ssrs.Key, body ssrs.SetFolderPoliciesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetFolderPoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetFolderPoliciesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetFolderPoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetFolderPoliciesWithResponse indicates an expected call of SetFolderPoliciesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetFolderPoliciesWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetFolderPoliciesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetFolderPoliciesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall) Return(arg0 *ssrs.SetFolderPoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall) Do(f func(context.Context, ssrs.Key, ssrs.SetFolderPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetFolderPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetFolderPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetFolderPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetFolderPoliciesWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetReportDataSourcesWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetReportDataSourcesWithBodyWithResponse(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetReportDataSourcesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetReportDataSourcesWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetReportDataSourcesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetReportDataSourcesWithBodyWithResponse indicates an expected call of SetReportDataSourcesWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetReportDataSourcesWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetReportDataSourcesWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetReportDataSourcesWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall) Return(arg0 *ssrs.SetReportDataSourcesResponse, arg1 error) *MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetReportDataSourcesResponse, error)) *MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetReportDataSourcesResponse, error)) *MockClientWithResponsesInterfaceSetReportDataSourcesWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetReportDataSourcesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetReportDataSourcesWithResponse(ctx context.Context, id ssrs.Key, body ssrs.SetReportDataSourcesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetReportDataSourcesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetReportDataSourcesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetReportDataSourcesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetReportDataSourcesWithResponse indicates an expected call of SetReportDataSourcesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetReportDataSourcesWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetReportDataSourcesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetReportDataSourcesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall) Return(arg0 *ssrs.SetReportDataSourcesResponse, arg1 error) *MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall) Do(f func(context.Context, ssrs.Key, ssrs.SetReportDataSourcesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetReportDataSourcesResponse, error)) *MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetReportDataSourcesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetReportDataSourcesResponse, error)) *MockClientWithResponsesInterfaceSetReportDataSourcesWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetReportPoliciesWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetReportPoliciesWithBodyWithResponse(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetReportPoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetReportPoliciesWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetReportPoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetReportPoliciesWithBodyWithResponse indicates an expected call of SetReportPoliciesWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetReportPoliciesWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetReportPoliciesWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetReportPoliciesWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall) Return(arg0 *ssrs.SetReportPoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetReportPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.SetReportPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetReportPoliciesWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// SetReportPoliciesWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) SetReportPoliciesWithResponse(ctx context.Context, id ssrs.Key, body ssrs.SetReportPoliciesJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.SetReportPoliciesResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "SetReportPoliciesWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.SetReportPoliciesResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetReportPoliciesWithResponse indicates an expected call of SetReportPoliciesWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) SetReportPoliciesWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetReportPoliciesWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).SetReportPoliciesWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall) Return(arg0 *ssrs.SetReportPoliciesResponse, arg1 error) *MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall) Do(f func(context.Context, ssrs.Key, ssrs.SetReportPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetReportPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.SetReportPoliciesJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.SetReportPoliciesResponse, error)) *MockClientWithResponsesInterfaceSetReportPoliciesWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateCatalogItemWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateCatalogItemWithBodyWithResponse(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateCatalogItemResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateCatalogItemWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateCatalogItemResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateCatalogItemWithBodyWithResponse indicates an expected call of UpdateCatalogItemWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateCatalogItemWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateCatalogItemWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateCatalogItemWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall) Return(arg0 *ssrs.UpdateCatalogItemResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateCatalogItemResponse, error)) *MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateCatalogItemResponse, error)) *MockClientWithResponsesInterfaceUpdateCatalogItemWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateCatalogItemWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateCatalogItemWithResponse(ctx context.Context, id ssrs.Key, body ssrs.UpdateCatalogItemJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateCatalogItemResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateCatalogItemWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateCatalogItemResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateCatalogItemWithResponse indicates an expected call of UpdateCatalogItemWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateCatalogItemWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateCatalogItemWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateCatalogItemWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall) Return(arg0 *ssrs.UpdateCatalogItemResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall) Do(f func(context.Context, ssrs.Key, ssrs.UpdateCatalogItemJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateCatalogItemResponse, error)) *MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.UpdateCatalogItemJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateCatalogItemResponse, error)) *MockClientWithResponsesInterfaceUpdateCatalogItemWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateDataSourceWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateDataSourceWithBodyWithResponse(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateDataSourceResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateDataSourceWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateDataSourceResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateDataSourceWithBodyWithResponse indicates an expected call of UpdateDataSourceWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateDataSourceWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateDataSourceWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateDataSourceWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall) Return(arg0 *ssrs.UpdateDataSourceResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateDataSourceResponse, error)) *MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateDataSourceResponse, error)) *MockClientWithResponsesInterfaceUpdateDataSourceWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateDataSourceWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateDataSourceWithResponse(ctx context.Context, id ssrs.Key, body ssrs.UpdateDataSourceJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateDataSourceResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateDataSourceWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateDataSourceResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateDataSourceWithResponse indicates an expected call of UpdateDataSourceWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateDataSourceWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateDataSourceWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateDataSourceWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall) Return(arg0 *ssrs.UpdateDataSourceResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall) Do(f func(context.Context, ssrs.Key, ssrs.UpdateDataSourceJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateDataSourceResponse, error)) *MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.UpdateDataSourceJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateDataSourceResponse, error)) *MockClientWithResponsesInterfaceUpdateDataSourceWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateFolderWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateFolderWithBodyWithResponse(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateFolderResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateFolderWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateFolderResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateFolderWithBodyWithResponse indicates an expected call of UpdateFolderWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateFolderWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateFolderWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateFolderWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall) Return(arg0 *ssrs.UpdateFolderResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateFolderResponse, error)) *MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateFolderResponse, error)) *MockClientWithResponsesInterfaceUpdateFolderWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateFolderWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateFolderWithResponse(ctx context.Context, id ssrs.Key, body ssrs.UpdateFolderJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateFolderResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateFolderWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateFolderResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateFolderWithResponse indicates an expected call of UpdateFolderWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateFolderWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateFolderWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateFolderWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateFolderWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateFolderWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateFolderWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateFolderWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateFolderWithResponseCall) Return(arg0 *ssrs.UpdateFolderResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateFolderWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateFolderWithResponseCall) Do(f func(context.Context, ssrs.Key, ssrs.UpdateFolderJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateFolderResponse, error)) *MockClientWithResponsesInterfaceUpdateFolderWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateFolderWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.UpdateFolderJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateFolderResponse, error)) *MockClientWithResponsesInterfaceUpdateFolderWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateReportWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateReportWithBodyWithResponse(ctx context.Context, id ssrs.Key, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateReportResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateReportWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateReportResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateReportWithBodyWithResponse indicates an expected call of UpdateReportWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateReportWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateReportWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateReportWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall) Return(arg0 *ssrs.UpdateReportResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateReportResponse, error)) *MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateReportResponse, error)) *MockClientWithResponsesInterfaceUpdateReportWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateReportWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateReportWithResponse(ctx context.Context, id ssrs.Key, body ssrs.UpdateReportJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateReportResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateReportWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateReportResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateReportWithResponse indicates an expected call of UpdateReportWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateReportWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateReportWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateReportWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateReportWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateReportWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateReportWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateReportWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateReportWithResponseCall) Return(arg0 *ssrs.UpdateReportResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateReportWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateReportWithResponseCall) Do(f func(context.Context, ssrs.Key, ssrs.UpdateReportJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateReportResponse, error)) *MockClientWithResponsesInterfaceUpdateReportWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateReportWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Key, ssrs.UpdateReportJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateReportResponse, error)) *MockClientWithResponsesInterfaceUpdateReportWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateSubscriptionWithBodyWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateSubscriptionWithBodyWithResponse(ctx context.Context, id ssrs.Guid, contentType string, body io.Reader, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateSubscriptionResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, contentType, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateSubscriptionWithBodyWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateSubscriptionResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateSubscriptionWithBodyWithResponse indicates an expected call of UpdateSubscriptionWithBodyWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateSubscriptionWithBodyWithResponse(ctx, id, contentType, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, contentType, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateSubscriptionWithBodyWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateSubscriptionWithBodyWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall) Return(arg0 *ssrs.UpdateSubscriptionResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall) Do(f func(context.Context, ssrs.Guid, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateSubscriptionResponse, error)) *MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Guid, string, io.Reader, ...ssrs.RequestEditorFn) (*ssrs.UpdateSubscriptionResponse, error)) *MockClientWithResponsesInterfaceUpdateSubscriptionWithBodyWithResponseCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// UpdateSubscriptionWithResponse mocks base method.
+func (m *MockClientWithResponsesInterface) UpdateSubscriptionWithResponse(ctx context.Context, id ssrs.Guid, body ssrs.UpdateSubscriptionJSONRequestBody, reqEditors ...ssrs.RequestEditorFn) (*ssrs.UpdateSubscriptionResponse, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, id, body}
+	for _, a := range reqEditors {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "UpdateSubscriptionWithResponse", varargs...)
+	ret0, _ := ret[0].(*ssrs.UpdateSubscriptionResponse)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateSubscriptionWithResponse indicates an expected call of UpdateSubscriptionWithResponse.
+func (mr *MockClientWithResponsesInterfaceMockRecorder) UpdateSubscriptionWithResponse(ctx, id, body any, reqEditors ...any) *MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, id, body}, reqEditors...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateSubscriptionWithResponse", reflect.TypeOf((*MockClientWithResponsesInterface)(nil).UpdateSubscriptionWithResponse), varargs...)
+	return &MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall{Call: call}
+}
+
+// MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall wrap *gomock.Call
+type MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall) Return(arg0 *ssrs.UpdateSubscriptionResponse, arg1 error) *MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall) Do(f func(context.Context, ssrs.Guid, ssrs.UpdateSubscriptionJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateSubscriptionResponse, error)) *MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall) DoAndReturn(f func(context.Context, ssrs.Guid, ssrs.UpdateSubscriptionJSONRequestBody, ...ssrs.RequestEditorFn) (*ssrs.UpdateSubscriptionResponse, error)) *MockClientWithResponsesInterfaceUpdateSubscriptionWithResponseCall {
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }

@@ -19,7 +19,7 @@ import (
 // and writes name in it, replacing an older version. It depends on the
 // client's interface, which webhdfs.New's client implements.
 func Publish(ctx context.Context, c webhdfs.ClientWithResponsesInterface, dir, name string, data []byte) error {
-	mk, err := c.PutWithBodyWithResponse(ctx, dir, &webhdfs.PutParams{Op: webhdfs.MKDIRS}, "", nil)
+	mk, err := c.PutWithBodyWithResponse(ctx, dir, &webhdfs.PutParams{Op: webhdfs.PutOpMKDIRS}, "", nil)
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func Publish(ctx context.Context, c webhdfs.ClientWithResponsesInterface, dir, n
 	}
 	overwrite := true
 	cr, err := c.PutWithBodyWithResponse(ctx, path.Join(dir, name),
-		&webhdfs.PutParams{Op: webhdfs.CREATE, Overwrite: &overwrite},
+		&webhdfs.PutParams{Op: webhdfs.PutOpCREATE, Overwrite: &overwrite},
 		"application/octet-stream", bytes.NewReader(data))
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func Publish(ctx context.Context, c webhdfs.ClientWithResponsesInterface, dir, n
 }
 
 // op matches PutParams with the given operation.
-func op(want webhdfs.PutParamsOp) gomock.Matcher {
+func op(want webhdfs.PutOp) gomock.Matcher {
 	return gomock.Cond(func(p *webhdfs.PutParams) bool { return p != nil && p.Op == want })
 }
 
@@ -50,9 +50,9 @@ func TestPublishMakesTheDirectoryThenCreatesTheFile(t *testing.T) {
 	c := mockwebhdfs.NewMockClientWithResponsesInterface(ctrl)
 	yes := true
 	gomock.InOrder(
-		c.EXPECT().PutWithBodyWithResponse(gomock.Any(), "data/in", op(webhdfs.MKDIRS), "", nil).
+		c.EXPECT().PutWithBodyWithResponse(gomock.Any(), "data/in", op(webhdfs.PutOpMKDIRS), "", nil).
 			Return(&webhdfs.PutResponse{HTTPResponse: response(200), JSON200: &webhdfs.PutResult{Boolean: &yes}}, nil),
-		c.EXPECT().PutWithBodyWithResponse(gomock.Any(), "data/in/report.csv", op(webhdfs.CREATE), "application/octet-stream", gomock.Any()).
+		c.EXPECT().PutWithBodyWithResponse(gomock.Any(), "data/in/report.csv", op(webhdfs.PutOpCREATE), "application/octet-stream", gomock.Any()).
 			DoAndReturn(func(_ context.Context, _ webhdfs.Path, p *webhdfs.PutParams, _ string, body io.Reader, _ ...webhdfs.RequestEditorFn) (*webhdfs.PutResponse, error) {
 				got, _ := io.ReadAll(body)
 				if string(got) != "a,b\n" || p.Overwrite == nil || !*p.Overwrite {
@@ -72,7 +72,7 @@ func TestPublishStopsWhenTheDirectoryCannotBeMade(t *testing.T) {
 	denied := &webhdfs.Error{RemoteException: webhdfs.RemoteException{
 		Exception: "AccessControlException", Message: "Permission denied: user=etl, access=WRITE, inode=\"/data\"",
 	}}
-	c.EXPECT().PutWithBodyWithResponse(gomock.Any(), "data/in", op(webhdfs.MKDIRS), "", nil).
+	c.EXPECT().PutWithBodyWithResponse(gomock.Any(), "data/in", op(webhdfs.PutOpMKDIRS), "", nil).
 		Return(&webhdfs.PutResponse{HTTPResponse: response(403), JSONDefault: denied}, nil)
 	// No CREATE is expected: the mock fails the test if Publish sends one.
 

@@ -21,10 +21,11 @@ func New(baseURL string, opts ...auth.Option) (*ClientWithResponses, error) {
 
 // NewWithClient is [New] with the caller's HTTP client, used as it is:
 // typically an *http.Client whose Transport is an [auth.Transport] over a
-// base transport of the caller's (TLS roots, proxy, timeouts).
+// base transport of the caller's (TLS roots, proxy, timeouts). Keys travel
+// as the report server's samples send them (see [PathKey]).
 func NewWithClient(baseURL string, hc HttpRequestDoer) (*ClientWithResponses, error) {
 	if err := endpoint.Check("ssrs", baseURL, hc); err != nil {
 		return nil, err
 	}
-	return NewClientWithResponses(baseURL, WithHTTPClient(hc))
+	return NewClientWithResponses(baseURL, WithHTTPClient(hc), WithRequestEditorFn(prepare))
 }

@@ -1,14 +1,13 @@
 package ssrs_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
-
-	"github.com/google/uuid"
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/sdk/ssrs"
@@ -38,7 +37,7 @@ func ExampleNew() {
 	if err := ssrs.CheckResponse(created); err != nil {
 		log.Fatal(err)
 	}
-	items, err := c.ListFolderCatalogItemsWithResponse(ctx, *created.JSON201.ParentFolderId, nil)
+	items, err := c.ListFolderCatalogItemsWithResponse(ctx, ssrs.IDKey(*created.JSON201.ParentFolderId), nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,11 +62,41 @@ func ExampleCheckResponse() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	resp, err := c.GetFolderWithResponse(context.Background(), uuid.MustParse("00000000-0000-0000-0000-000000000001"))
+	resp, err := c.GetFolderWithResponse(context.Background(), ssrs.PathKey("/Missing"), nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	err = ssrs.CheckResponse(resp)
 	fmt.Println(err)
 	// Output: ssrs: 404 Not Found: rsItemNotFound: The item cannot be found.
+}
+
+// Address an item by its path, as Microsoft's samples do; a quote in the
+// path is doubled.
+func ExamplePathKey() {
+	fmt.Println(ssrs.PathKey("/Finance/O'Brien"))
+	// Output: Path='/Finance/O''Brien'
+}
+
+// Download a report's definition by path, change it, and upload it again.
+func ExampleClientWithResponses_GetReportContentWithResponse() {
+	ctx := context.Background()
+	c, err := ssrs.New("https://reports.example.com/reports/api/v2.0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	key := ssrs.PathKey("/Finance/Sales")
+	rdl, err := c.GetReportContentWithResponse(ctx, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := ssrs.CheckResponse(rdl); err != nil {
+		log.Fatal(err)
+	}
+	updated := bytes.ReplaceAll(rdl.Body, []byte("FY2024"), []byte("FY2025"))
+	resp, err := c.UpdateReportWithResponse(ctx, key, ssrs.Report{Content: &updated})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ssrs.CheckResponse(resp)) // 204 No Content
 }

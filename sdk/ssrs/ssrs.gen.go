@@ -68,12 +68,42 @@ func (e CatalogItemType) Valid() bool {
 	}
 }
 
+// Defines values for DataSourceCredentialRetrieval.
+const (
+	DataSourceCredentialRetrievalIntegrated DataSourceCredentialRetrieval = "integrated"
+	DataSourceCredentialRetrievalNone       DataSourceCredentialRetrieval = "none"
+	DataSourceCredentialRetrievalPrompt     DataSourceCredentialRetrieval = "prompt"
+	DataSourceCredentialRetrievalStore      DataSourceCredentialRetrieval = "store"
+)
+
+// Valid indicates whether the value is a known member of the DataSourceCredentialRetrieval enum.
+func (e DataSourceCredentialRetrieval) Valid() bool {
+	switch e {
+	case DataSourceCredentialRetrievalIntegrated:
+		return true
+	case DataSourceCredentialRetrievalNone:
+		return true
+	case DataSourceCredentialRetrievalPrompt:
+		return true
+	case DataSourceCredentialRetrievalStore:
+		return true
+	default:
+		return false
+	}
+}
+
+// BulkOperationsResult defines model for BulkOperationsResult.
+type BulkOperationsResult struct {
+	FailedOperations *[]string `json:"FailedOperations,omitempty"`
+	HasErrors        *bool     `json:"HasErrors,omitempty"`
+}
+
 // CatalogItem defines model for CatalogItem.
 type CatalogItem struct {
 	// OdataType The OData type, e.g. `#Model.Report`; required when creating through /CatalogItems.
 	OdataType *string `json:"@odata.type,omitempty"`
 
-	// Content The item's content, base64-encoded; sent on create, not returned by get.
+	// Content The item's content, base64-encoded; sent on create, not returned by get (see Content/$value).
 	Content        *[]byte             `json:"Content,omitempty"`
 	ContentType    *string             `json:"ContentType,omitempty"`
 	CreatedBy      *string             `json:"CreatedBy,omitempty"`
@@ -103,6 +133,84 @@ type CatalogItemCollection struct {
 // CatalogItemType defines model for CatalogItemType.
 type CatalogItemType string
 
+// CredentialsStoredInServer Credentials the server keeps for the connection; the password is never returned.
+type CredentialsStoredInServer struct {
+	ImpersonateAuthenticatedUser *bool   `json:"ImpersonateAuthenticatedUser,omitempty"`
+	Password                     *string `json:"Password,omitempty"`
+	UseAsWindowsCredentials      *bool   `json:"UseAsWindowsCredentials,omitempty"`
+	UserName                     *string `json:"UserName,omitempty"`
+}
+
+// CredentialsSuppliedByUser defines model for CredentialsSuppliedByUser.
+type CredentialsSuppliedByUser struct {
+	DisplayText             *string `json:"DisplayText,omitempty"`
+	UseAsWindowsCredentials *bool   `json:"UseAsWindowsCredentials,omitempty"`
+}
+
+// DataSource defines model for DataSource.
+type DataSource struct {
+	// OdataType The OData type, e.g. `#Model.Report`; required when creating through /CatalogItems.
+	OdataType        *string `json:"@odata.type,omitempty"`
+	ConnectionString *string `json:"ConnectionString,omitempty"`
+
+	// Content The item's content, base64-encoded; sent on create, not returned by get (see Content/$value).
+	Content     *[]byte    `json:"Content,omitempty"`
+	ContentType *string    `json:"ContentType,omitempty"`
+	CreatedBy   *string    `json:"CreatedBy,omitempty"`
+	CreatedDate *time.Time `json:"CreatedDate,omitempty"`
+
+	// CredentialRetrieval How the server gets credentials for the connection.
+	CredentialRetrieval *DataSourceCredentialRetrieval `json:"CredentialRetrieval,omitempty"`
+	CredentialsByUser   *CredentialsSuppliedByUser     `json:"CredentialsByUser,omitempty"`
+
+	// CredentialsInServer Credentials the server keeps for the connection; the password is never returned.
+	CredentialsInServer *CredentialsStoredInServer `json:"CredentialsInServer,omitempty"`
+
+	// DataSourceType The data extension, e.g. SQL.
+	DataSourceType                            *string             `json:"DataSourceType,omitempty"`
+	Description                               *string             `json:"Description,omitempty"`
+	Hidden                                    *bool               `json:"Hidden,omitempty"`
+	Id                                        *openapi_types.UUID `json:"Id,omitempty"`
+	IsConnectionStringOverridden              *bool               `json:"IsConnectionStringOverridden,omitempty"`
+	IsEnabled                                 *bool               `json:"IsEnabled,omitempty"`
+	IsFavorite                                *bool               `json:"IsFavorite,omitempty"`
+	IsOriginalConnectionStringExpressionBased *bool               `json:"IsOriginalConnectionStringExpressionBased,omitempty"`
+
+	// IsReference A report's data source that points to a shared data source at Path.
+	IsReference    *bool               `json:"IsReference,omitempty"`
+	ModifiedBy     *string             `json:"ModifiedBy,omitempty"`
+	ModifiedDate   *time.Time          `json:"ModifiedDate,omitempty"`
+	Name           *string             `json:"Name,omitempty"`
+	ParentFolderId *openapi_types.UUID `json:"ParentFolderId,omitempty"`
+
+	// Path The item's full path, e.g. `/Sales/Quarterly`.
+	Path *string          `json:"Path,omitempty"`
+	Size *int64           `json:"Size,omitempty"`
+	Type *CatalogItemType `json:"Type,omitempty"`
+}
+
+// DataSourceCredentialRetrieval How the server gets credentials for the connection.
+type DataSourceCredentialRetrieval string
+
+// DataSourceCollection defines model for DataSourceCollection.
+type DataSourceCollection struct {
+	OdataContext *string      `json:"@odata.context,omitempty"`
+	OdataCount   *int64       `json:"@odata.count,omitempty"`
+	Value        []DataSource `json:"value"`
+}
+
+// DeleteItemsRequest defines model for DeleteItemsRequest.
+type DeleteItemsRequest struct {
+	CatalogItemPaths []string `json:"CatalogItemPaths"`
+}
+
+// ExtensionSettings defines model for ExtensionSettings.
+type ExtensionSettings struct {
+	// Extension The delivery extension, e.g. DeliveryExtension for e-mail, ReportServerFileShare.
+	Extension       *string           `json:"Extension,omitempty"`
+	ParameterValues *[]ParameterValue `json:"ParameterValues,omitempty"`
+}
+
 // Folder defines model for Folder.
 type Folder = CatalogItem
 
@@ -113,6 +221,20 @@ type FolderCollection struct {
 	Value        []Folder `json:"value"`
 }
 
+// ItemPolicy defines model for ItemPolicy.
+type ItemPolicy struct {
+	InheritParentPolicy *bool     `json:"InheritParentPolicy,omitempty"`
+	Policies            *[]Policy `json:"Policies,omitempty"`
+}
+
+// MoveItemsRequest defines model for MoveItemsRequest.
+type MoveItemsRequest struct {
+	CatalogItemPaths []string `json:"CatalogItemPaths"`
+
+	// TargetPath The folder to move the items into.
+	TargetPath string `json:"TargetPath"`
+}
+
 // ODataError defines model for ODataError.
 type ODataError struct {
 	Error ODataErrorDetail `json:"error"`
@@ -120,7 +242,7 @@ type ODataError struct {
 
 // ODataErrorDetail defines model for ODataErrorDetail.
 type ODataErrorDetail struct {
-	// Code A server-defined error code.
+	// Code A server-defined error code, e.g. rsItemNotFound.
 	Code    string `json:"code"`
 	Details *[]struct {
 		Code    string  `json:"code"`
@@ -131,12 +253,26 @@ type ODataErrorDetail struct {
 	Target  *string `json:"target,omitempty"`
 }
 
+// ParameterValue defines model for ParameterValue.
+type ParameterValue struct {
+	IsValueFieldReference *bool   `json:"IsValueFieldReference,omitempty"`
+	Name                  *string `json:"Name,omitempty"`
+	Value                 *string `json:"Value,omitempty"`
+}
+
+// Policy defines model for Policy.
+type Policy struct {
+	// GroupUserName A user or group, e.g. DOMAIN\\analysts.
+	GroupUserName *string `json:"GroupUserName,omitempty"`
+	Roles         *[]Role `json:"Roles,omitempty"`
+}
+
 // Report defines model for Report.
 type Report struct {
 	// OdataType The OData type, e.g. `#Model.Report`; required when creating through /CatalogItems.
 	OdataType *string `json:"@odata.type,omitempty"`
 
-	// Content The item's content, base64-encoded; sent on create, not returned by get.
+	// Content The item's content, base64-encoded; sent on create, not returned by get (see Content/$value).
 	Content           *[]byte             `json:"Content,omitempty"`
 	ContentType       *string             `json:"ContentType,omitempty"`
 	CreatedBy         *string             `json:"CreatedBy,omitempty"`
@@ -166,17 +302,80 @@ type ReportCollection struct {
 	Value        []Report `json:"value"`
 }
 
+// Role defines model for Role.
+type Role struct {
+	Description *string `json:"Description,omitempty"`
+
+	// Name e.g. Browser, Content Manager, My Reports, Publisher, Report Builder.
+	Name *string `json:"Name,omitempty"`
+}
+
+// ScheduleReference A shared schedule's id, or a schedule definition of the subscription's own.
+type ScheduleReference struct {
+	Definition *struct {
+		EndDate          *time.Time `json:"EndDate,omitempty"`
+		EndDateSpecified *bool      `json:"EndDateSpecified,omitempty"`
+
+		// Recurrence One of MinuteRecurrence, DailyRecurrence, WeeklyRecurrence, MonthlyRecurrence, MonthlyDOWRecurrence.
+		Recurrence    *map[string]interface{} `json:"Recurrence,omitempty"`
+		StartDateTime *time.Time              `json:"StartDateTime,omitempty"`
+	} `json:"Definition,omitempty"`
+	ScheduleID *string `json:"ScheduleID,omitempty"`
+}
+
+// Subscription defines model for Subscription.
+type Subscription struct {
+	DeliveryExtension *string `json:"DeliveryExtension,omitempty"`
+	Description       *string `json:"Description,omitempty"`
+
+	// EventType e.g. TimedSubscription, SnapshotUpdated.
+	EventType         *string             `json:"EventType,omitempty"`
+	ExtensionSettings *ExtensionSettings  `json:"ExtensionSettings,omitempty"`
+	Id                *openapi_types.UUID `json:"Id,omitempty"`
+
+	// IsActive False once disabled (Model.Disable).
+	IsActive                       *bool             `json:"IsActive,omitempty"`
+	IsDataDriven                   *bool             `json:"IsDataDriven,omitempty"`
+	LastRunTime                    *time.Time        `json:"LastRunTime,omitempty"`
+	LastStatus                     *string           `json:"LastStatus,omitempty"`
+	LocalizedDeliveryExtensionName *string           `json:"LocalizedDeliveryExtensionName,omitempty"`
+	ModifiedBy                     *string           `json:"ModifiedBy,omitempty"`
+	ModifiedDate                   *time.Time        `json:"ModifiedDate,omitempty"`
+	Owner                          *string           `json:"Owner,omitempty"`
+	ParameterValues                *[]ParameterValue `json:"ParameterValues,omitempty"`
+
+	// Report The report's path.
+	Report *string `json:"Report,omitempty"`
+
+	// Schedule A shared schedule's id, or a schedule definition of the subscription's own.
+	Schedule            *ScheduleReference `json:"Schedule,omitempty"`
+	ScheduleDescription *string            `json:"ScheduleDescription,omitempty"`
+}
+
+// SubscriptionCollection defines model for SubscriptionCollection.
+type SubscriptionCollection struct {
+	OdataContext *string        `json:"@odata.context,omitempty"`
+	OdataCount   *int64         `json:"@odata.count,omitempty"`
+	Value        []Subscription `json:"value"`
+}
+
 // Count defines model for count.
 type Count = bool
 
 // Filter defines model for filter.
 type Filter = string
 
-// Id defines model for id.
-type Id = openapi_types.UUID
+// Guid defines model for guid.
+type Guid = openapi_types.UUID
+
+// Key defines model for key.
+type Key = string
 
 // Orderby defines model for orderby.
 type Orderby = string
+
+// Select defines model for select.
+type Select = string
 
 // Skip defines model for skip.
 type Skip = int32
@@ -198,11 +397,47 @@ type ListCatalogItemsParams struct {
 	// Filter An OData filter expression, e.g. `Path eq '/Sales'`.
 	Filter *Filter `form:"$filter,omitempty" json:"$filter,omitempty"`
 
+	// Count Include the total number of matching items as `@odata.count`.
+	Count *Count `form:"$count,omitempty" json:"$count,omitempty"`
+
 	// Orderby An OData ordering, e.g. `Name desc`.
 	Orderby *Orderby `form:"$orderby,omitempty" json:"$orderby,omitempty"`
 
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// GetCatalogItemParams defines parameters for GetCatalogItem.
+type GetCatalogItemParams struct {
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// ListDataSourcesParams defines parameters for ListDataSources.
+type ListDataSourcesParams struct {
+	// Top Return at most this many items.
+	Top *Top `form:"$top,omitempty" json:"$top,omitempty"`
+
+	// Skip Skip this many items first.
+	Skip *Skip `form:"$skip,omitempty" json:"$skip,omitempty"`
+
+	// Filter An OData filter expression, e.g. `Path eq '/Sales'`.
+	Filter *Filter `form:"$filter,omitempty" json:"$filter,omitempty"`
+
 	// Count Include the total number of matching items as `@odata.count`.
 	Count *Count `form:"$count,omitempty" json:"$count,omitempty"`
+
+	// Orderby An OData ordering, e.g. `Name desc`.
+	Orderby *Orderby `form:"$orderby,omitempty" json:"$orderby,omitempty"`
+
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// GetDataSourceParams defines parameters for GetDataSource.
+type GetDataSourceParams struct {
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
 }
 
 // ListFoldersParams defines parameters for ListFolders.
@@ -216,11 +451,20 @@ type ListFoldersParams struct {
 	// Filter An OData filter expression, e.g. `Path eq '/Sales'`.
 	Filter *Filter `form:"$filter,omitempty" json:"$filter,omitempty"`
 
+	// Count Include the total number of matching items as `@odata.count`.
+	Count *Count `form:"$count,omitempty" json:"$count,omitempty"`
+
 	// Orderby An OData ordering, e.g. `Name desc`.
 	Orderby *Orderby `form:"$orderby,omitempty" json:"$orderby,omitempty"`
 
-	// Count Include the total number of matching items as `@odata.count`.
-	Count *Count `form:"$count,omitempty" json:"$count,omitempty"`
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// GetFolderParams defines parameters for GetFolder.
+type GetFolderParams struct {
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
 }
 
 // ListFolderCatalogItemsParams defines parameters for ListFolderCatalogItems.
@@ -234,11 +478,14 @@ type ListFolderCatalogItemsParams struct {
 	// Filter An OData filter expression, e.g. `Path eq '/Sales'`.
 	Filter *Filter `form:"$filter,omitempty" json:"$filter,omitempty"`
 
+	// Count Include the total number of matching items as `@odata.count`.
+	Count *Count `form:"$count,omitempty" json:"$count,omitempty"`
+
 	// Orderby An OData ordering, e.g. `Name desc`.
 	Orderby *Orderby `form:"$orderby,omitempty" json:"$orderby,omitempty"`
 
-	// Count Include the total number of matching items as `@odata.count`.
-	Count *Count `form:"$count,omitempty" json:"$count,omitempty"`
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
 }
 
 // ListReportsParams defines parameters for ListReports.
@@ -252,21 +499,117 @@ type ListReportsParams struct {
 	// Filter An OData filter expression, e.g. `Path eq '/Sales'`.
 	Filter *Filter `form:"$filter,omitempty" json:"$filter,omitempty"`
 
+	// Count Include the total number of matching items as `@odata.count`.
+	Count *Count `form:"$count,omitempty" json:"$count,omitempty"`
+
 	// Orderby An OData ordering, e.g. `Name desc`.
 	Orderby *Orderby `form:"$orderby,omitempty" json:"$orderby,omitempty"`
 
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// GetReportParams defines parameters for GetReport.
+type GetReportParams struct {
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// SetReportDataSourcesJSONBody defines parameters for SetReportDataSources.
+type SetReportDataSourcesJSONBody = []DataSource
+
+// ListReportSubscriptionsParams defines parameters for ListReportSubscriptions.
+type ListReportSubscriptionsParams struct {
+	// Top Return at most this many items.
+	Top *Top `form:"$top,omitempty" json:"$top,omitempty"`
+
+	// Skip Skip this many items first.
+	Skip *Skip `form:"$skip,omitempty" json:"$skip,omitempty"`
+
+	// Filter An OData filter expression, e.g. `Path eq '/Sales'`.
+	Filter *Filter `form:"$filter,omitempty" json:"$filter,omitempty"`
+
 	// Count Include the total number of matching items as `@odata.count`.
 	Count *Count `form:"$count,omitempty" json:"$count,omitempty"`
+
+	// Orderby An OData ordering, e.g. `Name desc`.
+	Orderby *Orderby `form:"$orderby,omitempty" json:"$orderby,omitempty"`
+
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
+}
+
+// ListSubscriptionsParams defines parameters for ListSubscriptions.
+type ListSubscriptionsParams struct {
+	// Top Return at most this many items.
+	Top *Top `form:"$top,omitempty" json:"$top,omitempty"`
+
+	// Skip Skip this many items first.
+	Skip *Skip `form:"$skip,omitempty" json:"$skip,omitempty"`
+
+	// Filter An OData filter expression, e.g. `Path eq '/Sales'`.
+	Filter *Filter `form:"$filter,omitempty" json:"$filter,omitempty"`
+
+	// Count Include the total number of matching items as `@odata.count`.
+	Count *Count `form:"$count,omitempty" json:"$count,omitempty"`
+
+	// Orderby An OData ordering, e.g. `Name desc`.
+	Orderby *Orderby `form:"$orderby,omitempty" json:"$orderby,omitempty"`
+
+	// Select The properties to return, comma-separated, e.g. `Name,Path`.
+	Select *Select `form:"$select,omitempty" json:"$select,omitempty"`
 }
 
 // CreateCatalogItemJSONRequestBody defines body for CreateCatalogItem for application/json ContentType.
 type CreateCatalogItemJSONRequestBody = CatalogItem
 
+// UpdateCatalogItemJSONRequestBody defines body for UpdateCatalogItem for application/json ContentType.
+type UpdateCatalogItemJSONRequestBody = CatalogItem
+
+// SetCatalogItemPoliciesJSONRequestBody defines body for SetCatalogItemPolicies for application/json ContentType.
+type SetCatalogItemPoliciesJSONRequestBody = ItemPolicy
+
+// DeleteCatalogItemsJSONRequestBody defines body for DeleteCatalogItems for application/json ContentType.
+type DeleteCatalogItemsJSONRequestBody = DeleteItemsRequest
+
+// MoveCatalogItemsJSONRequestBody defines body for MoveCatalogItems for application/json ContentType.
+type MoveCatalogItemsJSONRequestBody = MoveItemsRequest
+
+// CreateDataSourceJSONRequestBody defines body for CreateDataSource for application/json ContentType.
+type CreateDataSourceJSONRequestBody = DataSource
+
+// UpdateDataSourceJSONRequestBody defines body for UpdateDataSource for application/json ContentType.
+type UpdateDataSourceJSONRequestBody = DataSource
+
+// SetDataSourcePoliciesJSONRequestBody defines body for SetDataSourcePolicies for application/json ContentType.
+type SetDataSourcePoliciesJSONRequestBody = ItemPolicy
+
 // CreateFolderJSONRequestBody defines body for CreateFolder for application/json ContentType.
 type CreateFolderJSONRequestBody = Folder
 
+// UpdateFolderJSONRequestBody defines body for UpdateFolder for application/json ContentType.
+type UpdateFolderJSONRequestBody = Folder
+
+// SetFolderPoliciesJSONRequestBody defines body for SetFolderPolicies for application/json ContentType.
+type SetFolderPoliciesJSONRequestBody = ItemPolicy
+
 // CreateReportJSONRequestBody defines body for CreateReport for application/json ContentType.
 type CreateReportJSONRequestBody = Report
+
+// UpdateReportJSONRequestBody defines body for UpdateReport for application/json ContentType.
+type UpdateReportJSONRequestBody = Report
+
+// SetReportDataSourcesJSONRequestBody defines body for SetReportDataSources for application/json ContentType.
+type SetReportDataSourcesJSONRequestBody = SetReportDataSourcesJSONBody
+
+// SetReportPoliciesJSONRequestBody defines body for SetReportPolicies for application/json ContentType.
+type SetReportPoliciesJSONRequestBody = ItemPolicy
+
+// CreateSubscriptionJSONRequestBody defines body for CreateSubscription for application/json ContentType.
+type CreateSubscriptionJSONRequestBody = Subscription
+
+// UpdateSubscriptionJSONRequestBody defines body for UpdateSubscription for application/json ContentType.
+type UpdateSubscriptionJSONRequestBody = Subscription
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -368,12 +711,156 @@ type ClientInterface interface {
 	// DeleteCatalogItem Delete an item
 	//
 	// Corresponds with DELETE /CatalogItems({Id}) (the `DeleteCatalogItem` operationId).
-	DeleteCatalogItem(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteCatalogItem(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCatalogItem Get an item
 	//
 	// Corresponds with GET /CatalogItems({Id}) (the `GetCatalogItem` operationId).
-	GetCatalogItem(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCatalogItem(ctx context.Context, id Key, params *GetCatalogItemParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCatalogItemWithBody Update an item
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /CatalogItems({Id}) (the `UpdateCatalogItem` operationId).
+	UpdateCatalogItemWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCatalogItem Update an item
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /CatalogItems({Id}) (the `UpdateCatalogItem` operationId).
+	UpdateCatalogItem(ctx context.Context, id Key, body UpdateCatalogItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCatalogItemContent Download an item's content
+	//
+	// Corresponds with GET /CatalogItems({Id})/Content/$value (the `GetCatalogItemContent` operationId).
+	GetCatalogItemContent(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCatalogItemPolicies Get the item's access policy
+	//
+	// Corresponds with GET /CatalogItems({Id})/Policies (the `GetCatalogItemPolicies` operationId).
+	GetCatalogItemPolicies(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetCatalogItemPoliciesWithBody Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /CatalogItems({Id})/Policies (the `SetCatalogItemPolicies` operationId).
+	SetCatalogItemPoliciesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetCatalogItemPolicies Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /CatalogItems({Id})/Policies (the `SetCatalogItemPolicies` operationId).
+	SetCatalogItemPolicies(ctx context.Context, id Key, body SetCatalogItemPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCatalogItemsWithBody Delete items
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /CatalogItems/Model.DeleteItems (the `DeleteCatalogItems` operationId).
+	DeleteCatalogItemsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCatalogItems Delete items
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /CatalogItems/Model.DeleteItems (the `DeleteCatalogItems` operationId).
+	DeleteCatalogItems(ctx context.Context, body DeleteCatalogItemsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveCatalogItemsWithBody Move items into a folder
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /CatalogItems/Model.MoveItems (the `MoveCatalogItems` operationId).
+	MoveCatalogItemsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveCatalogItems Move items into a folder
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /CatalogItems/Model.MoveItems (the `MoveCatalogItems` operationId).
+	MoveCatalogItems(ctx context.Context, body MoveCatalogItemsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListDataSources List shared data sources
+	//
+	// Corresponds with GET /DataSources (the `ListDataSources` operationId).
+	ListDataSources(ctx context.Context, params *ListDataSourcesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDataSourceWithBody Create a shared data source
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /DataSources (the `CreateDataSource` operationId).
+	CreateDataSourceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDataSource Create a shared data source
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /DataSources (the `CreateDataSource` operationId).
+	CreateDataSource(ctx context.Context, body CreateDataSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteDataSource Delete a shared data source
+	//
+	// Corresponds with DELETE /DataSources({Id}) (the `DeleteDataSource` operationId).
+	DeleteDataSource(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDataSource Get a shared data source
+	//
+	// Corresponds with GET /DataSources({Id}) (the `GetDataSource` operationId).
+	GetDataSource(ctx context.Context, id Key, params *GetDataSourceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDataSourceWithBody Update a shared data source
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /DataSources({Id}) (the `UpdateDataSource` operationId).
+	UpdateDataSourceWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDataSource Update a shared data source
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /DataSources({Id}) (the `UpdateDataSource` operationId).
+	UpdateDataSource(ctx context.Context, id Key, body UpdateDataSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDataSourcePolicies Get the item's access policy
+	//
+	// Corresponds with GET /DataSources({Id})/Policies (the `GetDataSourcePolicies` operationId).
+	GetDataSourcePolicies(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetDataSourcePoliciesWithBody Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /DataSources({Id})/Policies (the `SetDataSourcePolicies` operationId).
+	SetDataSourcePoliciesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetDataSourcePolicies Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /DataSources({Id})/Policies (the `SetDataSourcePolicies` operationId).
+	SetDataSourcePolicies(ctx context.Context, id Key, body SetDataSourcePoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFolders List folders
 	//
@@ -397,17 +884,58 @@ type ClientInterface interface {
 	// DeleteFolder Delete a folder and everything in it
 	//
 	// Corresponds with DELETE /Folders({Id}) (the `DeleteFolder` operationId).
-	DeleteFolder(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteFolder(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetFolder Get a folder
 	//
 	// Corresponds with GET /Folders({Id}) (the `GetFolder` operationId).
-	GetFolder(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetFolder(ctx context.Context, id Key, params *GetFolderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateFolderWithBody Rename or update a folder
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /Folders({Id}) (the `UpdateFolder` operationId).
+	UpdateFolderWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateFolder Rename or update a folder
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /Folders({Id}) (the `UpdateFolder` operationId).
+	UpdateFolder(ctx context.Context, id Key, body UpdateFolderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFolderCatalogItems List the items directly in a folder
 	//
 	// Corresponds with GET /Folders({Id})/CatalogItems (the `ListFolderCatalogItems` operationId).
-	ListFolderCatalogItems(ctx context.Context, id Id, params *ListFolderCatalogItemsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListFolderCatalogItems(ctx context.Context, id Key, params *ListFolderCatalogItemsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFolderPolicies Get the item's access policy
+	//
+	// Corresponds with GET /Folders({Id})/Policies (the `GetFolderPolicies` operationId).
+	GetFolderPolicies(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetFolderPoliciesWithBody Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /Folders({Id})/Policies (the `SetFolderPolicies` operationId).
+	SetFolderPoliciesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetFolderPolicies Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /Folders({Id})/Policies (the `SetFolderPolicies` operationId).
+	SetFolderPolicies(ctx context.Context, id Key, body SetFolderPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListReports List reports
 	//
@@ -435,12 +963,156 @@ type ClientInterface interface {
 	// DeleteReport Delete a report
 	//
 	// Corresponds with DELETE /Reports({Id}) (the `DeleteReport` operationId).
-	DeleteReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteReport(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReport Get a report
 	//
 	// Corresponds with GET /Reports({Id}) (the `GetReport` operationId).
-	GetReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetReport(ctx context.Context, id Key, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReportWithBody Update a report (e.g. a new definition in Content)
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /Reports({Id}) (the `UpdateReport` operationId).
+	UpdateReportWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReport Update a report (e.g. a new definition in Content)
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /Reports({Id}) (the `UpdateReport` operationId).
+	UpdateReport(ctx context.Context, id Key, body UpdateReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReportContent Download a report's definition (RDL)
+	//
+	// Corresponds with GET /Reports({Id})/Content/$value (the `GetReportContent` operationId).
+	GetReportContent(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReportDataSources List the data sources a report uses
+	//
+	// Corresponds with GET /Reports({Id})/DataSources (the `GetReportDataSources` operationId).
+	GetReportDataSources(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetReportDataSourcesWithBody Point a report's data sources elsewhere
+	//
+	// Each entry names one of the report's data sources (Name) and gives
+	// it either a shared data source (IsReference true, Path) or its own
+	// connection (ConnectionString, DataSourceType, credentials).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /Reports({Id})/DataSources (the `SetReportDataSources` operationId).
+	SetReportDataSourcesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetReportDataSources Point a report's data sources elsewhere
+	//
+	// Each entry names one of the report's data sources (Name) and gives
+	// it either a shared data source (IsReference true, Path) or its own
+	// connection (ConnectionString, DataSourceType, credentials).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /Reports({Id})/DataSources (the `SetReportDataSources` operationId).
+	SetReportDataSources(ctx context.Context, id Key, body SetReportDataSourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReportPolicies Get the item's access policy
+	//
+	// Corresponds with GET /Reports({Id})/Policies (the `GetReportPolicies` operationId).
+	GetReportPolicies(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetReportPoliciesWithBody Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /Reports({Id})/Policies (the `SetReportPolicies` operationId).
+	SetReportPoliciesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetReportPolicies Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /Reports({Id})/Policies (the `SetReportPolicies` operationId).
+	SetReportPolicies(ctx context.Context, id Key, body SetReportPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReportSubscriptions List a report's subscriptions
+	//
+	// Corresponds with GET /Reports({Id})/Subscriptions (the `ListReportSubscriptions` operationId).
+	ListReportSubscriptions(ctx context.Context, id Key, params *ListReportSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSubscriptions List subscriptions
+	//
+	// Corresponds with GET /Subscriptions (the `ListSubscriptions` operationId).
+	ListSubscriptions(ctx context.Context, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSubscriptionWithBody Create a subscription
+	//
+	// Report is the report's path.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /Subscriptions (the `CreateSubscription` operationId).
+	CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSubscription Create a subscription
+	//
+	// Report is the report's path.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /Subscriptions (the `CreateSubscription` operationId).
+	CreateSubscription(ctx context.Context, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSubscription Delete a subscription
+	//
+	// Corresponds with DELETE /Subscriptions({Id}) (the `DeleteSubscription` operationId).
+	DeleteSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSubscription Get a subscription
+	//
+	// Corresponds with GET /Subscriptions({Id}) (the `GetSubscription` operationId).
+	GetSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSubscriptionWithBody Update a subscription
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /Subscriptions({Id}) (the `UpdateSubscription` operationId).
+	UpdateSubscriptionWithBody(ctx context.Context, id Guid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSubscription Update a subscription
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /Subscriptions({Id}) (the `UpdateSubscription` operationId).
+	UpdateSubscription(ctx context.Context, id Guid, body UpdateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DisableSubscription Disable a subscription
+	//
+	// Corresponds with POST /Subscriptions({Id})/Model.Disable (the `DisableSubscription` operationId).
+	DisableSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnableSubscription Enable a subscription
+	//
+	// Corresponds with POST /Subscriptions({Id})/Model.Enable (the `EnableSubscription` operationId).
+	EnableSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExecuteSubscription Run a subscription now
+	//
+	// Corresponds with POST /Subscriptions({Id})/Model.Execute (the `ExecuteSubscription` operationId).
+	ExecuteSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListCatalogItems List the items of the whole catalog
@@ -499,7 +1171,7 @@ func (c *Client) CreateCatalogItem(ctx context.Context, body CreateCatalogItemJS
 // DeleteCatalogItem Delete an item
 //
 // Corresponds with DELETE /CatalogItems({Id}) (the `DeleteCatalogItem` operationId).
-func (c *Client) DeleteCatalogItem(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteCatalogItem(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteCatalogItemRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -514,8 +1186,352 @@ func (c *Client) DeleteCatalogItem(ctx context.Context, id Id, reqEditors ...Req
 // GetCatalogItem Get an item
 //
 // Corresponds with GET /CatalogItems({Id}) (the `GetCatalogItem` operationId).
-func (c *Client) GetCatalogItem(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCatalogItemRequest(c.Server, id)
+func (c *Client) GetCatalogItem(ctx context.Context, id Key, params *GetCatalogItemParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCatalogItemRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCatalogItemWithBody Update an item
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /CatalogItems({Id}) (the `UpdateCatalogItem` operationId).
+func (c *Client) UpdateCatalogItemWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCatalogItemRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCatalogItem Update an item
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /CatalogItems({Id}) (the `UpdateCatalogItem` operationId).
+func (c *Client) UpdateCatalogItem(ctx context.Context, id Key, body UpdateCatalogItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCatalogItemRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCatalogItemContent Download an item's content
+//
+// Corresponds with GET /CatalogItems({Id})/Content/$value (the `GetCatalogItemContent` operationId).
+func (c *Client) GetCatalogItemContent(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCatalogItemContentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCatalogItemPolicies Get the item's access policy
+//
+// Corresponds with GET /CatalogItems({Id})/Policies (the `GetCatalogItemPolicies` operationId).
+func (c *Client) GetCatalogItemPolicies(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCatalogItemPoliciesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetCatalogItemPoliciesWithBody Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /CatalogItems({Id})/Policies (the `SetCatalogItemPolicies` operationId).
+func (c *Client) SetCatalogItemPoliciesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCatalogItemPoliciesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetCatalogItemPolicies Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /CatalogItems({Id})/Policies (the `SetCatalogItemPolicies` operationId).
+func (c *Client) SetCatalogItemPolicies(ctx context.Context, id Key, body SetCatalogItemPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCatalogItemPoliciesRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCatalogItemsWithBody Delete items
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /CatalogItems/Model.DeleteItems (the `DeleteCatalogItems` operationId).
+func (c *Client) DeleteCatalogItemsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCatalogItemsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCatalogItems Delete items
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /CatalogItems/Model.DeleteItems (the `DeleteCatalogItems` operationId).
+func (c *Client) DeleteCatalogItems(ctx context.Context, body DeleteCatalogItemsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCatalogItemsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveCatalogItemsWithBody Move items into a folder
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /CatalogItems/Model.MoveItems (the `MoveCatalogItems` operationId).
+func (c *Client) MoveCatalogItemsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveCatalogItemsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveCatalogItems Move items into a folder
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /CatalogItems/Model.MoveItems (the `MoveCatalogItems` operationId).
+func (c *Client) MoveCatalogItems(ctx context.Context, body MoveCatalogItemsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveCatalogItemsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDataSources List shared data sources
+//
+// Corresponds with GET /DataSources (the `ListDataSources` operationId).
+func (c *Client) ListDataSources(ctx context.Context, params *ListDataSourcesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDataSourcesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDataSourceWithBody Create a shared data source
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /DataSources (the `CreateDataSource` operationId).
+func (c *Client) CreateDataSourceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDataSourceRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDataSource Create a shared data source
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /DataSources (the `CreateDataSource` operationId).
+func (c *Client) CreateDataSource(ctx context.Context, body CreateDataSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDataSourceRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteDataSource Delete a shared data source
+//
+// Corresponds with DELETE /DataSources({Id}) (the `DeleteDataSource` operationId).
+func (c *Client) DeleteDataSource(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteDataSourceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDataSource Get a shared data source
+//
+// Corresponds with GET /DataSources({Id}) (the `GetDataSource` operationId).
+func (c *Client) GetDataSource(ctx context.Context, id Key, params *GetDataSourceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDataSourceRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDataSourceWithBody Update a shared data source
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /DataSources({Id}) (the `UpdateDataSource` operationId).
+func (c *Client) UpdateDataSourceWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDataSourceRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDataSource Update a shared data source
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /DataSources({Id}) (the `UpdateDataSource` operationId).
+func (c *Client) UpdateDataSource(ctx context.Context, id Key, body UpdateDataSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDataSourceRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDataSourcePolicies Get the item's access policy
+//
+// Corresponds with GET /DataSources({Id})/Policies (the `GetDataSourcePolicies` operationId).
+func (c *Client) GetDataSourcePolicies(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDataSourcePoliciesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetDataSourcePoliciesWithBody Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /DataSources({Id})/Policies (the `SetDataSourcePolicies` operationId).
+func (c *Client) SetDataSourcePoliciesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetDataSourcePoliciesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetDataSourcePolicies Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /DataSources({Id})/Policies (the `SetDataSourcePolicies` operationId).
+func (c *Client) SetDataSourcePolicies(ctx context.Context, id Key, body SetDataSourcePoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetDataSourcePoliciesRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -578,7 +1594,7 @@ func (c *Client) CreateFolder(ctx context.Context, body CreateFolderJSONRequestB
 // DeleteFolder Delete a folder and everything in it
 //
 // Corresponds with DELETE /Folders({Id}) (the `DeleteFolder` operationId).
-func (c *Client) DeleteFolder(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteFolder(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteFolderRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -593,8 +1609,46 @@ func (c *Client) DeleteFolder(ctx context.Context, id Id, reqEditors ...RequestE
 // GetFolder Get a folder
 //
 // Corresponds with GET /Folders({Id}) (the `GetFolder` operationId).
-func (c *Client) GetFolder(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetFolderRequest(c.Server, id)
+func (c *Client) GetFolder(ctx context.Context, id Key, params *GetFolderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFolderRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateFolderWithBody Rename or update a folder
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /Folders({Id}) (the `UpdateFolder` operationId).
+func (c *Client) UpdateFolderWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateFolderRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateFolder Rename or update a folder
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /Folders({Id}) (the `UpdateFolder` operationId).
+func (c *Client) UpdateFolder(ctx context.Context, id Key, body UpdateFolderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateFolderRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -608,8 +1662,61 @@ func (c *Client) GetFolder(ctx context.Context, id Id, reqEditors ...RequestEdit
 // ListFolderCatalogItems List the items directly in a folder
 //
 // Corresponds with GET /Folders({Id})/CatalogItems (the `ListFolderCatalogItems` operationId).
-func (c *Client) ListFolderCatalogItems(ctx context.Context, id Id, params *ListFolderCatalogItemsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListFolderCatalogItems(ctx context.Context, id Key, params *ListFolderCatalogItemsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListFolderCatalogItemsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFolderPolicies Get the item's access policy
+//
+// Corresponds with GET /Folders({Id})/Policies (the `GetFolderPolicies` operationId).
+func (c *Client) GetFolderPolicies(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFolderPoliciesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetFolderPoliciesWithBody Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /Folders({Id})/Policies (the `SetFolderPolicies` operationId).
+func (c *Client) SetFolderPoliciesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetFolderPoliciesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetFolderPolicies Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /Folders({Id})/Policies (the `SetFolderPolicies` operationId).
+func (c *Client) SetFolderPolicies(ctx context.Context, id Key, body SetFolderPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetFolderPoliciesRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -676,7 +1783,7 @@ func (c *Client) CreateReport(ctx context.Context, body CreateReportJSONRequestB
 // DeleteReport Delete a report
 //
 // Corresponds with DELETE /Reports({Id}) (the `DeleteReport` operationId).
-func (c *Client) DeleteReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteReport(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteReportRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -691,8 +1798,352 @@ func (c *Client) DeleteReport(ctx context.Context, id Id, reqEditors ...RequestE
 // GetReport Get a report
 //
 // Corresponds with GET /Reports({Id}) (the `GetReport` operationId).
-func (c *Client) GetReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetReportRequest(c.Server, id)
+func (c *Client) GetReport(ctx context.Context, id Key, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReportWithBody Update a report (e.g. a new definition in Content)
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /Reports({Id}) (the `UpdateReport` operationId).
+func (c *Client) UpdateReportWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReportRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReport Update a report (e.g. a new definition in Content)
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /Reports({Id}) (the `UpdateReport` operationId).
+func (c *Client) UpdateReport(ctx context.Context, id Key, body UpdateReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReportRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReportContent Download a report's definition (RDL)
+//
+// Corresponds with GET /Reports({Id})/Content/$value (the `GetReportContent` operationId).
+func (c *Client) GetReportContent(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportContentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReportDataSources List the data sources a report uses
+//
+// Corresponds with GET /Reports({Id})/DataSources (the `GetReportDataSources` operationId).
+func (c *Client) GetReportDataSources(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportDataSourcesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetReportDataSourcesWithBody Point a report's data sources elsewhere
+//
+// Each entry names one of the report's data sources (Name) and gives
+// it either a shared data source (IsReference true, Path) or its own
+// connection (ConnectionString, DataSourceType, credentials).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /Reports({Id})/DataSources (the `SetReportDataSources` operationId).
+func (c *Client) SetReportDataSourcesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetReportDataSourcesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetReportDataSources Point a report's data sources elsewhere
+//
+// Each entry names one of the report's data sources (Name) and gives
+// it either a shared data source (IsReference true, Path) or its own
+// connection (ConnectionString, DataSourceType, credentials).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /Reports({Id})/DataSources (the `SetReportDataSources` operationId).
+func (c *Client) SetReportDataSources(ctx context.Context, id Key, body SetReportDataSourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetReportDataSourcesRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReportPolicies Get the item's access policy
+//
+// Corresponds with GET /Reports({Id})/Policies (the `GetReportPolicies` operationId).
+func (c *Client) GetReportPolicies(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportPoliciesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetReportPoliciesWithBody Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /Reports({Id})/Policies (the `SetReportPolicies` operationId).
+func (c *Client) SetReportPoliciesWithBody(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetReportPoliciesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetReportPolicies Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /Reports({Id})/Policies (the `SetReportPolicies` operationId).
+func (c *Client) SetReportPolicies(ctx context.Context, id Key, body SetReportPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetReportPoliciesRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReportSubscriptions List a report's subscriptions
+//
+// Corresponds with GET /Reports({Id})/Subscriptions (the `ListReportSubscriptions` operationId).
+func (c *Client) ListReportSubscriptions(ctx context.Context, id Key, params *ListReportSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReportSubscriptionsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSubscriptions List subscriptions
+//
+// Corresponds with GET /Subscriptions (the `ListSubscriptions` operationId).
+func (c *Client) ListSubscriptions(ctx context.Context, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSubscriptionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSubscriptionWithBody Create a subscription
+//
+// Report is the report's path.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /Subscriptions (the `CreateSubscription` operationId).
+func (c *Client) CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSubscriptionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSubscription Create a subscription
+//
+// Report is the report's path.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /Subscriptions (the `CreateSubscription` operationId).
+func (c *Client) CreateSubscription(ctx context.Context, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSubscriptionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSubscription Delete a subscription
+//
+// Corresponds with DELETE /Subscriptions({Id}) (the `DeleteSubscription` operationId).
+func (c *Client) DeleteSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSubscriptionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSubscription Get a subscription
+//
+// Corresponds with GET /Subscriptions({Id}) (the `GetSubscription` operationId).
+func (c *Client) GetSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSubscriptionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSubscriptionWithBody Update a subscription
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /Subscriptions({Id}) (the `UpdateSubscription` operationId).
+func (c *Client) UpdateSubscriptionWithBody(ctx context.Context, id Guid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSubscriptionRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSubscription Update a subscription
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /Subscriptions({Id}) (the `UpdateSubscription` operationId).
+func (c *Client) UpdateSubscription(ctx context.Context, id Guid, body UpdateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSubscriptionRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DisableSubscription Disable a subscription
+//
+// Corresponds with POST /Subscriptions({Id})/Model.Disable (the `DisableSubscription` operationId).
+func (c *Client) DisableSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDisableSubscriptionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnableSubscription Enable a subscription
+//
+// Corresponds with POST /Subscriptions({Id})/Model.Enable (the `EnableSubscription` operationId).
+func (c *Client) EnableSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnableSubscriptionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExecuteSubscription Run a subscription now
+//
+// Corresponds with POST /Subscriptions({Id})/Model.Execute (the `ExecuteSubscription` operationId).
+func (c *Client) ExecuteSubscription(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExecuteSubscriptionRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -767,6 +2218,18 @@ func NewListCatalogItemsRequest(server string, params *ListCatalogItemsParams) (
 
 		}
 
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Orderby != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$orderby", *params.Orderby, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -779,9 +2242,9 @@ func NewListCatalogItemsRequest(server string, params *ListCatalogItemsParams) (
 
 		}
 
-		if params.Count != nil {
+		if params.Select != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -846,12 +2309,12 @@ func NewCreateCatalogItemRequestWithBody(server string, contentType string, body
 }
 
 // NewDeleteCatalogItemRequest constructs an http.Request for the DeleteCatalogItem method
-func NewDeleteCatalogItemRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteCatalogItemRequest(server string, id Key) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -880,12 +2343,12 @@ func NewDeleteCatalogItemRequest(server string, id Id) (*http.Request, error) {
 }
 
 // NewGetCatalogItemRequest constructs an http.Request for the GetCatalogItem method
-func NewGetCatalogItemRequest(server string, id Id) (*http.Request, error) {
+func NewGetCatalogItemRequest(server string, id Key, params *GetCatalogItemParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -905,10 +2368,656 @@ func NewGetCatalogItemRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewUpdateCatalogItemRequest calls the generic UpdateCatalogItem builder with application/json body
+func NewUpdateCatalogItemRequest(server string, id Key, body UpdateCatalogItemJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCatalogItemRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateCatalogItemRequestWithBody constructs an http.Request for the UpdateCatalogItem method, with any body, and a specified content type
+func NewUpdateCatalogItemRequestWithBody(server string, id Key, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/CatalogItems(%s)", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCatalogItemContentRequest constructs an http.Request for the GetCatalogItemContent method
+func NewGetCatalogItemContentRequest(server string, id Key) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/CatalogItems(%s)/Content/$value", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCatalogItemPoliciesRequest constructs an http.Request for the GetCatalogItemPolicies method
+func NewGetCatalogItemPoliciesRequest(server string, id Key) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/CatalogItems(%s)/Policies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetCatalogItemPoliciesRequest calls the generic SetCatalogItemPolicies builder with application/json body
+func NewSetCatalogItemPoliciesRequest(server string, id Key, body SetCatalogItemPoliciesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetCatalogItemPoliciesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetCatalogItemPoliciesRequestWithBody constructs an http.Request for the SetCatalogItemPolicies method, with any body, and a specified content type
+func NewSetCatalogItemPoliciesRequestWithBody(server string, id Key, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/CatalogItems(%s)/Policies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCatalogItemsRequest calls the generic DeleteCatalogItems builder with application/json body
+func NewDeleteCatalogItemsRequest(server string, body DeleteCatalogItemsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteCatalogItemsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewDeleteCatalogItemsRequestWithBody constructs an http.Request for the DeleteCatalogItems method, with any body, and a specified content type
+func NewDeleteCatalogItemsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/CatalogItems/Model.DeleteItems")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewMoveCatalogItemsRequest calls the generic MoveCatalogItems builder with application/json body
+func NewMoveCatalogItemsRequest(server string, body MoveCatalogItemsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMoveCatalogItemsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewMoveCatalogItemsRequestWithBody constructs an http.Request for the MoveCatalogItems method, with any body, and a specified content type
+func NewMoveCatalogItemsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/CatalogItems/Model.MoveItems")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListDataSourcesRequest constructs an http.Request for the ListDataSources method
+func NewListDataSourcesRequest(server string, params *ListDataSourcesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/DataSources")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Top != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$top", *params.Top, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Skip != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$skip", *params.Skip, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Filter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$filter", *params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Orderby != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$orderby", *params.Orderby, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateDataSourceRequest calls the generic CreateDataSource builder with application/json body
+func NewCreateDataSourceRequest(server string, body CreateDataSourceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateDataSourceRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateDataSourceRequestWithBody constructs an http.Request for the CreateDataSource method, with any body, and a specified content type
+func NewCreateDataSourceRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/DataSources")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteDataSourceRequest constructs an http.Request for the DeleteDataSource method
+func NewDeleteDataSourceRequest(server string, id Key) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/DataSources(%s)", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDataSourceRequest constructs an http.Request for the GetDataSource method
+func NewGetDataSourceRequest(server string, id Key, params *GetDataSourceParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/DataSources(%s)", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateDataSourceRequest calls the generic UpdateDataSource builder with application/json body
+func NewUpdateDataSourceRequest(server string, id Key, body UpdateDataSourceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateDataSourceRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateDataSourceRequestWithBody constructs an http.Request for the UpdateDataSource method, with any body, and a specified content type
+func NewUpdateDataSourceRequestWithBody(server string, id Key, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/DataSources(%s)", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetDataSourcePoliciesRequest constructs an http.Request for the GetDataSourcePolicies method
+func NewGetDataSourcePoliciesRequest(server string, id Key) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/DataSources(%s)/Policies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetDataSourcePoliciesRequest calls the generic SetDataSourcePolicies builder with application/json body
+func NewSetDataSourcePoliciesRequest(server string, id Key, body SetDataSourcePoliciesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetDataSourcePoliciesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetDataSourcePoliciesRequestWithBody constructs an http.Request for the SetDataSourcePolicies method, with any body, and a specified content type
+func NewSetDataSourcePoliciesRequestWithBody(server string, id Key, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/DataSources(%s)/Policies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -977,6 +3086,18 @@ func NewListFoldersRequest(server string, params *ListFoldersParams) (*http.Requ
 
 		}
 
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Orderby != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$orderby", *params.Orderby, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -989,9 +3110,9 @@ func NewListFoldersRequest(server string, params *ListFoldersParams) (*http.Requ
 
 		}
 
-		if params.Count != nil {
+		if params.Select != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1056,12 +3177,12 @@ func NewCreateFolderRequestWithBody(server string, contentType string, body io.R
 }
 
 // NewDeleteFolderRequest constructs an http.Request for the DeleteFolder method
-func NewDeleteFolderRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteFolderRequest(server string, id Key) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1090,12 +3211,12 @@ func NewDeleteFolderRequest(server string, id Id) (*http.Request, error) {
 }
 
 // NewGetFolderRequest constructs an http.Request for the GetFolder method
-func NewGetFolderRequest(server string, id Id) (*http.Request, error) {
+func NewGetFolderRequest(server string, id Key, params *GetFolderParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1115,6 +3236,33 @@ func NewGetFolderRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -1123,13 +3271,60 @@ func NewGetFolderRequest(server string, id Id) (*http.Request, error) {
 	return req, nil
 }
 
-// NewListFolderCatalogItemsRequest constructs an http.Request for the ListFolderCatalogItems method
-func NewListFolderCatalogItemsRequest(server string, id Id, params *ListFolderCatalogItemsParams) (*http.Request, error) {
+// NewUpdateFolderRequest calls the generic UpdateFolder builder with application/json body
+func NewUpdateFolderRequest(server string, id Key, body UpdateFolderJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateFolderRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateFolderRequestWithBody constructs an http.Request for the UpdateFolder method, with any body, and a specified content type
+func NewUpdateFolderRequestWithBody(server string, id Key, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Folders(%s)", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListFolderCatalogItemsRequest constructs an http.Request for the ListFolderCatalogItems method
+func NewListFolderCatalogItemsRequest(server string, id Key, params *ListFolderCatalogItemsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1194,6 +3389,18 @@ func NewListFolderCatalogItemsRequest(server string, id Id, params *ListFolderCa
 
 		}
 
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Orderby != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$orderby", *params.Orderby, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -1206,9 +3413,9 @@ func NewListFolderCatalogItemsRequest(server string, id Id, params *ListFolderCa
 
 		}
 
-		if params.Count != nil {
+		if params.Select != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1228,6 +3435,87 @@ func NewListFolderCatalogItemsRequest(server string, id Id, params *ListFolderCa
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewGetFolderPoliciesRequest constructs an http.Request for the GetFolderPolicies method
+func NewGetFolderPoliciesRequest(server string, id Key) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Folders(%s)/Policies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetFolderPoliciesRequest calls the generic SetFolderPolicies builder with application/json body
+func NewSetFolderPoliciesRequest(server string, id Key, body SetFolderPoliciesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetFolderPoliciesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetFolderPoliciesRequestWithBody constructs an http.Request for the SetFolderPolicies method, with any body, and a specified content type
+func NewSetFolderPoliciesRequestWithBody(server string, id Key, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Folders(%s)/Policies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -1296,6 +3584,18 @@ func NewListReportsRequest(server string, params *ListReportsParams) (*http.Requ
 
 		}
 
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Orderby != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$orderby", *params.Orderby, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -1308,9 +3608,9 @@ func NewListReportsRequest(server string, params *ListReportsParams) (*http.Requ
 
 		}
 
-		if params.Count != nil {
+		if params.Select != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1375,12 +3675,12 @@ func NewCreateReportRequestWithBody(server string, contentType string, body io.R
 }
 
 // NewDeleteReportRequest constructs an http.Request for the DeleteReport method
-func NewDeleteReportRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteReportRequest(server string, id Key) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1409,12 +3709,12 @@ func NewDeleteReportRequest(server string, id Id) (*http.Request, error) {
 }
 
 // NewGetReportRequest constructs an http.Request for the GetReport method
-func NewGetReportRequest(server string, id Id) (*http.Request, error) {
+func NewGetReportRequest(server string, id Key, params *GetReportParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1434,7 +3734,769 @@ func NewGetReportRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateReportRequest calls the generic UpdateReport builder with application/json body
+func NewUpdateReportRequest(server string, id Key, body UpdateReportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateReportRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateReportRequestWithBody constructs an http.Request for the UpdateReport method, with any body, and a specified content type
+func NewUpdateReportRequestWithBody(server string, id Key, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Reports(%s)", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetReportContentRequest constructs an http.Request for the GetReportContent method
+func NewGetReportContentRequest(server string, id Key) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Reports(%s)/Content/$value", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReportDataSourcesRequest constructs an http.Request for the GetReportDataSources method
+func NewGetReportDataSourcesRequest(server string, id Key) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Reports(%s)/DataSources", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetReportDataSourcesRequest calls the generic SetReportDataSources builder with application/json body
+func NewSetReportDataSourcesRequest(server string, id Key, body SetReportDataSourcesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetReportDataSourcesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetReportDataSourcesRequestWithBody constructs an http.Request for the SetReportDataSources method, with any body, and a specified content type
+func NewSetReportDataSourcesRequestWithBody(server string, id Key, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Reports(%s)/DataSources", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetReportPoliciesRequest constructs an http.Request for the GetReportPolicies method
+func NewGetReportPoliciesRequest(server string, id Key) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Reports(%s)/Policies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetReportPoliciesRequest calls the generic SetReportPolicies builder with application/json body
+func NewSetReportPoliciesRequest(server string, id Key, body SetReportPoliciesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetReportPoliciesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetReportPoliciesRequestWithBody constructs an http.Request for the SetReportPolicies method, with any body, and a specified content type
+func NewSetReportPoliciesRequestWithBody(server string, id Key, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Reports(%s)/Policies", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListReportSubscriptionsRequest constructs an http.Request for the ListReportSubscriptions method
+func NewListReportSubscriptionsRequest(server string, id Key, params *ListReportSubscriptionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Reports(%s)/Subscriptions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Top != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$top", *params.Top, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Skip != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$skip", *params.Skip, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Filter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$filter", *params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Orderby != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$orderby", *params.Orderby, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListSubscriptionsRequest constructs an http.Request for the ListSubscriptions method
+func NewListSubscriptionsRequest(server string, params *ListSubscriptionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Subscriptions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Top != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$top", *params.Top, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Skip != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$skip", *params.Skip, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Filter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$filter", *params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Orderby != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$orderby", *params.Orderby, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Select != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "$select", *params.Select, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateSubscriptionRequest calls the generic CreateSubscription builder with application/json body
+func NewCreateSubscriptionRequest(server string, body CreateSubscriptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSubscriptionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateSubscriptionRequestWithBody constructs an http.Request for the CreateSubscription method, with any body, and a specified content type
+func NewCreateSubscriptionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Subscriptions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteSubscriptionRequest constructs an http.Request for the DeleteSubscription method
+func NewDeleteSubscriptionRequest(server string, id Guid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Subscriptions(%s)", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSubscriptionRequest constructs an http.Request for the GetSubscription method
+func NewGetSubscriptionRequest(server string, id Guid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Subscriptions(%s)", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateSubscriptionRequest calls the generic UpdateSubscription builder with application/json body
+func NewUpdateSubscriptionRequest(server string, id Guid, body UpdateSubscriptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateSubscriptionRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateSubscriptionRequestWithBody constructs an http.Request for the UpdateSubscription method, with any body, and a specified content type
+func NewUpdateSubscriptionRequestWithBody(server string, id Guid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Subscriptions(%s)", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDisableSubscriptionRequest constructs an http.Request for the DisableSubscription method
+func NewDisableSubscriptionRequest(server string, id Guid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Subscriptions(%s)/Model.Disable", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEnableSubscriptionRequest constructs an http.Request for the EnableSubscription method
+func NewEnableSubscriptionRequest(server string, id Guid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Subscriptions(%s)/Model.Enable", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewExecuteSubscriptionRequest constructs an http.Request for the ExecuteSubscription method
+func NewExecuteSubscriptionRequest(server string, id Guid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "Id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Subscriptions(%s)/Model.Execute", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1516,14 +4578,170 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /CatalogItems({Id}) (the `DeleteCatalogItem` operationId).
-	DeleteCatalogItemWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCatalogItemResponse, error)
+	DeleteCatalogItemWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*DeleteCatalogItemResponse, error)
 
 	// GetCatalogItemWithResponse Get an item
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /CatalogItems({Id}) (the `GetCatalogItem` operationId).
-	GetCatalogItemWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCatalogItemResponse, error)
+	GetCatalogItemWithResponse(ctx context.Context, id Key, params *GetCatalogItemParams, reqEditors ...RequestEditorFn) (*GetCatalogItemResponse, error)
+
+	// UpdateCatalogItemWithBodyWithResponse Update an item
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /CatalogItems({Id}) (the `UpdateCatalogItem` operationId).
+	UpdateCatalogItemWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCatalogItemResponse, error)
+
+	// UpdateCatalogItemWithResponse Update an item
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /CatalogItems({Id}) (the `UpdateCatalogItem` operationId).
+	UpdateCatalogItemWithResponse(ctx context.Context, id Key, body UpdateCatalogItemJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCatalogItemResponse, error)
+
+	// GetCatalogItemContentWithResponse Download an item's content
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /CatalogItems({Id})/Content/$value (the `GetCatalogItemContent` operationId).
+	GetCatalogItemContentWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetCatalogItemContentResponse, error)
+
+	// GetCatalogItemPoliciesWithResponse Get the item's access policy
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /CatalogItems({Id})/Policies (the `GetCatalogItemPolicies` operationId).
+	GetCatalogItemPoliciesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetCatalogItemPoliciesResponse, error)
+
+	// SetCatalogItemPoliciesWithBodyWithResponse Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /CatalogItems({Id})/Policies (the `SetCatalogItemPolicies` operationId).
+	SetCatalogItemPoliciesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCatalogItemPoliciesResponse, error)
+
+	// SetCatalogItemPoliciesWithResponse Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /CatalogItems({Id})/Policies (the `SetCatalogItemPolicies` operationId).
+	SetCatalogItemPoliciesWithResponse(ctx context.Context, id Key, body SetCatalogItemPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCatalogItemPoliciesResponse, error)
+
+	// DeleteCatalogItemsWithBodyWithResponse Delete items
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /CatalogItems/Model.DeleteItems (the `DeleteCatalogItems` operationId).
+	DeleteCatalogItemsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteCatalogItemsResponse, error)
+
+	// DeleteCatalogItemsWithResponse Delete items
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /CatalogItems/Model.DeleteItems (the `DeleteCatalogItems` operationId).
+	DeleteCatalogItemsWithResponse(ctx context.Context, body DeleteCatalogItemsJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteCatalogItemsResponse, error)
+
+	// MoveCatalogItemsWithBodyWithResponse Move items into a folder
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /CatalogItems/Model.MoveItems (the `MoveCatalogItems` operationId).
+	MoveCatalogItemsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveCatalogItemsResponse, error)
+
+	// MoveCatalogItemsWithResponse Move items into a folder
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /CatalogItems/Model.MoveItems (the `MoveCatalogItems` operationId).
+	MoveCatalogItemsWithResponse(ctx context.Context, body MoveCatalogItemsJSONRequestBody, reqEditors ...RequestEditorFn) (*MoveCatalogItemsResponse, error)
+
+	// ListDataSourcesWithResponse List shared data sources
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /DataSources (the `ListDataSources` operationId).
+	ListDataSourcesWithResponse(ctx context.Context, params *ListDataSourcesParams, reqEditors ...RequestEditorFn) (*ListDataSourcesResponse, error)
+
+	// CreateDataSourceWithBodyWithResponse Create a shared data source
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /DataSources (the `CreateDataSource` operationId).
+	CreateDataSourceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDataSourceResponse, error)
+
+	// CreateDataSourceWithResponse Create a shared data source
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /DataSources (the `CreateDataSource` operationId).
+	CreateDataSourceWithResponse(ctx context.Context, body CreateDataSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDataSourceResponse, error)
+
+	// DeleteDataSourceWithResponse Delete a shared data source
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /DataSources({Id}) (the `DeleteDataSource` operationId).
+	DeleteDataSourceWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*DeleteDataSourceResponse, error)
+
+	// GetDataSourceWithResponse Get a shared data source
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /DataSources({Id}) (the `GetDataSource` operationId).
+	GetDataSourceWithResponse(ctx context.Context, id Key, params *GetDataSourceParams, reqEditors ...RequestEditorFn) (*GetDataSourceResponse, error)
+
+	// UpdateDataSourceWithBodyWithResponse Update a shared data source
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /DataSources({Id}) (the `UpdateDataSource` operationId).
+	UpdateDataSourceWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDataSourceResponse, error)
+
+	// UpdateDataSourceWithResponse Update a shared data source
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /DataSources({Id}) (the `UpdateDataSource` operationId).
+	UpdateDataSourceWithResponse(ctx context.Context, id Key, body UpdateDataSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDataSourceResponse, error)
+
+	// GetDataSourcePoliciesWithResponse Get the item's access policy
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /DataSources({Id})/Policies (the `GetDataSourcePolicies` operationId).
+	GetDataSourcePoliciesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetDataSourcePoliciesResponse, error)
+
+	// SetDataSourcePoliciesWithBodyWithResponse Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /DataSources({Id})/Policies (the `SetDataSourcePolicies` operationId).
+	SetDataSourcePoliciesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetDataSourcePoliciesResponse, error)
+
+	// SetDataSourcePoliciesWithResponse Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /DataSources({Id})/Policies (the `SetDataSourcePolicies` operationId).
+	SetDataSourcePoliciesWithResponse(ctx context.Context, id Key, body SetDataSourcePoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetDataSourcePoliciesResponse, error)
 
 	// ListFoldersWithResponse List folders
 	//
@@ -1551,21 +4769,64 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /Folders({Id}) (the `DeleteFolder` operationId).
-	DeleteFolderWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteFolderResponse, error)
+	DeleteFolderWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*DeleteFolderResponse, error)
 
 	// GetFolderWithResponse Get a folder
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /Folders({Id}) (the `GetFolder` operationId).
-	GetFolderWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetFolderResponse, error)
+	GetFolderWithResponse(ctx context.Context, id Key, params *GetFolderParams, reqEditors ...RequestEditorFn) (*GetFolderResponse, error)
+
+	// UpdateFolderWithBodyWithResponse Rename or update a folder
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /Folders({Id}) (the `UpdateFolder` operationId).
+	UpdateFolderWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateFolderResponse, error)
+
+	// UpdateFolderWithResponse Rename or update a folder
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /Folders({Id}) (the `UpdateFolder` operationId).
+	UpdateFolderWithResponse(ctx context.Context, id Key, body UpdateFolderJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFolderResponse, error)
 
 	// ListFolderCatalogItemsWithResponse List the items directly in a folder
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /Folders({Id})/CatalogItems (the `ListFolderCatalogItems` operationId).
-	ListFolderCatalogItemsWithResponse(ctx context.Context, id Id, params *ListFolderCatalogItemsParams, reqEditors ...RequestEditorFn) (*ListFolderCatalogItemsResponse, error)
+	ListFolderCatalogItemsWithResponse(ctx context.Context, id Key, params *ListFolderCatalogItemsParams, reqEditors ...RequestEditorFn) (*ListFolderCatalogItemsResponse, error)
+
+	// GetFolderPoliciesWithResponse Get the item's access policy
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Folders({Id})/Policies (the `GetFolderPolicies` operationId).
+	GetFolderPoliciesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetFolderPoliciesResponse, error)
+
+	// SetFolderPoliciesWithBodyWithResponse Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /Folders({Id})/Policies (the `SetFolderPolicies` operationId).
+	SetFolderPoliciesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetFolderPoliciesResponse, error)
+
+	// SetFolderPoliciesWithResponse Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /Folders({Id})/Policies (the `SetFolderPolicies` operationId).
+	SetFolderPoliciesWithResponse(ctx context.Context, id Key, body SetFolderPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetFolderPoliciesResponse, error)
 
 	// ListReportsWithResponse List reports
 	//
@@ -1597,14 +4858,178 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /Reports({Id}) (the `DeleteReport` operationId).
-	DeleteReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteReportResponse, error)
+	DeleteReportWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*DeleteReportResponse, error)
 
 	// GetReportWithResponse Get a report
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /Reports({Id}) (the `GetReport` operationId).
-	GetReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetReportResponse, error)
+	GetReportWithResponse(ctx context.Context, id Key, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error)
+
+	// UpdateReportWithBodyWithResponse Update a report (e.g. a new definition in Content)
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /Reports({Id}) (the `UpdateReport` operationId).
+	UpdateReportWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReportResponse, error)
+
+	// UpdateReportWithResponse Update a report (e.g. a new definition in Content)
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /Reports({Id}) (the `UpdateReport` operationId).
+	UpdateReportWithResponse(ctx context.Context, id Key, body UpdateReportJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReportResponse, error)
+
+	// GetReportContentWithResponse Download a report's definition (RDL)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Reports({Id})/Content/$value (the `GetReportContent` operationId).
+	GetReportContentWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetReportContentResponse, error)
+
+	// GetReportDataSourcesWithResponse List the data sources a report uses
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Reports({Id})/DataSources (the `GetReportDataSources` operationId).
+	GetReportDataSourcesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetReportDataSourcesResponse, error)
+
+	// SetReportDataSourcesWithBodyWithResponse Point a report's data sources elsewhere
+	//
+	// Each entry names one of the report's data sources (Name) and gives
+	// it either a shared data source (IsReference true, Path) or its own
+	// connection (ConnectionString, DataSourceType, credentials).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /Reports({Id})/DataSources (the `SetReportDataSources` operationId).
+	SetReportDataSourcesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetReportDataSourcesResponse, error)
+
+	// SetReportDataSourcesWithResponse Point a report's data sources elsewhere
+	//
+	// Each entry names one of the report's data sources (Name) and gives
+	// it either a shared data source (IsReference true, Path) or its own
+	// connection (ConnectionString, DataSourceType, credentials).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /Reports({Id})/DataSources (the `SetReportDataSources` operationId).
+	SetReportDataSourcesWithResponse(ctx context.Context, id Key, body SetReportDataSourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetReportDataSourcesResponse, error)
+
+	// GetReportPoliciesWithResponse Get the item's access policy
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Reports({Id})/Policies (the `GetReportPolicies` operationId).
+	GetReportPoliciesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetReportPoliciesResponse, error)
+
+	// SetReportPoliciesWithBodyWithResponse Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /Reports({Id})/Policies (the `SetReportPolicies` operationId).
+	SetReportPoliciesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetReportPoliciesResponse, error)
+
+	// SetReportPoliciesWithResponse Replace the item's access policy
+	//
+	// InheritParentPolicy true reverts the item to its parent's policy.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /Reports({Id})/Policies (the `SetReportPolicies` operationId).
+	SetReportPoliciesWithResponse(ctx context.Context, id Key, body SetReportPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetReportPoliciesResponse, error)
+
+	// ListReportSubscriptionsWithResponse List a report's subscriptions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Reports({Id})/Subscriptions (the `ListReportSubscriptions` operationId).
+	ListReportSubscriptionsWithResponse(ctx context.Context, id Key, params *ListReportSubscriptionsParams, reqEditors ...RequestEditorFn) (*ListReportSubscriptionsResponse, error)
+
+	// ListSubscriptionsWithResponse List subscriptions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Subscriptions (the `ListSubscriptions` operationId).
+	ListSubscriptionsWithResponse(ctx context.Context, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*ListSubscriptionsResponse, error)
+
+	// CreateSubscriptionWithBodyWithResponse Create a subscription
+	//
+	// Report is the report's path.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Subscriptions (the `CreateSubscription` operationId).
+	CreateSubscriptionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
+
+	// CreateSubscriptionWithResponse Create a subscription
+	//
+	// Report is the report's path.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Subscriptions (the `CreateSubscription` operationId).
+	CreateSubscriptionWithResponse(ctx context.Context, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
+
+	// DeleteSubscriptionWithResponse Delete a subscription
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /Subscriptions({Id}) (the `DeleteSubscription` operationId).
+	DeleteSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*DeleteSubscriptionResponse, error)
+
+	// GetSubscriptionWithResponse Get a subscription
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Subscriptions({Id}) (the `GetSubscription` operationId).
+	GetSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*GetSubscriptionResponse, error)
+
+	// UpdateSubscriptionWithBodyWithResponse Update a subscription
+	//
+	// Only the properties in the body change.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /Subscriptions({Id}) (the `UpdateSubscription` operationId).
+	UpdateSubscriptionWithBodyWithResponse(ctx context.Context, id Guid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error)
+
+	// UpdateSubscriptionWithResponse Update a subscription
+	//
+	// Only the properties in the body change.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /Subscriptions({Id}) (the `UpdateSubscription` operationId).
+	UpdateSubscriptionWithResponse(ctx context.Context, id Guid, body UpdateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error)
+
+	// DisableSubscriptionWithResponse Disable a subscription
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Subscriptions({Id})/Model.Disable (the `DisableSubscription` operationId).
+	DisableSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*DisableSubscriptionResponse, error)
+
+	// EnableSubscriptionWithResponse Enable a subscription
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Subscriptions({Id})/Model.Enable (the `EnableSubscription` operationId).
+	EnableSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*EnableSubscriptionResponse, error)
+
+	// ExecuteSubscriptionWithResponse Run a subscription now
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Subscriptions({Id})/Model.Execute (the `ExecuteSubscription` operationId).
+	ExecuteSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*ExecuteSubscriptionResponse, error)
 }
 
 type ListCatalogItemsResponse struct {
@@ -1786,6 +5211,588 @@ func (r GetCatalogItemResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCatalogItemResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateCatalogItemResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateCatalogItemResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCatalogItemResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCatalogItemResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCatalogItemResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCatalogItemResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCatalogItemContentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetCatalogItemContentResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCatalogItemContentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCatalogItemContentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCatalogItemContentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCatalogItemContentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCatalogItemPoliciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ItemPolicy
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCatalogItemPoliciesResponse) GetJSON200() *ItemPolicy {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetCatalogItemPoliciesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCatalogItemPoliciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCatalogItemPoliciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCatalogItemPoliciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCatalogItemPoliciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetCatalogItemPoliciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r SetCatalogItemPoliciesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetCatalogItemPoliciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetCatalogItemPoliciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetCatalogItemPoliciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetCatalogItemPoliciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteCatalogItemsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BulkOperationsResult
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteCatalogItemsResponse) GetJSON200() *BulkOperationsResult {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteCatalogItemsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCatalogItemsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCatalogItemsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCatalogItemsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCatalogItemsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type MoveCatalogItemsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BulkOperationsResult
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MoveCatalogItemsResponse) GetJSON200() *BulkOperationsResult {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r MoveCatalogItemsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r MoveCatalogItemsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MoveCatalogItemsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MoveCatalogItemsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MoveCatalogItemsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListDataSourcesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DataSourceCollection
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDataSourcesResponse) GetJSON200() *DataSourceCollection {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListDataSourcesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDataSourcesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDataSourcesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDataSourcesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDataSourcesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateDataSourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *DataSource
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateDataSourceResponse) GetJSON201() *DataSource {
+	return r.JSON201
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateDataSourceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateDataSourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateDataSourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateDataSourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateDataSourceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteDataSourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteDataSourceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteDataSourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteDataSourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteDataSourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteDataSourceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDataSourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DataSource
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDataSourceResponse) GetJSON200() *DataSource {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetDataSourceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDataSourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDataSourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDataSourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDataSourceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateDataSourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateDataSourceResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateDataSourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateDataSourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateDataSourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateDataSourceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDataSourcePoliciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ItemPolicy
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDataSourcePoliciesResponse) GetJSON200() *ItemPolicy {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetDataSourcePoliciesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDataSourcePoliciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDataSourcePoliciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDataSourcePoliciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDataSourcePoliciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetDataSourcePoliciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r SetDataSourcePoliciesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetDataSourcePoliciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetDataSourcePoliciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetDataSourcePoliciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetDataSourcePoliciesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -1977,6 +5984,47 @@ func (r GetFolderResponse) ContentType() string {
 	return ""
 }
 
+type UpdateFolderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateFolderResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateFolderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateFolderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateFolderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateFolderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListFolderCatalogItemsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2019,6 +6067,95 @@ func (r ListFolderCatalogItemsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListFolderCatalogItemsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetFolderPoliciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ItemPolicy
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFolderPoliciesResponse) GetJSON200() *ItemPolicy {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetFolderPoliciesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFolderPoliciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFolderPoliciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFolderPoliciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFolderPoliciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetFolderPoliciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r SetFolderPoliciesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetFolderPoliciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetFolderPoliciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetFolderPoliciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetFolderPoliciesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2210,6 +6347,663 @@ func (r GetReportResponse) ContentType() string {
 	return ""
 }
 
+type UpdateReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateReportResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReportContentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetReportContentResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportContentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportContentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportContentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportContentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReportDataSourcesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DataSourceCollection
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReportDataSourcesResponse) GetJSON200() *DataSourceCollection {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetReportDataSourcesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportDataSourcesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportDataSourcesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportDataSourcesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportDataSourcesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetReportDataSourcesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r SetReportDataSourcesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetReportDataSourcesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetReportDataSourcesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetReportDataSourcesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetReportDataSourcesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReportPoliciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ItemPolicy
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReportPoliciesResponse) GetJSON200() *ItemPolicy {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetReportPoliciesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportPoliciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportPoliciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportPoliciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportPoliciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetReportPoliciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r SetReportPoliciesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetReportPoliciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetReportPoliciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetReportPoliciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetReportPoliciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListReportSubscriptionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SubscriptionCollection
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReportSubscriptionsResponse) GetJSON200() *SubscriptionCollection {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListReportSubscriptionsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReportSubscriptionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReportSubscriptionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReportSubscriptionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReportSubscriptionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListSubscriptionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SubscriptionCollection
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSubscriptionsResponse) GetJSON200() *SubscriptionCollection {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListSubscriptionsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSubscriptionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSubscriptionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSubscriptionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSubscriptionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Subscription
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateSubscriptionResponse) GetJSON201() *Subscription {
+	return r.JSON201
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Subscription
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSubscriptionResponse) GetJSON200() *Subscription {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DisableSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DisableSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DisableSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DisableSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DisableSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DisableSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EnableSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r EnableSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EnableSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EnableSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EnableSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EnableSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ExecuteSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ExecuteSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ExecuteSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExecuteSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExecuteSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExecuteSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListCatalogItemsWithResponse List the items of the whole catalog
 //
 // Returns a wrapper object for the known response body format(s).
@@ -2258,7 +7052,7 @@ func (c *ClientWithResponses) CreateCatalogItemWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /CatalogItems({Id}) (the `DeleteCatalogItem` operationId).
-func (c *ClientWithResponses) DeleteCatalogItemWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCatalogItemResponse, error) {
+func (c *ClientWithResponses) DeleteCatalogItemWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*DeleteCatalogItemResponse, error) {
 	rsp, err := c.DeleteCatalogItem(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -2271,12 +7065,288 @@ func (c *ClientWithResponses) DeleteCatalogItemWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /CatalogItems({Id}) (the `GetCatalogItem` operationId).
-func (c *ClientWithResponses) GetCatalogItemWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCatalogItemResponse, error) {
-	rsp, err := c.GetCatalogItem(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetCatalogItemWithResponse(ctx context.Context, id Key, params *GetCatalogItemParams, reqEditors ...RequestEditorFn) (*GetCatalogItemResponse, error) {
+	rsp, err := c.GetCatalogItem(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseGetCatalogItemResponse(rsp)
+}
+
+// UpdateCatalogItemWithBodyWithResponse Update an item
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /CatalogItems({Id}) (the `UpdateCatalogItem` operationId).
+func (c *ClientWithResponses) UpdateCatalogItemWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCatalogItemResponse, error) {
+	rsp, err := c.UpdateCatalogItemWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCatalogItemResponse(rsp)
+}
+
+// UpdateCatalogItemWithResponse Update an item
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /CatalogItems({Id}) (the `UpdateCatalogItem` operationId).
+func (c *ClientWithResponses) UpdateCatalogItemWithResponse(ctx context.Context, id Key, body UpdateCatalogItemJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCatalogItemResponse, error) {
+	rsp, err := c.UpdateCatalogItem(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCatalogItemResponse(rsp)
+}
+
+// GetCatalogItemContentWithResponse Download an item's content
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /CatalogItems({Id})/Content/$value (the `GetCatalogItemContent` operationId).
+func (c *ClientWithResponses) GetCatalogItemContentWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetCatalogItemContentResponse, error) {
+	rsp, err := c.GetCatalogItemContent(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCatalogItemContentResponse(rsp)
+}
+
+// GetCatalogItemPoliciesWithResponse Get the item's access policy
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /CatalogItems({Id})/Policies (the `GetCatalogItemPolicies` operationId).
+func (c *ClientWithResponses) GetCatalogItemPoliciesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetCatalogItemPoliciesResponse, error) {
+	rsp, err := c.GetCatalogItemPolicies(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCatalogItemPoliciesResponse(rsp)
+}
+
+// SetCatalogItemPoliciesWithBodyWithResponse Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /CatalogItems({Id})/Policies (the `SetCatalogItemPolicies` operationId).
+func (c *ClientWithResponses) SetCatalogItemPoliciesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCatalogItemPoliciesResponse, error) {
+	rsp, err := c.SetCatalogItemPoliciesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCatalogItemPoliciesResponse(rsp)
+}
+
+// SetCatalogItemPoliciesWithResponse Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /CatalogItems({Id})/Policies (the `SetCatalogItemPolicies` operationId).
+func (c *ClientWithResponses) SetCatalogItemPoliciesWithResponse(ctx context.Context, id Key, body SetCatalogItemPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCatalogItemPoliciesResponse, error) {
+	rsp, err := c.SetCatalogItemPolicies(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCatalogItemPoliciesResponse(rsp)
+}
+
+// DeleteCatalogItemsWithBodyWithResponse Delete items
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /CatalogItems/Model.DeleteItems (the `DeleteCatalogItems` operationId).
+func (c *ClientWithResponses) DeleteCatalogItemsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteCatalogItemsResponse, error) {
+	rsp, err := c.DeleteCatalogItemsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCatalogItemsResponse(rsp)
+}
+
+// DeleteCatalogItemsWithResponse Delete items
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /CatalogItems/Model.DeleteItems (the `DeleteCatalogItems` operationId).
+func (c *ClientWithResponses) DeleteCatalogItemsWithResponse(ctx context.Context, body DeleteCatalogItemsJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteCatalogItemsResponse, error) {
+	rsp, err := c.DeleteCatalogItems(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCatalogItemsResponse(rsp)
+}
+
+// MoveCatalogItemsWithBodyWithResponse Move items into a folder
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /CatalogItems/Model.MoveItems (the `MoveCatalogItems` operationId).
+func (c *ClientWithResponses) MoveCatalogItemsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveCatalogItemsResponse, error) {
+	rsp, err := c.MoveCatalogItemsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveCatalogItemsResponse(rsp)
+}
+
+// MoveCatalogItemsWithResponse Move items into a folder
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /CatalogItems/Model.MoveItems (the `MoveCatalogItems` operationId).
+func (c *ClientWithResponses) MoveCatalogItemsWithResponse(ctx context.Context, body MoveCatalogItemsJSONRequestBody, reqEditors ...RequestEditorFn) (*MoveCatalogItemsResponse, error) {
+	rsp, err := c.MoveCatalogItems(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveCatalogItemsResponse(rsp)
+}
+
+// ListDataSourcesWithResponse List shared data sources
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /DataSources (the `ListDataSources` operationId).
+func (c *ClientWithResponses) ListDataSourcesWithResponse(ctx context.Context, params *ListDataSourcesParams, reqEditors ...RequestEditorFn) (*ListDataSourcesResponse, error) {
+	rsp, err := c.ListDataSources(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDataSourcesResponse(rsp)
+}
+
+// CreateDataSourceWithBodyWithResponse Create a shared data source
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /DataSources (the `CreateDataSource` operationId).
+func (c *ClientWithResponses) CreateDataSourceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDataSourceResponse, error) {
+	rsp, err := c.CreateDataSourceWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDataSourceResponse(rsp)
+}
+
+// CreateDataSourceWithResponse Create a shared data source
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /DataSources (the `CreateDataSource` operationId).
+func (c *ClientWithResponses) CreateDataSourceWithResponse(ctx context.Context, body CreateDataSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDataSourceResponse, error) {
+	rsp, err := c.CreateDataSource(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDataSourceResponse(rsp)
+}
+
+// DeleteDataSourceWithResponse Delete a shared data source
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /DataSources({Id}) (the `DeleteDataSource` operationId).
+func (c *ClientWithResponses) DeleteDataSourceWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*DeleteDataSourceResponse, error) {
+	rsp, err := c.DeleteDataSource(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteDataSourceResponse(rsp)
+}
+
+// GetDataSourceWithResponse Get a shared data source
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /DataSources({Id}) (the `GetDataSource` operationId).
+func (c *ClientWithResponses) GetDataSourceWithResponse(ctx context.Context, id Key, params *GetDataSourceParams, reqEditors ...RequestEditorFn) (*GetDataSourceResponse, error) {
+	rsp, err := c.GetDataSource(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDataSourceResponse(rsp)
+}
+
+// UpdateDataSourceWithBodyWithResponse Update a shared data source
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /DataSources({Id}) (the `UpdateDataSource` operationId).
+func (c *ClientWithResponses) UpdateDataSourceWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDataSourceResponse, error) {
+	rsp, err := c.UpdateDataSourceWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDataSourceResponse(rsp)
+}
+
+// UpdateDataSourceWithResponse Update a shared data source
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /DataSources({Id}) (the `UpdateDataSource` operationId).
+func (c *ClientWithResponses) UpdateDataSourceWithResponse(ctx context.Context, id Key, body UpdateDataSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDataSourceResponse, error) {
+	rsp, err := c.UpdateDataSource(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDataSourceResponse(rsp)
+}
+
+// GetDataSourcePoliciesWithResponse Get the item's access policy
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /DataSources({Id})/Policies (the `GetDataSourcePolicies` operationId).
+func (c *ClientWithResponses) GetDataSourcePoliciesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetDataSourcePoliciesResponse, error) {
+	rsp, err := c.GetDataSourcePolicies(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDataSourcePoliciesResponse(rsp)
+}
+
+// SetDataSourcePoliciesWithBodyWithResponse Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /DataSources({Id})/Policies (the `SetDataSourcePolicies` operationId).
+func (c *ClientWithResponses) SetDataSourcePoliciesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetDataSourcePoliciesResponse, error) {
+	rsp, err := c.SetDataSourcePoliciesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetDataSourcePoliciesResponse(rsp)
+}
+
+// SetDataSourcePoliciesWithResponse Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /DataSources({Id})/Policies (the `SetDataSourcePolicies` operationId).
+func (c *ClientWithResponses) SetDataSourcePoliciesWithResponse(ctx context.Context, id Key, body SetDataSourcePoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetDataSourcePoliciesResponse, error) {
+	rsp, err := c.SetDataSourcePolicies(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetDataSourcePoliciesResponse(rsp)
 }
 
 // ListFoldersWithResponse List folders
@@ -2323,7 +7393,7 @@ func (c *ClientWithResponses) CreateFolderWithResponse(ctx context.Context, body
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /Folders({Id}) (the `DeleteFolder` operationId).
-func (c *ClientWithResponses) DeleteFolderWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteFolderResponse, error) {
+func (c *ClientWithResponses) DeleteFolderWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*DeleteFolderResponse, error) {
 	rsp, err := c.DeleteFolder(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -2336,12 +7406,42 @@ func (c *ClientWithResponses) DeleteFolderWithResponse(ctx context.Context, id I
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /Folders({Id}) (the `GetFolder` operationId).
-func (c *ClientWithResponses) GetFolderWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetFolderResponse, error) {
-	rsp, err := c.GetFolder(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetFolderWithResponse(ctx context.Context, id Key, params *GetFolderParams, reqEditors ...RequestEditorFn) (*GetFolderResponse, error) {
+	rsp, err := c.GetFolder(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseGetFolderResponse(rsp)
+}
+
+// UpdateFolderWithBodyWithResponse Rename or update a folder
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /Folders({Id}) (the `UpdateFolder` operationId).
+func (c *ClientWithResponses) UpdateFolderWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateFolderResponse, error) {
+	rsp, err := c.UpdateFolderWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateFolderResponse(rsp)
+}
+
+// UpdateFolderWithResponse Rename or update a folder
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /Folders({Id}) (the `UpdateFolder` operationId).
+func (c *ClientWithResponses) UpdateFolderWithResponse(ctx context.Context, id Key, body UpdateFolderJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFolderResponse, error) {
+	rsp, err := c.UpdateFolder(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateFolderResponse(rsp)
 }
 
 // ListFolderCatalogItemsWithResponse List the items directly in a folder
@@ -2349,12 +7449,55 @@ func (c *ClientWithResponses) GetFolderWithResponse(ctx context.Context, id Id, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /Folders({Id})/CatalogItems (the `ListFolderCatalogItems` operationId).
-func (c *ClientWithResponses) ListFolderCatalogItemsWithResponse(ctx context.Context, id Id, params *ListFolderCatalogItemsParams, reqEditors ...RequestEditorFn) (*ListFolderCatalogItemsResponse, error) {
+func (c *ClientWithResponses) ListFolderCatalogItemsWithResponse(ctx context.Context, id Key, params *ListFolderCatalogItemsParams, reqEditors ...RequestEditorFn) (*ListFolderCatalogItemsResponse, error) {
 	rsp, err := c.ListFolderCatalogItems(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseListFolderCatalogItemsResponse(rsp)
+}
+
+// GetFolderPoliciesWithResponse Get the item's access policy
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Folders({Id})/Policies (the `GetFolderPolicies` operationId).
+func (c *ClientWithResponses) GetFolderPoliciesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetFolderPoliciesResponse, error) {
+	rsp, err := c.GetFolderPolicies(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFolderPoliciesResponse(rsp)
+}
+
+// SetFolderPoliciesWithBodyWithResponse Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /Folders({Id})/Policies (the `SetFolderPolicies` operationId).
+func (c *ClientWithResponses) SetFolderPoliciesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetFolderPoliciesResponse, error) {
+	rsp, err := c.SetFolderPoliciesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetFolderPoliciesResponse(rsp)
+}
+
+// SetFolderPoliciesWithResponse Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /Folders({Id})/Policies (the `SetFolderPolicies` operationId).
+func (c *ClientWithResponses) SetFolderPoliciesWithResponse(ctx context.Context, id Key, body SetFolderPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetFolderPoliciesResponse, error) {
+	rsp, err := c.SetFolderPolicies(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetFolderPoliciesResponse(rsp)
 }
 
 // ListReportsWithResponse List reports
@@ -2405,7 +7548,7 @@ func (c *ClientWithResponses) CreateReportWithResponse(ctx context.Context, body
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /Reports({Id}) (the `DeleteReport` operationId).
-func (c *ClientWithResponses) DeleteReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteReportResponse, error) {
+func (c *ClientWithResponses) DeleteReportWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*DeleteReportResponse, error) {
 	rsp, err := c.DeleteReport(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -2418,12 +7561,296 @@ func (c *ClientWithResponses) DeleteReportWithResponse(ctx context.Context, id I
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /Reports({Id}) (the `GetReport` operationId).
-func (c *ClientWithResponses) GetReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetReportResponse, error) {
-	rsp, err := c.GetReport(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetReportWithResponse(ctx context.Context, id Key, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error) {
+	rsp, err := c.GetReport(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseGetReportResponse(rsp)
+}
+
+// UpdateReportWithBodyWithResponse Update a report (e.g. a new definition in Content)
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /Reports({Id}) (the `UpdateReport` operationId).
+func (c *ClientWithResponses) UpdateReportWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReportResponse, error) {
+	rsp, err := c.UpdateReportWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReportResponse(rsp)
+}
+
+// UpdateReportWithResponse Update a report (e.g. a new definition in Content)
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /Reports({Id}) (the `UpdateReport` operationId).
+func (c *ClientWithResponses) UpdateReportWithResponse(ctx context.Context, id Key, body UpdateReportJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReportResponse, error) {
+	rsp, err := c.UpdateReport(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReportResponse(rsp)
+}
+
+// GetReportContentWithResponse Download a report's definition (RDL)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Reports({Id})/Content/$value (the `GetReportContent` operationId).
+func (c *ClientWithResponses) GetReportContentWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetReportContentResponse, error) {
+	rsp, err := c.GetReportContent(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportContentResponse(rsp)
+}
+
+// GetReportDataSourcesWithResponse List the data sources a report uses
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Reports({Id})/DataSources (the `GetReportDataSources` operationId).
+func (c *ClientWithResponses) GetReportDataSourcesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetReportDataSourcesResponse, error) {
+	rsp, err := c.GetReportDataSources(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportDataSourcesResponse(rsp)
+}
+
+// SetReportDataSourcesWithBodyWithResponse Point a report's data sources elsewhere
+//
+// Each entry names one of the report's data sources (Name) and gives
+// it either a shared data source (IsReference true, Path) or its own
+// connection (ConnectionString, DataSourceType, credentials).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /Reports({Id})/DataSources (the `SetReportDataSources` operationId).
+func (c *ClientWithResponses) SetReportDataSourcesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetReportDataSourcesResponse, error) {
+	rsp, err := c.SetReportDataSourcesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetReportDataSourcesResponse(rsp)
+}
+
+// SetReportDataSourcesWithResponse Point a report's data sources elsewhere
+//
+// Each entry names one of the report's data sources (Name) and gives
+// it either a shared data source (IsReference true, Path) or its own
+// connection (ConnectionString, DataSourceType, credentials).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /Reports({Id})/DataSources (the `SetReportDataSources` operationId).
+func (c *ClientWithResponses) SetReportDataSourcesWithResponse(ctx context.Context, id Key, body SetReportDataSourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetReportDataSourcesResponse, error) {
+	rsp, err := c.SetReportDataSources(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetReportDataSourcesResponse(rsp)
+}
+
+// GetReportPoliciesWithResponse Get the item's access policy
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Reports({Id})/Policies (the `GetReportPolicies` operationId).
+func (c *ClientWithResponses) GetReportPoliciesWithResponse(ctx context.Context, id Key, reqEditors ...RequestEditorFn) (*GetReportPoliciesResponse, error) {
+	rsp, err := c.GetReportPolicies(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportPoliciesResponse(rsp)
+}
+
+// SetReportPoliciesWithBodyWithResponse Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /Reports({Id})/Policies (the `SetReportPolicies` operationId).
+func (c *ClientWithResponses) SetReportPoliciesWithBodyWithResponse(ctx context.Context, id Key, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetReportPoliciesResponse, error) {
+	rsp, err := c.SetReportPoliciesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetReportPoliciesResponse(rsp)
+}
+
+// SetReportPoliciesWithResponse Replace the item's access policy
+//
+// InheritParentPolicy true reverts the item to its parent's policy.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /Reports({Id})/Policies (the `SetReportPolicies` operationId).
+func (c *ClientWithResponses) SetReportPoliciesWithResponse(ctx context.Context, id Key, body SetReportPoliciesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetReportPoliciesResponse, error) {
+	rsp, err := c.SetReportPolicies(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetReportPoliciesResponse(rsp)
+}
+
+// ListReportSubscriptionsWithResponse List a report's subscriptions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Reports({Id})/Subscriptions (the `ListReportSubscriptions` operationId).
+func (c *ClientWithResponses) ListReportSubscriptionsWithResponse(ctx context.Context, id Key, params *ListReportSubscriptionsParams, reqEditors ...RequestEditorFn) (*ListReportSubscriptionsResponse, error) {
+	rsp, err := c.ListReportSubscriptions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReportSubscriptionsResponse(rsp)
+}
+
+// ListSubscriptionsWithResponse List subscriptions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Subscriptions (the `ListSubscriptions` operationId).
+func (c *ClientWithResponses) ListSubscriptionsWithResponse(ctx context.Context, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*ListSubscriptionsResponse, error) {
+	rsp, err := c.ListSubscriptions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSubscriptionsResponse(rsp)
+}
+
+// CreateSubscriptionWithBodyWithResponse Create a subscription
+//
+// Report is the report's path.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Subscriptions (the `CreateSubscription` operationId).
+func (c *ClientWithResponses) CreateSubscriptionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
+	rsp, err := c.CreateSubscriptionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSubscriptionResponse(rsp)
+}
+
+// CreateSubscriptionWithResponse Create a subscription
+//
+// Report is the report's path.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Subscriptions (the `CreateSubscription` operationId).
+func (c *ClientWithResponses) CreateSubscriptionWithResponse(ctx context.Context, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
+	rsp, err := c.CreateSubscription(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSubscriptionResponse(rsp)
+}
+
+// DeleteSubscriptionWithResponse Delete a subscription
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /Subscriptions({Id}) (the `DeleteSubscription` operationId).
+func (c *ClientWithResponses) DeleteSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*DeleteSubscriptionResponse, error) {
+	rsp, err := c.DeleteSubscription(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSubscriptionResponse(rsp)
+}
+
+// GetSubscriptionWithResponse Get a subscription
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Subscriptions({Id}) (the `GetSubscription` operationId).
+func (c *ClientWithResponses) GetSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*GetSubscriptionResponse, error) {
+	rsp, err := c.GetSubscription(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSubscriptionResponse(rsp)
+}
+
+// UpdateSubscriptionWithBodyWithResponse Update a subscription
+//
+// Only the properties in the body change.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /Subscriptions({Id}) (the `UpdateSubscription` operationId).
+func (c *ClientWithResponses) UpdateSubscriptionWithBodyWithResponse(ctx context.Context, id Guid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error) {
+	rsp, err := c.UpdateSubscriptionWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSubscriptionResponse(rsp)
+}
+
+// UpdateSubscriptionWithResponse Update a subscription
+//
+// Only the properties in the body change.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /Subscriptions({Id}) (the `UpdateSubscription` operationId).
+func (c *ClientWithResponses) UpdateSubscriptionWithResponse(ctx context.Context, id Guid, body UpdateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSubscriptionResponse, error) {
+	rsp, err := c.UpdateSubscription(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSubscriptionResponse(rsp)
+}
+
+// DisableSubscriptionWithResponse Disable a subscription
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Subscriptions({Id})/Model.Disable (the `DisableSubscription` operationId).
+func (c *ClientWithResponses) DisableSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*DisableSubscriptionResponse, error) {
+	rsp, err := c.DisableSubscription(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDisableSubscriptionResponse(rsp)
+}
+
+// EnableSubscriptionWithResponse Enable a subscription
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Subscriptions({Id})/Model.Enable (the `EnableSubscription` operationId).
+func (c *ClientWithResponses) EnableSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*EnableSubscriptionResponse, error) {
+	rsp, err := c.EnableSubscription(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnableSubscriptionResponse(rsp)
+}
+
+// ExecuteSubscriptionWithResponse Run a subscription now
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Subscriptions({Id})/Model.Execute (the `ExecuteSubscription` operationId).
+func (c *ClientWithResponses) ExecuteSubscriptionWithResponse(ctx context.Context, id Guid, reqEditors ...RequestEditorFn) (*ExecuteSubscriptionResponse, error) {
+	rsp, err := c.ExecuteSubscription(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExecuteSubscriptionResponse(rsp)
 }
 
 // ParseListCatalogItemsResponse parses an HTTP response from a ListCatalogItemsWithResponse call
@@ -2506,7 +7933,7 @@ func ParseDeleteCatalogItemResponse(rsp *http.Response) (*DeleteCatalogItemRespo
 	}
 
 	switch {
-	case rsp.StatusCode == 204:
+	case rsp.StatusCode == 200:
 		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
@@ -2541,6 +7968,411 @@ func ParseGetCatalogItemResponse(rsp *http.Response) (*GetCatalogItemResponse, e
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateCatalogItemResponse parses an HTTP response from a UpdateCatalogItemWithResponse call
+func ParseUpdateCatalogItemResponse(rsp *http.Response) (*UpdateCatalogItemResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCatalogItemResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCatalogItemContentResponse parses an HTTP response from a GetCatalogItemContentWithResponse call
+func ParseGetCatalogItemContentResponse(rsp *http.Response) (*GetCatalogItemContentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCatalogItemContentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCatalogItemPoliciesResponse parses an HTTP response from a GetCatalogItemPoliciesWithResponse call
+func ParseGetCatalogItemPoliciesResponse(rsp *http.Response) (*GetCatalogItemPoliciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCatalogItemPoliciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ItemPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetCatalogItemPoliciesResponse parses an HTTP response from a SetCatalogItemPoliciesWithResponse call
+func ParseSetCatalogItemPoliciesResponse(rsp *http.Response) (*SetCatalogItemPoliciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetCatalogItemPoliciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCatalogItemsResponse parses an HTTP response from a DeleteCatalogItemsWithResponse call
+func ParseDeleteCatalogItemsResponse(rsp *http.Response) (*DeleteCatalogItemsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCatalogItemsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BulkOperationsResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMoveCatalogItemsResponse parses an HTTP response from a MoveCatalogItemsWithResponse call
+func ParseMoveCatalogItemsResponse(rsp *http.Response) (*MoveCatalogItemsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MoveCatalogItemsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BulkOperationsResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListDataSourcesResponse parses an HTTP response from a ListDataSourcesWithResponse call
+func ParseListDataSourcesResponse(rsp *http.Response) (*ListDataSourcesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDataSourcesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DataSourceCollection
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateDataSourceResponse parses an HTTP response from a CreateDataSourceWithResponse call
+func ParseCreateDataSourceResponse(rsp *http.Response) (*CreateDataSourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateDataSourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest DataSource
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteDataSourceResponse parses an HTTP response from a DeleteDataSourceWithResponse call
+func ParseDeleteDataSourceResponse(rsp *http.Response) (*DeleteDataSourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteDataSourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDataSourceResponse parses an HTTP response from a GetDataSourceWithResponse call
+func ParseGetDataSourceResponse(rsp *http.Response) (*GetDataSourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDataSourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DataSource
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateDataSourceResponse parses an HTTP response from a UpdateDataSourceWithResponse call
+func ParseUpdateDataSourceResponse(rsp *http.Response) (*UpdateDataSourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateDataSourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDataSourcePoliciesResponse parses an HTTP response from a GetDataSourcePoliciesWithResponse call
+func ParseGetDataSourcePoliciesResponse(rsp *http.Response) (*GetDataSourcePoliciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDataSourcePoliciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ItemPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetDataSourcePoliciesResponse parses an HTTP response from a SetDataSourcePoliciesWithResponse call
+func ParseSetDataSourcePoliciesResponse(rsp *http.Response) (*SetDataSourcePoliciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetDataSourcePoliciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error
@@ -2634,7 +8466,7 @@ func ParseDeleteFolderResponse(rsp *http.Response) (*DeleteFolderResponse, error
 	}
 
 	switch {
-	case rsp.StatusCode == 204:
+	case rsp.StatusCode == 200:
 		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
@@ -2682,6 +8514,35 @@ func ParseGetFolderResponse(rsp *http.Response) (*GetFolderResponse, error) {
 	return response, nil
 }
 
+// ParseUpdateFolderResponse parses an HTTP response from a UpdateFolderWithResponse call
+func ParseUpdateFolderResponse(rsp *http.Response) (*UpdateFolderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateFolderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListFolderCatalogItemsResponse parses an HTTP response from a ListFolderCatalogItemsWithResponse call
 func ParseListFolderCatalogItemsResponse(rsp *http.Response) (*ListFolderCatalogItemsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2702,6 +8563,68 @@ func ParseListFolderCatalogItemsResponse(rsp *http.Response) (*ListFolderCatalog
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetFolderPoliciesResponse parses an HTTP response from a GetFolderPoliciesWithResponse call
+func ParseGetFolderPoliciesResponse(rsp *http.Response) (*GetFolderPoliciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFolderPoliciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ItemPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetFolderPoliciesResponse parses an HTTP response from a SetFolderPoliciesWithResponse call
+func ParseSetFolderPoliciesResponse(rsp *http.Response) (*SetFolderPoliciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetFolderPoliciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error
@@ -2795,7 +8718,7 @@ func ParseDeleteReportResponse(rsp *http.Response) (*DeleteReportResponse, error
 	}
 
 	switch {
-	case rsp.StatusCode == 204:
+	case rsp.StatusCode == 200:
 		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
@@ -2830,6 +8753,465 @@ func ParseGetReportResponse(rsp *http.Response) (*GetReportResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateReportResponse parses an HTTP response from a UpdateReportWithResponse call
+func ParseUpdateReportResponse(rsp *http.Response) (*UpdateReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReportContentResponse parses an HTTP response from a GetReportContentWithResponse call
+func ParseGetReportContentResponse(rsp *http.Response) (*GetReportContentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportContentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReportDataSourcesResponse parses an HTTP response from a GetReportDataSourcesWithResponse call
+func ParseGetReportDataSourcesResponse(rsp *http.Response) (*GetReportDataSourcesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportDataSourcesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DataSourceCollection
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetReportDataSourcesResponse parses an HTTP response from a SetReportDataSourcesWithResponse call
+func ParseSetReportDataSourcesResponse(rsp *http.Response) (*SetReportDataSourcesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetReportDataSourcesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReportPoliciesResponse parses an HTTP response from a GetReportPoliciesWithResponse call
+func ParseGetReportPoliciesResponse(rsp *http.Response) (*GetReportPoliciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportPoliciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ItemPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetReportPoliciesResponse parses an HTTP response from a SetReportPoliciesWithResponse call
+func ParseSetReportPoliciesResponse(rsp *http.Response) (*SetReportPoliciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetReportPoliciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListReportSubscriptionsResponse parses an HTTP response from a ListReportSubscriptionsWithResponse call
+func ParseListReportSubscriptionsResponse(rsp *http.Response) (*ListReportSubscriptionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReportSubscriptionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SubscriptionCollection
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListSubscriptionsResponse parses an HTTP response from a ListSubscriptionsWithResponse call
+func ParseListSubscriptionsResponse(rsp *http.Response) (*ListSubscriptionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSubscriptionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SubscriptionCollection
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateSubscriptionResponse parses an HTTP response from a CreateSubscriptionWithResponse call
+func ParseCreateSubscriptionResponse(rsp *http.Response) (*CreateSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Subscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSubscriptionResponse parses an HTTP response from a DeleteSubscriptionWithResponse call
+func ParseDeleteSubscriptionResponse(rsp *http.Response) (*DeleteSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSubscriptionResponse parses an HTTP response from a GetSubscriptionWithResponse call
+func ParseGetSubscriptionResponse(rsp *http.Response) (*GetSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Subscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateSubscriptionResponse parses an HTTP response from a UpdateSubscriptionWithResponse call
+func ParseUpdateSubscriptionResponse(rsp *http.Response) (*UpdateSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDisableSubscriptionResponse parses an HTTP response from a DisableSubscriptionWithResponse call
+func ParseDisableSubscriptionResponse(rsp *http.Response) (*DisableSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DisableSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseEnableSubscriptionResponse parses an HTTP response from a EnableSubscriptionWithResponse call
+func ParseEnableSubscriptionResponse(rsp *http.Response) (*EnableSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EnableSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseExecuteSubscriptionResponse parses an HTTP response from a ExecuteSubscriptionWithResponse call
+func ParseExecuteSubscriptionResponse(rsp *http.Response) (*ExecuteSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExecuteSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error

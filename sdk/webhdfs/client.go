@@ -2,8 +2,9 @@ package webhdfs
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/krbhttp/krbhttp/auth"
@@ -13,11 +14,12 @@ import (
 // New returns a client for the WebHDFS REST API of the namenode at baseURL
 // (scheme, host and port, e.g. "https://namenode.example.com:9871", or a
 // gateway's root such as "https://knox.example.com:8443/gateway/default";
-// the /webhdfs/v1 prefix is part of each operation's path). Its requests go
-// through auth.NewClient(opts...): Kerberos Negotiate with the secure
-// defaults of package auth (mutual authentication required, channel
-// binding over HTTPS) unless opts change them. Redirects to datanodes are
-// followed and authenticated to each datanode's own service principal.
+// the /webhdfs/v1 prefix is part of each operation's path). Its requests
+// to the namenode go through auth.NewClient(opts...): Kerberos Negotiate
+// with the secure defaults of package auth (mutual authentication
+// required, channel binding over HTTPS) unless opts change them. Redirects
+// to datanodes are followed as the package documentation describes:
+// without Kerberos, on the strength of the namenode's authentication.
 func New(baseURL string, opts ...auth.Option) (*ClientWithResponses, error) {
 	hc, err := endpoint.NewClient("webhdfs", baseURL, opts)
 	if err != nil {
@@ -26,54 +28,71 @@ func New(baseURL string, opts ...auth.Option) (*ClientWithResponses, error) {
 	return NewWithClient(baseURL, hc)
 }
 
-// NewWithClient is [New] with the caller's HTTP client: typically an
-// *http.Client whose Transport is an [auth.Transport] over a base
-// transport of the caller's (TLS roots, proxy, timeouts). An *http.Client
-// is copied, never modified, so that its redirects can keep Expect:
-// 100-continue (see below); any other doer is used as it is. The client
-// must follow redirects, as http.Client does by default, for CREATE,
-// APPEND and OPEN to reach the datanode, and its base transport should
-// wait for 100 Continue (a nonzero ExpectContinueTimeout, as in a clone of
-// http.DefaultTransport): a server that answers a request with a large
-// body without reading it may reset the connection before Go reads the
-// answer. The request conventions of WebHDFS (unescaped slashes in paths,
-// rewindable [FileBody] bodies, Expect: 100-continue) apply as with New.
+// NewWithClient is [New] with the caller's HTTP client, which is copied,
+// never modified. Give an *http.Client whose Transport is an
+// [*auth.Transport] over a base transport of the caller's (TLS roots,
+// proxy, timeouts): requests to the namenode go through the auth.Transport,
+// and requests to the datanodes an authenticated namenode redirects to go
+// straight through its base transport, with no Kerberos. With any other
+// client or doer (a transport wrapping an auth.Transport, a plain client,
+// a mock), every request goes through it; datanode requests then carry a
+// context that lets an auth.Transport inside take a datanode's response
+// without a reply token (see [auth.WithMutualAuthenticationFor]). The base
+// transport should wait for 100 Continue (a nonzero
+// ExpectContinueTimeout, as in a clone of http.DefaultTransport): a server
+// that answers a request with a large body without reading it may reset
+// the connection before Go reads the answer. The request conventions of
+// WebHDFS (unescaped slashes in paths, rewindable [FileBody] bodies,
+// Expect: 100-continue) apply as with New.
 func NewWithClient(baseURL string, hc HttpRequestDoer) (*ClientWithResponses, error) {
 	if err := endpoint.Check("webhdfs", baseURL, hc); err != nil {
 		return nil, err
 	}
-	if c, ok := hc.(*http.Client); ok {
-		hc = continueOnRedirect(c)
+	d, err := newDoer(baseURL, hc)
+	if err != nil {
+		return nil, err
 	}
-	return NewClientWithResponses(baseURL, WithHTTPClient(hc), WithRequestEditorFn(prepare))
+	return NewClientWithResponses(baseURL, WithHTTPClient(d), WithRequestEditorFn(prepare))
 }
 
-// continueOnRedirect returns a copy of c (c itself is left alone) whose
-// redirected requests keep "Expect: 100-continue" working. http.Client
-// builds the request for a redirect without a protocol version, and
-// http.Transport only waits for 100 Continue on requests that say
-// HTTP/1.1, so the body would go to the datanode at once, before the
-// datanode has authenticated the client; a datanode that answers that
-// first request with a 401, without reading the body, then resets the
-// connection under the body still being written.
-func continueOnRedirect(c *http.Client) *http.Client {
-	cc := *c
-	next := c.CheckRedirect
-	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/1.1", 1, 1
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= maxRedirects {
-			return fmt.Errorf("webhdfs: stopped after %d redirects", maxRedirects)
+// NewWithDelegationToken returns a client that authenticates every
+// request with a delegation token (the urlString of GETDELEGATIONTOKEN's
+// Token) instead of Kerberos, so that a long job keeps working after its
+// Kerberos tickets expire: the token is valid until its renewer stops
+// renewing it (RENEWDELEGATIONTOKEN, every 24 hours by default) or, at
+// most, for its maximum lifetime (7 days by default). hc is the HTTP
+// client to use (nil: one with a clone of http.DefaultTransport); it needs
+// no Kerberos, and it should speak HTTPS to the cluster, since the token
+// travels in the URL. Operations that need Kerberos (GETDELEGATIONTOKEN,
+// RENEWDELEGATIONTOKEN) fail with a token.
+func NewWithDelegationToken(baseURL, token string, hc HttpRequestDoer) (*ClientWithResponses, error) {
+	if token == "" {
+		return nil, errors.New("webhdfs: empty delegation token")
+	}
+	if hc == nil {
+		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	if err := endpoint.Check("webhdfs", baseURL, hc); err != nil {
+		return nil, err
+	}
+	d, err := newDoer(baseURL, hc)
+	if err != nil {
+		return nil, err
+	}
+	return NewClientWithResponses(baseURL, WithHTTPClient(d), WithRequestEditorFn(prepare), WithRequestEditorFn(withToken(token)))
+}
+
+// withToken adds the delegation parameter to requests that do not set one.
+func withToken(token string) RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		q := req.URL.Query()
+		if q.Get("delegation") == "" {
+			q.Set("delegation", token)
+			req.URL.RawQuery = q.Encode()
 		}
 		return nil
 	}
-	return &cc
 }
-
-// maxRedirects is http.Client's default limit.
-const maxRedirects = 10
 
 // prefix is where every WebHDFS path starts.
 const prefix = "/webhdfs/v1/"
@@ -92,7 +111,8 @@ func prepare(_ context.Context, req *http.Request) error {
 		req.URL.Path = head + strings.TrimLeft(rest, "/")
 		req.URL.RawPath = ""
 	}
-	// MKDIRS and RENAME go through PutWithBody with no content type.
+	// Operations without data go through PutWithBody and PostWithBody
+	// with no content type.
 	if req.Header.Get("Content-Type") == "" {
 		req.Header.Del("Content-Type")
 	}
@@ -110,4 +130,17 @@ func prepare(_ context.Context, req *http.Request) error {
 		req.Header.Set("Expect", "100-continue")
 	}
 	return nil
+}
+
+// origin is scheme://host:port of u, with the default port spelled out.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if scheme == "https" {
+			port = "443"
+		}
+	}
+	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }

@@ -132,7 +132,7 @@ func TestPathsKeepTheirSlashes(t *testing.T) {
 	c := newCluster(t)
 	cl := c.client(t)
 	for _, p := range []string{"user/alice/new dir", "/user/alice/new dir"} {
-		resp, err := cl.PutWithBodyWithResponse(t.Context(), p, &PutParams{Op: MKDIRS}, "", nil)
+		resp, err := cl.PutWithBodyWithResponse(t.Context(), p, &PutParams{Op: PutOpMKDIRS}, "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestGatewayBasePath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.PutWithBodyWithResponse(t.Context(), "/a/b", &PutParams{Op: MKDIRS}, "", nil); err != nil {
+	if _, err := cl.PutWithBodyWithResponse(t.Context(), "/a/b", &PutParams{Op: PutOpMKDIRS}, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if r := c.namenode.requests(); len(r) != 1 || r[0].path != "/gateway/default/webhdfs/v1/a/b" || r[0].rawPath != "" {
@@ -185,7 +185,7 @@ func TestCreateFollowsTheRedirectWithTheBody(t *testing.T) {
 			t.Parallel()
 			c := newCluster(t)
 			resp, err := c.client(t).PutWithBodyWithResponse(t.Context(), "tmp/f",
-				&PutParams{Op: CREATE, Overwrite: ptr(true)}, "application/octet-stream", body())
+				&PutParams{Op: PutOpCREATE, Overwrite: ptr(true)}, "application/octet-stream", body())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,12 +218,12 @@ func TestAppendAndOpenFollowTheRedirect(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
 	cl := c.client(t)
-	app, err := cl.PostWithBodyWithResponse(t.Context(), "tmp/f", &PostParams{Op: APPEND},
+	app, err := cl.PostWithBodyWithResponse(t.Context(), "tmp/f", &PostParams{Op: PostOpAPPEND},
 		"application/octet-stream", strings.NewReader("more"))
 	if err != nil || CheckResponse(app) != nil {
 		t.Fatalf("APPEND: %v, %v", err, CheckResponse(app))
 	}
-	open, err := cl.GetWithResponse(t.Context(), "tmp/f", &GetParams{Op: OPEN})
+	open, err := cl.GetWithResponse(t.Context(), "tmp/f", &GetParams{Op: GetOpOPEN})
 	if err != nil || CheckResponse(open) != nil || string(open.Body) != "file data" {
 		t.Fatalf("OPEN: %v, %v, %q", err, CheckResponse(open), open.Body)
 	}
@@ -236,7 +236,7 @@ func TestAppendAndOpenFollowTheRedirect(t *testing.T) {
 func TestCheckResponseCarriesTheRemoteException(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
-	resp, err := c.client(t).GetWithResponse(t.Context(), "nope", &GetParams{Op: GETFILESTATUS})
+	resp, err := c.client(t).GetWithResponse(t.Context(), "nope", &GetParams{Op: GetOpGETFILESTATUS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestTheCallersClientIsNotModified(t *testing.T) {
 		t.Error("NewWithClient replaced the caller's CheckRedirect")
 	}
 	// The caller's policy still applies: the 307 comes back.
-	resp, err := cl.PutWithBodyWithResponse(t.Context(), "f", &PutParams{Op: CREATE}, "application/octet-stream", strings.NewReader("x"))
+	resp, err := cl.PutWithBodyWithResponse(t.Context(), "f", &PutParams{Op: PutOpCREATE}, "application/octet-stream", strings.NewReader("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestRedirectLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = cl.GetWithResponse(t.Context(), "f", &GetParams{Op: OPEN})
+	_, err = cl.GetWithResponse(t.Context(), "f", &GetParams{Op: GetOpOPEN})
 	if err == nil || !strings.Contains(err.Error(), "webhdfs: stopped after 10 redirects") {
 		t.Errorf("endless redirects: %v", err)
 	}

@@ -23,7 +23,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	resp, err := c.GetWithResponse(context.Background(), "user/etl", &webhdfs.GetParams{Op: webhdfs.LISTSTATUS})
+	resp, err := c.GetWithResponse(context.Background(), "user/etl", &webhdfs.GetParams{Op: webhdfs.GetOpLISTSTATUS})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func ExampleNewWithClient() {
 		log.Fatal(err)
 	}
 	resp, err := c.PutWithBodyWithResponse(context.Background(), "user/etl/incoming",
-		&webhdfs.PutParams{Op: webhdfs.MKDIRS}, "", nil)
+		&webhdfs.PutParams{Op: webhdfs.PutOpMKDIRS}, "", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func ExampleFileBody() {
 	}
 	overwrite := true
 	resp, err := c.PutWithBodyWithResponse(context.Background(), "user/etl/amounts.csv",
-		&webhdfs.PutParams{Op: webhdfs.CREATE, Overwrite: &overwrite},
+		&webhdfs.PutParams{Op: webhdfs.PutOpCREATE, Overwrite: &overwrite},
 		"application/octet-stream", webhdfs.FileBody(f, info.Size()))
 	if err != nil {
 		log.Fatal(err)
@@ -108,4 +108,38 @@ func ExampleFileBody() {
 	// namenode: PUT /webhdfs/v1/user/etl/amounts.csv?op=CREATE&overwrite=true
 	// datanode: PUT /webhdfs/v1/user/etl/amounts.csv, 15 bytes
 	// 201 Created <nil>
+}
+
+// Get a delegation token with Kerberos, then work with the token alone, as
+// a long job does once its tickets may have expired: the token rides in
+// every request's URL, and the namenode passes it on to the datanode.
+// (Test servers stand in for the cluster.)
+func ExampleNewWithDelegationToken() {
+	datanode := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("datanode: %s with the token: %v\n", r.URL.Query().Get("op"), r.URL.Query().Get("delegation") == "JQAIaG9y")
+		fmt.Fprint(w, "id,amount\n")
+	}))
+	defer datanode.Close()
+	namenode := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("namenode: %s with the token: %v, Authorization: %q\n",
+			r.URL.Query().Get("op"), r.URL.Query().Get("delegation") == "JQAIaG9y", r.Header.Get("Authorization"))
+		http.Redirect(w, r, datanode.URL+r.URL.Path+"?op=OPEN&delegation=JQAIaG9y&namenoderpcaddress=nn:8020", http.StatusTemporaryRedirect)
+	}))
+	defer namenode.Close()
+
+	// Earlier, with Kerberos (webhdfs.New): op=GETDELEGATIONTOKEN answers
+	// resp.JSON200.Token.UrlString, here "JQAIaG9y".
+	c, err := webhdfs.NewWithDelegationToken(namenode.URL, "JQAIaG9y", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp, err := c.GetWithResponse(context.Background(), "user/etl/amounts.csv", &webhdfs.GetParams{Op: webhdfs.GetOpOPEN})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s %q\n", resp.Status(), resp.Body)
+	// Output:
+	// namenode: OPEN with the token: true, Authorization: ""
+	// datanode: OPEN with the token: true
+	// 200 OK "id,amount\n"
 }

@@ -14,100 +14,453 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for DeleteOp.
+const (
+	DeleteOpDELETE         DeleteOp = "DELETE"
+	DeleteOpDELETESNAPSHOT DeleteOp = "DELETESNAPSHOT"
+)
+
+// Valid indicates whether the value is a known member of the DeleteOp enum.
+func (e DeleteOp) Valid() bool {
+	switch e {
+	case DeleteOpDELETE:
+		return true
+	case DeleteOpDELETESNAPSHOT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiffReportEntryType.
+const (
+	DiffReportEntryTypeCREATE DiffReportEntryType = "CREATE"
+	DiffReportEntryTypeDELETE DiffReportEntryType = "DELETE"
+	DiffReportEntryTypeMODIFY DiffReportEntryType = "MODIFY"
+	DiffReportEntryTypeRENAME DiffReportEntryType = "RENAME"
+)
+
+// Valid indicates whether the value is a known member of the DiffReportEntryType enum.
+func (e DiffReportEntryType) Valid() bool {
+	switch e {
+	case DiffReportEntryTypeCREATE:
+		return true
+	case DiffReportEntryTypeDELETE:
+		return true
+	case DiffReportEntryTypeMODIFY:
+		return true
+	case DiffReportEntryTypeRENAME:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ECPolicyInfoState.
+const (
+	ECPolicyInfoStateDISABLED ECPolicyInfoState = "DISABLED"
+	ECPolicyInfoStateENABLED  ECPolicyInfoState = "ENABLED"
+	ECPolicyInfoStateREMOVED  ECPolicyInfoState = "REMOVED"
+)
+
+// Valid indicates whether the value is a known member of the ECPolicyInfoState enum.
+func (e ECPolicyInfoState) Valid() bool {
+	switch e {
+	case ECPolicyInfoStateDISABLED:
+		return true
+	case ECPolicyInfoStateENABLED:
+		return true
+	case ECPolicyInfoStateREMOVED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FileType.
 const (
-	DIRECTORY FileType = "DIRECTORY"
-	FILE      FileType = "FILE"
-	SYMLINK   FileType = "SYMLINK"
+	FileTypeDIRECTORY FileType = "DIRECTORY"
+	FileTypeFILE      FileType = "FILE"
+	FileTypeSYMLINK   FileType = "SYMLINK"
 )
 
 // Valid indicates whether the value is a known member of the FileType enum.
 func (e FileType) Valid() bool {
 	switch e {
-	case DIRECTORY:
+	case FileTypeDIRECTORY:
 		return true
-	case FILE:
+	case FileTypeFILE:
 		return true
-	case SYMLINK:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for DeleteParamsOp.
-const (
-	DELETE DeleteParamsOp = "DELETE"
-)
-
-// Valid indicates whether the value is a known member of the DeleteParamsOp enum.
-func (e DeleteParamsOp) Valid() bool {
-	switch e {
-	case DELETE:
+	case FileTypeSYMLINK:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetParamsOp.
+// Defines values for GetOp.
 const (
-	GETCONTENTSUMMARY GetParamsOp = "GETCONTENTSUMMARY"
-	GETFILESTATUS     GetParamsOp = "GETFILESTATUS"
-	LISTSTATUS        GetParamsOp = "LISTSTATUS"
-	OPEN              GetParamsOp = "OPEN"
+	GetOpCHECKACCESS                   GetOp = "CHECKACCESS"
+	GetOpGETACLSTATUS                  GetOp = "GETACLSTATUS"
+	GetOpGETALLSTORAGEPOLICY           GetOp = "GETALLSTORAGEPOLICY"
+	GetOpGETCONTENTSUMMARY             GetOp = "GETCONTENTSUMMARY"
+	GetOpGETDELEGATIONTOKEN            GetOp = "GETDELEGATIONTOKEN"
+	GetOpGETECPOLICIES                 GetOp = "GETECPOLICIES"
+	GetOpGETECPOLICY                   GetOp = "GETECPOLICY"
+	GetOpGETFILEBLOCKLOCATIONS         GetOp = "GETFILEBLOCKLOCATIONS"
+	GetOpGETFILECHECKSUM               GetOp = "GETFILECHECKSUM"
+	GetOpGETFILELINKSTATUS             GetOp = "GETFILELINKSTATUS"
+	GetOpGETFILESTATUS                 GetOp = "GETFILESTATUS"
+	GetOpGETHOMEDIRECTORY              GetOp = "GETHOMEDIRECTORY"
+	GetOpGETLINKTARGET                 GetOp = "GETLINKTARGET"
+	GetOpGETQUOTAUSAGE                 GetOp = "GETQUOTAUSAGE"
+	GetOpGETSERVERDEFAULTS             GetOp = "GETSERVERDEFAULTS"
+	GetOpGETSNAPSHOTDIFF               GetOp = "GETSNAPSHOTDIFF"
+	GetOpGETSNAPSHOTDIFFLISTING        GetOp = "GETSNAPSHOTDIFFLISTING"
+	GetOpGETSNAPSHOTLIST               GetOp = "GETSNAPSHOTLIST"
+	GetOpGETSNAPSHOTTABLEDIRECTORYLIST GetOp = "GETSNAPSHOTTABLEDIRECTORYLIST"
+	GetOpGETSTATUS                     GetOp = "GETSTATUS"
+	GetOpGETSTORAGEPOLICY              GetOp = "GETSTORAGEPOLICY"
+	GetOpGETTRASHROOT                  GetOp = "GETTRASHROOT"
+	GetOpGETXATTRS                     GetOp = "GETXATTRS"
+	GetOpLISTSTATUS                    GetOp = "LISTSTATUS"
+	GetOpLISTSTATUSBATCH               GetOp = "LISTSTATUS_BATCH"
+	GetOpLISTXATTRS                    GetOp = "LISTXATTRS"
+	GetOpOPEN                          GetOp = "OPEN"
 )
 
-// Valid indicates whether the value is a known member of the GetParamsOp enum.
-func (e GetParamsOp) Valid() bool {
+// Valid indicates whether the value is a known member of the GetOp enum.
+func (e GetOp) Valid() bool {
 	switch e {
-	case GETCONTENTSUMMARY:
+	case GetOpCHECKACCESS:
 		return true
-	case GETFILESTATUS:
+	case GetOpGETACLSTATUS:
 		return true
-	case LISTSTATUS:
+	case GetOpGETALLSTORAGEPOLICY:
 		return true
-	case OPEN:
+	case GetOpGETCONTENTSUMMARY:
+		return true
+	case GetOpGETDELEGATIONTOKEN:
+		return true
+	case GetOpGETECPOLICIES:
+		return true
+	case GetOpGETECPOLICY:
+		return true
+	case GetOpGETFILEBLOCKLOCATIONS:
+		return true
+	case GetOpGETFILECHECKSUM:
+		return true
+	case GetOpGETFILELINKSTATUS:
+		return true
+	case GetOpGETFILESTATUS:
+		return true
+	case GetOpGETHOMEDIRECTORY:
+		return true
+	case GetOpGETLINKTARGET:
+		return true
+	case GetOpGETQUOTAUSAGE:
+		return true
+	case GetOpGETSERVERDEFAULTS:
+		return true
+	case GetOpGETSNAPSHOTDIFF:
+		return true
+	case GetOpGETSNAPSHOTDIFFLISTING:
+		return true
+	case GetOpGETSNAPSHOTLIST:
+		return true
+	case GetOpGETSNAPSHOTTABLEDIRECTORYLIST:
+		return true
+	case GetOpGETSTATUS:
+		return true
+	case GetOpGETSTORAGEPOLICY:
+		return true
+	case GetOpGETTRASHROOT:
+		return true
+	case GetOpGETXATTRS:
+		return true
+	case GetOpLISTSTATUS:
+		return true
+	case GetOpLISTSTATUSBATCH:
+		return true
+	case GetOpLISTXATTRS:
+		return true
+	case GetOpOPEN:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PostParamsOp.
+// Defines values for PostOp.
 const (
-	APPEND PostParamsOp = "APPEND"
+	PostOpAPPEND             PostOp = "APPEND"
+	PostOpCONCAT             PostOp = "CONCAT"
+	PostOpTRUNCATE           PostOp = "TRUNCATE"
+	PostOpUNSETECPOLICY      PostOp = "UNSETECPOLICY"
+	PostOpUNSETSTORAGEPOLICY PostOp = "UNSETSTORAGEPOLICY"
 )
 
-// Valid indicates whether the value is a known member of the PostParamsOp enum.
-func (e PostParamsOp) Valid() bool {
+// Valid indicates whether the value is a known member of the PostOp enum.
+func (e PostOp) Valid() bool {
 	switch e {
-	case APPEND:
+	case PostOpAPPEND:
+		return true
+	case PostOpCONCAT:
+		return true
+	case PostOpTRUNCATE:
+		return true
+	case PostOpUNSETECPOLICY:
+		return true
+	case PostOpUNSETSTORAGEPOLICY:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for PutParamsOp.
+// Defines values for PutOp.
 const (
-	CREATE PutParamsOp = "CREATE"
-	MKDIRS PutParamsOp = "MKDIRS"
-	RENAME PutParamsOp = "RENAME"
+	PutOpALLOWSNAPSHOT         PutOp = "ALLOWSNAPSHOT"
+	PutOpCANCELDELEGATIONTOKEN PutOp = "CANCELDELEGATIONTOKEN"
+	PutOpCREATE                PutOp = "CREATE"
+	PutOpCREATESNAPSHOT        PutOp = "CREATESNAPSHOT"
+	PutOpCREATESYMLINK         PutOp = "CREATESYMLINK"
+	PutOpDISABLEECPOLICY       PutOp = "DISABLEECPOLICY"
+	PutOpDISALLOWSNAPSHOT      PutOp = "DISALLOWSNAPSHOT"
+	PutOpENABLEECPOLICY        PutOp = "ENABLEECPOLICY"
+	PutOpMKDIRS                PutOp = "MKDIRS"
+	PutOpMODIFYACLENTRIES      PutOp = "MODIFYACLENTRIES"
+	PutOpREMOVEACL             PutOp = "REMOVEACL"
+	PutOpREMOVEACLENTRIES      PutOp = "REMOVEACLENTRIES"
+	PutOpREMOVEDEFAULTACL      PutOp = "REMOVEDEFAULTACL"
+	PutOpREMOVEXATTR           PutOp = "REMOVEXATTR"
+	PutOpRENAME                PutOp = "RENAME"
+	PutOpRENAMESNAPSHOT        PutOp = "RENAMESNAPSHOT"
+	PutOpRENEWDELEGATIONTOKEN  PutOp = "RENEWDELEGATIONTOKEN"
+	PutOpSATISFYSTORAGEPOLICY  PutOp = "SATISFYSTORAGEPOLICY"
+	PutOpSETACL                PutOp = "SETACL"
+	PutOpSETECPOLICY           PutOp = "SETECPOLICY"
+	PutOpSETOWNER              PutOp = "SETOWNER"
+	PutOpSETPERMISSION         PutOp = "SETPERMISSION"
+	PutOpSETQUOTA              PutOp = "SETQUOTA"
+	PutOpSETQUOTABYSTORAGETYPE PutOp = "SETQUOTABYSTORAGETYPE"
+	PutOpSETREPLICATION        PutOp = "SETREPLICATION"
+	PutOpSETSTORAGEPOLICY      PutOp = "SETSTORAGEPOLICY"
+	PutOpSETTIMES              PutOp = "SETTIMES"
+	PutOpSETXATTR              PutOp = "SETXATTR"
 )
 
-// Valid indicates whether the value is a known member of the PutParamsOp enum.
-func (e PutParamsOp) Valid() bool {
+// Valid indicates whether the value is a known member of the PutOp enum.
+func (e PutOp) Valid() bool {
 	switch e {
-	case CREATE:
+	case PutOpALLOWSNAPSHOT:
 		return true
-	case MKDIRS:
+	case PutOpCANCELDELEGATIONTOKEN:
 		return true
-	case RENAME:
+	case PutOpCREATE:
+		return true
+	case PutOpCREATESNAPSHOT:
+		return true
+	case PutOpCREATESYMLINK:
+		return true
+	case PutOpDISABLEECPOLICY:
+		return true
+	case PutOpDISALLOWSNAPSHOT:
+		return true
+	case PutOpENABLEECPOLICY:
+		return true
+	case PutOpMKDIRS:
+		return true
+	case PutOpMODIFYACLENTRIES:
+		return true
+	case PutOpREMOVEACL:
+		return true
+	case PutOpREMOVEACLENTRIES:
+		return true
+	case PutOpREMOVEDEFAULTACL:
+		return true
+	case PutOpREMOVEXATTR:
+		return true
+	case PutOpRENAME:
+		return true
+	case PutOpRENAMESNAPSHOT:
+		return true
+	case PutOpRENEWDELEGATIONTOKEN:
+		return true
+	case PutOpSATISFYSTORAGEPOLICY:
+		return true
+	case PutOpSETACL:
+		return true
+	case PutOpSETECPOLICY:
+		return true
+	case PutOpSETOWNER:
+		return true
+	case PutOpSETPERMISSION:
+		return true
+	case PutOpSETQUOTA:
+		return true
+	case PutOpSETQUOTABYSTORAGETYPE:
+		return true
+	case PutOpSETREPLICATION:
+		return true
+	case PutOpSETSTORAGEPOLICY:
+		return true
+	case PutOpSETTIMES:
+		return true
+	case PutOpSETXATTR:
 		return true
 	default:
 		return false
 	}
+}
+
+// Defines values for SnapshotStatusDeletionStatus.
+const (
+	SnapshotStatusDeletionStatusACTIVE  SnapshotStatusDeletionStatus = "ACTIVE"
+	SnapshotStatusDeletionStatusDELETED SnapshotStatusDeletionStatus = "DELETED"
+)
+
+// Valid indicates whether the value is a known member of the SnapshotStatusDeletionStatus enum.
+func (e SnapshotStatusDeletionStatus) Valid() bool {
+	switch e {
+	case SnapshotStatusDeletionStatusACTIVE:
+		return true
+	case SnapshotStatusDeletionStatusDELETED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StorageType.
+const (
+	StorageTypeARCHIVE  StorageType = "ARCHIVE"
+	StorageTypeDISK     StorageType = "DISK"
+	StorageTypeNVDIMM   StorageType = "NVDIMM"
+	StorageTypePROVIDED StorageType = "PROVIDED"
+	StorageTypeRAMDISK  StorageType = "RAM_DISK"
+	StorageTypeSSD      StorageType = "SSD"
+)
+
+// Valid indicates whether the value is a known member of the StorageType enum.
+func (e StorageType) Valid() bool {
+	switch e {
+	case StorageTypeARCHIVE:
+		return true
+	case StorageTypeDISK:
+		return true
+	case StorageTypeNVDIMM:
+		return true
+	case StorageTypePROVIDED:
+		return true
+	case StorageTypeRAMDISK:
+		return true
+	case StorageTypeSSD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetParamsEncoding.
+const (
+	GetParamsEncodingBase64 GetParamsEncoding = "base64"
+	GetParamsEncodingHex    GetParamsEncoding = "hex"
+	GetParamsEncodingText   GetParamsEncoding = "text"
+)
+
+// Valid indicates whether the value is a known member of the GetParamsEncoding enum.
+func (e GetParamsEncoding) Valid() bool {
+	switch e {
+	case GetParamsEncodingBase64:
+		return true
+	case GetParamsEncodingHex:
+		return true
+	case GetParamsEncodingText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PutParamsRenameoptions.
+const (
+	PutParamsRenameoptionsNONE      PutParamsRenameoptions = "NONE"
+	PutParamsRenameoptionsOVERWRITE PutParamsRenameoptions = "OVERWRITE"
+)
+
+// Valid indicates whether the value is a known member of the PutParamsRenameoptions enum.
+func (e PutParamsRenameoptions) Valid() bool {
+	switch e {
+	case PutParamsRenameoptionsNONE:
+		return true
+	case PutParamsRenameoptionsOVERWRITE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PutParamsFlag.
+const (
+	PutParamsFlagCREATE  PutParamsFlag = "CREATE"
+	PutParamsFlagREPLACE PutParamsFlag = "REPLACE"
+)
+
+// Valid indicates whether the value is a known member of the PutParamsFlag enum.
+func (e PutParamsFlag) Valid() bool {
+	switch e {
+	case PutParamsFlagCREATE:
+		return true
+	case PutParamsFlagREPLACE:
+		return true
+	default:
+		return false
+	}
+}
+
+// AclStatus defines model for AclStatus.
+type AclStatus struct {
+	// Entries The ACL entries besides the permission bits, e.g. "user:carla:rw-", "default:group::r-x".
+	Entries    []string `json:"entries"`
+	Group      string   `json:"group"`
+	Owner      string   `json:"owner"`
+	Permission *string  `json:"permission,omitempty"`
+	StickyBit  bool     `json:"stickyBit"`
+}
+
+// BlockLocation defines model for BlockLocation.
+type BlockLocation struct {
+	CachedHosts []string `json:"cachedHosts"`
+	Corrupt     bool     `json:"corrupt"`
+	Hosts       []string `json:"hosts"`
+	Length      int64    `json:"length"`
+
+	// Names The datanodes as ip:xferPort.
+	Names         []string      `json:"names"`
+	Offset        int64         `json:"offset"`
+	StorageTypes  []StorageType `json:"storageTypes"`
+	TopologyPaths []string      `json:"topologyPaths"`
+}
+
+// BlockLocations defines model for BlockLocations.
+type BlockLocations struct {
+	BlockLocation []BlockLocation `json:"BlockLocation"`
+}
+
+// BlockStoragePolicies defines model for BlockStoragePolicies.
+type BlockStoragePolicies struct {
+	BlockStoragePolicy []BlockStoragePolicy `json:"BlockStoragePolicy"`
+}
+
+// BlockStoragePolicy defines model for BlockStoragePolicy.
+type BlockStoragePolicy struct {
+	CopyOnCreateFile     bool          `json:"copyOnCreateFile"`
+	CreationFallbacks    []StorageType `json:"creationFallbacks"`
+	Id                   int32         `json:"id"`
+	Name                 string        `json:"name"`
+	ReplicationFallbacks []StorageType `json:"replicationFallbacks"`
+	StorageTypes         []StorageType `json:"storageTypes"`
 }
 
 // BooleanResult defines model for BooleanResult.
@@ -118,9 +471,11 @@ type BooleanResult struct {
 // ContentSummary defines model for ContentSummary.
 type ContentSummary struct {
 	// DirectoryCount Directories in the tree, the root of it included.
-	DirectoryCount      int64   `json:"directoryCount"`
-	ErasureCodingPolicy *string `json:"erasureCodingPolicy,omitempty"`
-	FileCount           int64   `json:"fileCount"`
+	DirectoryCount int64 `json:"directoryCount"`
+
+	// EcPolicy The erasure coding policy of the tree ("" when replicated).
+	EcPolicy  *string `json:"ecPolicy,omitempty"`
+	FileCount int64   `json:"fileCount"`
 
 	// Length Bytes in the files of the tree.
 	Length int64 `json:"length"`
@@ -133,23 +488,113 @@ type ContentSummary struct {
 
 	// SpaceQuota The space quota, -1 when none.
 	SpaceQuota int64 `json:"spaceQuota"`
-	TypeQuota  *map[string]struct {
-		Consumed *int64 `json:"consumed,omitempty"`
-		Quota    *int64 `json:"quota,omitempty"`
-	} `json:"typeQuota,omitempty"`
+
+	// TypeQuota Per storage type (ARCHIVE, DISK, SSD...), for the types with a quota.
+	TypeQuota *TypeQuota `json:"typeQuota,omitempty"`
+}
+
+// DeleteOp defines model for DeleteOp.
+type DeleteOp string
+
+// DiffReportEntry defines model for DiffReportEntry.
+type DiffReportEntry struct {
+	// SourcePath Relative to the snapshot root.
+	SourcePath string `json:"sourcePath"`
+
+	// TargetPath RENAME's new path, relative to the snapshot root.
+	TargetPath *string             `json:"targetPath,omitempty"`
+	Type       DiffReportEntryType `json:"type"`
+}
+
+// DiffReportEntryType defines model for DiffReportEntry.Type.
+type DiffReportEntryType string
+
+// DiffReportListingEntry defines model for DiffReportListingEntry.
+type DiffReportListingEntry struct {
+	DirId       int64   `json:"dirId"`
+	FileId      int64   `json:"fileId"`
+	IsReference bool    `json:"isReference"`
+	SourcePath  string  `json:"sourcePath"`
+	TargetPath  *string `json:"targetPath,omitempty"`
+}
+
+// DirectoryListing defines model for DirectoryListing.
+type DirectoryListing struct {
+	PartialListing FileStatusesResult `json:"partialListing"`
+
+	// RemainingEntries Entries after this batch; list again with startAfter set to the last pathSuffix while it is not 0.
+	RemainingEntries int32 `json:"remainingEntries"`
+}
+
+// ECPolicy defines model for ECPolicy.
+type ECPolicy struct {
+	CellSize          *int32             `json:"cellSize,omitempty"`
+	CodecName         *string            `json:"codecName,omitempty"`
+	ExtraOptions      *map[string]string `json:"extraOptions,omitempty"`
+	Id                int32              `json:"id"`
+	Name              string             `json:"name"`
+	NumDataUnits      *int32             `json:"numDataUnits,omitempty"`
+	NumParityUnits    *int32             `json:"numParityUnits,omitempty"`
+	ReplicationPolicy *bool              `json:"replicationPolicy,omitempty"`
+	Schema            *ECSchema          `json:"schema,omitempty"`
+	SystemPolicy      *bool              `json:"systemPolicy,omitempty"`
+}
+
+// ECPolicyInfo defines model for ECPolicyInfo.
+type ECPolicyInfo struct {
+	Policy ECPolicy          `json:"policy"`
+	State  ECPolicyInfoState `json:"state"`
+}
+
+// ECPolicyInfoState defines model for ECPolicyInfo.State.
+type ECPolicyInfoState string
+
+// ECSchema defines model for ECSchema.
+type ECSchema struct {
+	CodecName      *string            `json:"codecName,omitempty"`
+	ExtraOptions   *map[string]string `json:"extraOptions,omitempty"`
+	NumDataUnits   *int32             `json:"numDataUnits,omitempty"`
+	NumParityUnits *int32             `json:"numParityUnits,omitempty"`
+}
+
+// ErasureCodingPolicies defines model for ErasureCodingPolicies.
+type ErasureCodingPolicies struct {
+	ErasureCodingPolicyInfo []ECPolicyInfo `json:"ErasureCodingPolicyInfo"`
+}
+
+// FileChecksum defines model for FileChecksum.
+type FileChecksum struct {
+	// Algorithm e.g. MD5-of-0MD5-of-512CRC32C.
+	Algorithm string `json:"algorithm"`
+
+	// Bytes The checksum in hexadecimal.
+	Bytes string `json:"bytes"`
+
+	// Length The checksum's length in bytes.
+	Length int32 `json:"length"`
 }
 
 // FileStatus defines model for FileStatus.
 type FileStatus struct {
-	// AccessTime Milliseconds since the Unix epoch.
-	AccessTime  int64  `json:"accessTime"`
+	// AccessTime Milliseconds since the Unix epoch; 0 for a directory.
+	AccessTime int64 `json:"accessTime"`
+
+	// AclBit Present and true when the path has an ACL.
 	AclBit      *bool  `json:"aclBit,omitempty"`
 	BlockSize   int64  `json:"blockSize"`
 	ChildrenNum *int32 `json:"childrenNum,omitempty"`
-	EcBit       *bool  `json:"ecBit,omitempty"`
-	EncBit      *bool  `json:"encBit,omitempty"`
-	FileId      *int64 `json:"fileId,omitempty"`
-	Group       string `json:"group"`
+
+	// EcBit Present and true when the file is erasure coded.
+	EcBit *bool `json:"ecBit,omitempty"`
+
+	// EcPolicy The erasure coding policy's name, with ecBit.
+	EcPolicy    *string   `json:"ecPolicy,omitempty"`
+	EcPolicyObj *ECPolicy `json:"ecPolicyObj,omitempty"`
+
+	// EncBit Present and true when the file is encrypted.
+	EncBit *bool  `json:"encBit,omitempty"`
+	FileId *int64 `json:"fileId,omitempty"`
+	Group  string `json:"group"`
 
 	// Length The file's size in bytes; 0 for a directory.
 	Length int64 `json:"length"`
@@ -161,10 +606,15 @@ type FileStatus struct {
 	// PathSuffix The child's name in LISTSTATUS; empty in GETFILESTATUS.
 	PathSuffix string `json:"pathSuffix"`
 
-	// Permission A permission in octal, with an optional sticky bit (e.g. "755", "1777").
-	Permission    Permission `json:"permission"`
-	Replication   int32      `json:"replication"`
-	StoragePolicy *int32     `json:"storagePolicy,omitempty"`
+	// Permission The permission in octal, with the sticky bit (e.g. "1777").
+	Permission  string `json:"permission"`
+	Replication int32  `json:"replication"`
+
+	// SnapshotEnabled Present and true for a snapshottable directory.
+	SnapshotEnabled *bool `json:"snapshotEnabled,omitempty"`
+
+	// StoragePolicy The storage policy's id; 0 when none is set.
+	StoragePolicy *int32 `json:"storagePolicy,omitempty"`
 
 	// Symlink The link target, for a SYMLINK.
 	Symlink *string  `json:"symlink,omitempty"`
@@ -176,31 +626,125 @@ type FileStatuses struct {
 	FileStatus []FileStatus `json:"FileStatus"`
 }
 
+// FileStatusesResult defines model for FileStatusesResult.
+type FileStatusesResult struct {
+	FileStatuses FileStatuses `json:"FileStatuses"`
+}
+
 // FileType defines model for FileType.
 type FileType string
 
-// GetResult Exactly one of the properties, according to op.
-type GetResult struct {
-	ContentSummary *ContentSummary `json:"ContentSummary,omitempty"`
-	FileStatus     *FileStatus     `json:"FileStatus,omitempty"`
-	FileStatuses   *FileStatuses   `json:"FileStatuses,omitempty"`
+// FsServerDefaults defines model for FsServerDefaults.
+type FsServerDefaults struct {
+	BlockSize              *int64  `json:"blockSize,omitempty"`
+	BytesPerChecksum       *int32  `json:"bytesPerChecksum,omitempty"`
+	ChecksumType           *int32  `json:"checksumType,omitempty"`
+	DefaultStoragePolicyId *int32  `json:"defaultStoragePolicyId,omitempty"`
+	EncryptDataTransfer    *bool   `json:"encryptDataTransfer,omitempty"`
+	FileBufferSize         *int32  `json:"fileBufferSize,omitempty"`
+	KeyProviderUri         *string `json:"keyProviderUri,omitempty"`
+	Replication            *int32  `json:"replication,omitempty"`
 
-	// Location OPEN's datanode URL, with noredirect=true.
-	Location *string `json:"Location,omitempty"`
+	// TrashInterval Minutes; 0 when the trash is off.
+	TrashInterval   *int64 `json:"trashInterval,omitempty"`
+	WritePacketSize *int32 `json:"writePacketSize,omitempty"`
+}
+
+// FsStatus defines model for FsStatus.
+type FsStatus struct {
+	Capacity  int64 `json:"capacity"`
+	Remaining int64 `json:"remaining"`
+	Used      int64 `json:"used"`
+}
+
+// GetOp defines model for GetOp.
+type GetOp string
+
+// GetResult The answer of a GET operation: the one property named after what
+// the operation returns (FileStatus for GETFILESTATUS and
+// GETFILELINKSTATUS, FileStatuses for LISTSTATUS, DirectoryListing for
+// LISTSTATUS_BATCH, Path for GETHOMEDIRECTORY, GETTRASHROOT and
+// GETLINKTARGET, Token for GETDELEGATIONTOKEN, ...), Location for OPEN
+// and GETFILECHECKSUM with noredirect=true, or, for GETECPOLICY, the
+// policy's own fields (name, id, codecName, ...) unwrapped.
+type GetResult struct {
+	AclStatus             *AclStatus             `json:"AclStatus,omitempty"`
+	BlockLocations        *BlockLocations        `json:"BlockLocations,omitempty"`
+	BlockStoragePolicies  *BlockStoragePolicies  `json:"BlockStoragePolicies,omitempty"`
+	BlockStoragePolicy    *BlockStoragePolicy    `json:"BlockStoragePolicy,omitempty"`
+	ContentSummary        *ContentSummary        `json:"ContentSummary,omitempty"`
+	DirectoryListing      *DirectoryListing      `json:"DirectoryListing,omitempty"`
+	ErasureCodingPolicies *ErasureCodingPolicies `json:"ErasureCodingPolicies,omitempty"`
+	FileChecksum          *FileChecksum          `json:"FileChecksum,omitempty"`
+	FileStatus            *FileStatus            `json:"FileStatus,omitempty"`
+	FileStatuses          *FileStatuses          `json:"FileStatuses,omitempty"`
+	FsServerDefaults      *FsServerDefaults      `json:"FsServerDefaults,omitempty"`
+	FsStatus              *FsStatus              `json:"FsStatus,omitempty"`
+
+	// Location The datanode URL, with noredirect=true.
+	Location                   *string                         `json:"Location,omitempty"`
+	Path                       *string                         `json:"Path,omitempty"`
+	QuotaUsage                 *QuotaUsage                     `json:"QuotaUsage,omitempty"`
+	SnapshotDiffReport         *SnapshotDiffReport             `json:"SnapshotDiffReport,omitempty"`
+	SnapshotDiffReportListing  *SnapshotDiffReportListing      `json:"SnapshotDiffReportListing,omitempty"`
+	SnapshotList               *[]SnapshotStatus               `json:"SnapshotList,omitempty"`
+	SnapshottableDirectoryList *[]SnapshottableDirectoryStatus `json:"SnapshottableDirectoryList,omitempty"`
+
+	// Token Null when the server runs without security and issues no tokens.
+	Token *Token `json:"Token,omitempty"`
+
+	// XAttrNames LISTXATTRS's names as a JSON array encoded in a string, e.g. "[\"user.a\",\"user.b\"]".
+	XAttrNames   *string            `json:"XAttrNames,omitempty"`
+	XAttrs       *[]XAttr           `json:"XAttrs,omitempty"`
+	CellSize     *int32             `json:"cellSize,omitempty"`
+	CodecName    *string            `json:"codecName,omitempty"`
+	ExtraOptions *map[string]string `json:"extraOptions,omitempty"`
+	Id           *int32             `json:"id,omitempty"`
+
+	// Name GETECPOLICY's policy name.
+	Name           *string `json:"name,omitempty"`
+	NumDataUnits   *int32  `json:"numDataUnits,omitempty"`
+	NumParityUnits *int32  `json:"numParityUnits,omitempty"`
 }
 
 // Permission A permission in octal, with an optional sticky bit (e.g. "755", "1777").
 type Permission = string
 
-// PutResult boolean for MKDIRS and RENAME, Location for CREATE with noredirect=true.
-type PutResult struct {
+// PostOp defines model for PostOp.
+type PostOp string
+
+// PostResult boolean for TRUNCATE; Location for APPEND with noredirect=true.
+type PostResult struct {
 	Location *string `json:"Location,omitempty"`
 	Boolean  *bool   `json:"boolean,omitempty"`
 }
 
-// Redirect defines model for Redirect.
-type Redirect struct {
-	Location string `json:"Location"`
+// PutOp defines model for PutOp.
+type PutOp string
+
+// PutResult boolean for MKDIRS, RENAME and SETREPLICATION; Path for CREATESNAPSHOT; long for RENEWDELEGATIONTOKEN; Location for CREATE with noredirect=true.
+type PutResult struct {
+	Location *string `json:"Location,omitempty"`
+	Path     *string `json:"Path,omitempty"`
+	Boolean  *bool   `json:"boolean,omitempty"`
+
+	// Long The token's new expiry, in milliseconds since the epoch.
+	Long *int64 `json:"long,omitempty"`
+}
+
+// QuotaUsage defines model for QuotaUsage.
+type QuotaUsage struct {
+	FileAndDirectoryCount int64 `json:"fileAndDirectoryCount"`
+
+	// Quota The name quota, -1 when none.
+	Quota         int64 `json:"quota"`
+	SpaceConsumed int64 `json:"spaceConsumed"`
+
+	// SpaceQuota The space quota, -1 when none.
+	SpaceQuota int64 `json:"spaceQuota"`
+
+	// TypeQuota Per storage type (ARCHIVE, DISK, SSD...), for the types with a quota.
+	TypeQuota *TypeQuota `json:"typeQuota,omitempty"`
 }
 
 // RemoteException defines model for RemoteException.
@@ -216,6 +760,72 @@ type RemoteException struct {
 // RemoteExceptionResult defines model for RemoteExceptionResult.
 type RemoteExceptionResult struct {
 	RemoteException RemoteException `json:"RemoteException"`
+}
+
+// SnapshotDiffReport defines model for SnapshotDiffReport.
+type SnapshotDiffReport struct {
+	DiffList     []DiffReportEntry `json:"diffList"`
+	FromSnapshot string            `json:"fromSnapshot"`
+	SnapshotRoot string            `json:"snapshotRoot"`
+	ToSnapshot   string            `json:"toSnapshot"`
+}
+
+// SnapshotDiffReportListing defines model for SnapshotDiffReportListing.
+type SnapshotDiffReportListing struct {
+	CreateList    []DiffReportListingEntry `json:"createList"`
+	DeleteList    []DiffReportListingEntry `json:"deleteList"`
+	IsFromEarlier bool                     `json:"isFromEarlier"`
+
+	// LastIndex -1 when the listing is complete.
+	LastIndex int32 `json:"lastIndex"`
+
+	// LastPath "" when the listing is complete.
+	LastPath   string                   `json:"lastPath"`
+	ModifyList []DiffReportListingEntry `json:"modifyList"`
+}
+
+// SnapshotStatus defines model for SnapshotStatus.
+type SnapshotStatus struct {
+	DeletionStatus SnapshotStatusDeletionStatus `json:"deletionStatus"`
+	DirStatus      FileStatus                   `json:"dirStatus"`
+
+	// FullPath The snapshot's path, e.g. /data/.snapshot/s1.
+	FullPath   string `json:"fullPath"`
+	SnapshotID int32  `json:"snapshotID"`
+}
+
+// SnapshotStatusDeletionStatus defines model for SnapshotStatus.DeletionStatus.
+type SnapshotStatusDeletionStatus string
+
+// SnapshottableDirectoryStatus defines model for SnapshottableDirectoryStatus.
+type SnapshottableDirectoryStatus struct {
+	DirStatus      FileStatus `json:"dirStatus"`
+	ParentFullPath string     `json:"parentFullPath"`
+	SnapshotNumber int32      `json:"snapshotNumber"`
+	SnapshotQuota  int32      `json:"snapshotQuota"`
+}
+
+// StorageType defines model for StorageType.
+type StorageType string
+
+// Token defines model for Token.
+type Token struct {
+	// UrlString The delegation token in Hadoop's URL-safe encoding, for the delegation and token parameters.
+	UrlString string `json:"urlString"`
+}
+
+// TypeQuota Per storage type (ARCHIVE, DISK, SSD...), for the types with a quota.
+type TypeQuota map[string]struct {
+	Consumed int64 `json:"consumed"`
+	Quota    int64 `json:"quota"`
+}
+
+// XAttr defines model for XAttr.
+type XAttr struct {
+	Name string `json:"name"`
+
+	// Value The value in the requested encoding ("\"text\"", 0x hex or 0s base64).
+	Value *string `json:"value,omitempty"`
 }
 
 // Buffersize defines model for buffersize.
@@ -236,37 +846,51 @@ type Noredirect = bool
 // Offset defines model for offset.
 type Offset = int64
 
+// Oldsnapshotname defines model for oldsnapshotname.
+type Oldsnapshotname = string
+
 // Path defines model for path.
 type Path = string
+
+// Snapshotname defines model for snapshotname.
+type Snapshotname = string
+
+// Username defines model for username.
+type Username = string
 
 // Error defines model for Error.
 type Error = RemoteExceptionResult
 
 // DeleteParams defines parameters for Delete.
 type DeleteParams struct {
-	Op DeleteParamsOp `form:"op" json:"op"`
+	Op DeleteOp `form:"op" json:"op"`
 
 	// Recursive Delete a non-empty directory with its contents (default false).
 	Recursive *bool `form:"recursive,omitempty" json:"recursive,omitempty"`
 
+	// Snapshotname The snapshot to create (default a name from the time), delete, or
+	// rename to; GETSNAPSHOTDIFF's later snapshot ("" for the current
+	// state).
+	Snapshotname *Snapshotname `form:"snapshotname,omitempty" json:"snapshotname,omitempty"`
+
 	// Doas Act as this user (proxy user; the caller must be allowed to impersonate).
 	Doas *Doas `form:"doas,omitempty" json:"doas,omitempty"`
 
-	// Delegation A delegation token, instead of Kerberos authentication.
+	// Delegation A delegation token (GETDELEGATIONTOKEN's urlString) that authenticates the request instead of Kerberos.
 	Delegation *Delegation `form:"delegation,omitempty" json:"delegation,omitempty"`
-}
 
-// DeleteParamsOp defines parameters for Delete.
-type DeleteParamsOp string
+	// UserName The user, on a cluster without security only (ignored under Kerberos).
+	UserName *Username `form:"user.name,omitempty" json:"user.name,omitempty"`
+}
 
 // GetParams defines parameters for Get.
 type GetParams struct {
-	Op GetParamsOp `form:"op" json:"op"`
+	Op GetOp `form:"op" json:"op"`
 
-	// Offset OPEN's starting byte (default 0).
+	// Offset OPEN's and GETFILEBLOCKLOCATIONS's starting byte (default 0).
 	Offset *Offset `form:"offset,omitempty" json:"offset,omitempty"`
 
-	// Length OPEN's number of bytes (default to the end of the file).
+	// Length OPEN's and GETFILEBLOCKLOCATIONS's number of bytes (default to the end of the file).
 	Length *Length `form:"length,omitempty" json:"length,omitempty"`
 
 	// Buffersize The buffer size used in transferring data, in bytes.
@@ -275,19 +899,57 @@ type GetParams struct {
 	// Noredirect Answer 200 with the datanode URL in the body instead of 307.
 	Noredirect *Noredirect `form:"noredirect,omitempty" json:"noredirect,omitempty"`
 
+	// Renewer GETDELEGATIONTOKEN's renewer, the user allowed to renew the token (default the caller).
+	Renewer *string `form:"renewer,omitempty" json:"renewer,omitempty"`
+
+	// Service GETDELEGATIONTOKEN's token service, e.g. the namenode's ip:port.
+	Service *string `form:"service,omitempty" json:"service,omitempty"`
+
+	// Kind GETDELEGATIONTOKEN's token kind, e.g. "WEBHDFS delegation" (default the server's).
+	Kind *string `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// XattrName GETXATTRS's names, each with its namespace prefix (user., trusted., system., security.); none means all.
+	XattrName *[]string `form:"xattr.name,omitempty" json:"xattr.name,omitempty"`
+
+	// Encoding GETXATTRS's value encoding (required for GETXATTRS).
+	Encoding *GetParamsEncoding `form:"encoding,omitempty" json:"encoding,omitempty"`
+
+	// Fsaction CHECKACCESS's access, as rwx with dashes, e.g. "r-x".
+	Fsaction *string `form:"fsaction,omitempty" json:"fsaction,omitempty"`
+
+	// Snapshotname The snapshot to create (default a name from the time), delete, or
+	// rename to; GETSNAPSHOTDIFF's later snapshot ("" for the current
+	// state).
+	Snapshotname *Snapshotname `form:"snapshotname,omitempty" json:"snapshotname,omitempty"`
+
+	// Oldsnapshotname RENAMESNAPSHOT's snapshot to rename; GETSNAPSHOTDIFF's earlier snapshot.
+	Oldsnapshotname *Oldsnapshotname `form:"oldsnapshotname,omitempty" json:"oldsnapshotname,omitempty"`
+
+	// StartAfter LISTSTATUS_BATCH's starting point, the pathSuffix of the last entry of the previous batch.
+	StartAfter *string `form:"startAfter,omitempty" json:"startAfter,omitempty"`
+
+	// Snapshotdiffstartpath GETSNAPSHOTDIFFLISTING's lastPath from the previous batch (default "").
+	Snapshotdiffstartpath *string `form:"snapshotdiffstartpath,omitempty" json:"snapshotdiffstartpath,omitempty"`
+
+	// Snapshotdiffindex GETSNAPSHOTDIFFLISTING's lastIndex from the previous batch (default -1).
+	Snapshotdiffindex *int32 `form:"snapshotdiffindex,omitempty" json:"snapshotdiffindex,omitempty"`
+
 	// Doas Act as this user (proxy user; the caller must be allowed to impersonate).
 	Doas *Doas `form:"doas,omitempty" json:"doas,omitempty"`
 
-	// Delegation A delegation token, instead of Kerberos authentication.
+	// Delegation A delegation token (GETDELEGATIONTOKEN's urlString) that authenticates the request instead of Kerberos.
 	Delegation *Delegation `form:"delegation,omitempty" json:"delegation,omitempty"`
+
+	// UserName The user, on a cluster without security only (ignored under Kerberos).
+	UserName *Username `form:"user.name,omitempty" json:"user.name,omitempty"`
 }
 
-// GetParamsOp defines parameters for Get.
-type GetParamsOp string
+// GetParamsEncoding defines parameters for Get.
+type GetParamsEncoding string
 
 // PostParams defines parameters for Post.
 type PostParams struct {
-	Op PostParamsOp `form:"op" json:"op"`
+	Op PostOp `form:"op" json:"op"`
 
 	// Buffersize The buffer size used in transferring data, in bytes.
 	Buffersize *Buffersize `form:"buffersize,omitempty" json:"buffersize,omitempty"`
@@ -295,19 +957,25 @@ type PostParams struct {
 	// Noredirect Answer 200 with the datanode URL in the body instead of 307.
 	Noredirect *Noredirect `form:"noredirect,omitempty" json:"noredirect,omitempty"`
 
+	// Sources CONCAT's source files, comma-separated absolute paths.
+	Sources *string `form:"sources,omitempty" json:"sources,omitempty"`
+
+	// Newlength TRUNCATE's new length in bytes.
+	Newlength *int64 `form:"newlength,omitempty" json:"newlength,omitempty"`
+
 	// Doas Act as this user (proxy user; the caller must be allowed to impersonate).
 	Doas *Doas `form:"doas,omitempty" json:"doas,omitempty"`
 
-	// Delegation A delegation token, instead of Kerberos authentication.
+	// Delegation A delegation token (GETDELEGATIONTOKEN's urlString) that authenticates the request instead of Kerberos.
 	Delegation *Delegation `form:"delegation,omitempty" json:"delegation,omitempty"`
-}
 
-// PostParamsOp defines parameters for Post.
-type PostParamsOp string
+	// UserName The user, on a cluster without security only (ignored under Kerberos).
+	UserName *Username `form:"user.name,omitempty" json:"user.name,omitempty"`
+}
 
 // PutParams defines parameters for Put.
 type PutParams struct {
-	Op PutParamsOp `form:"op" json:"op"`
+	Op PutOp `form:"op" json:"op"`
 
 	// Overwrite CREATE replaces an existing file (default false).
 	Overwrite *bool `form:"overwrite,omitempty" json:"overwrite,omitempty"`
@@ -315,15 +983,15 @@ type PutParams struct {
 	// Blocksize CREATE's block size in bytes (default from the cluster).
 	Blocksize *int64 `form:"blocksize,omitempty" json:"blocksize,omitempty"`
 
-	// Replication CREATE's replication factor (default from the cluster).
+	// Replication CREATE's and SETREPLICATION's replication factor (default from the cluster).
 	Replication *int32 `form:"replication,omitempty" json:"replication,omitempty"`
 
-	// Permission CREATE's or MKDIRS's permission in octal (default 644 for files,
-	// 755 for directories).
+	// Permission CREATE's, MKDIRS's or SETPERMISSION's permission in octal
+	// (default 644 for files, 755 for directories; no umask applies).
 	Permission *Permission `form:"permission,omitempty" json:"permission,omitempty"`
 
-	// Destination RENAME's destination, an absolute HDFS path.
-	Destination *string `form:"destination,omitempty" json:"destination,omitempty"`
+	// Unmaskedpermission CREATE's or MKDIRS's permission before the umask, when the client applies one.
+	Unmaskedpermission *Permission `form:"unmaskedpermission,omitempty" json:"unmaskedpermission,omitempty"`
 
 	// Buffersize The buffer size used in transferring data, in bytes.
 	Buffersize *Buffersize `form:"buffersize,omitempty" json:"buffersize,omitempty"`
@@ -331,15 +999,83 @@ type PutParams struct {
 	// Noredirect Answer 200 with the datanode URL in the body instead of 307.
 	Noredirect *Noredirect `form:"noredirect,omitempty" json:"noredirect,omitempty"`
 
+	// Createparent CREATE and CREATESYMLINK make missing parent directories (default true).
+	Createparent *bool `form:"createparent,omitempty" json:"createparent,omitempty"`
+
+	// Createflag CREATE's flags, comma-separated from create, overwrite, append, sync_block, lazy_persist, new_block, no_local_write, ignore_client_locality.
+	Createflag *string `form:"createflag,omitempty" json:"createflag,omitempty"`
+
+	// Destination RENAME's destination, or CREATESYMLINK's target; an absolute HDFS path.
+	Destination *string `form:"destination,omitempty" json:"destination,omitempty"`
+
+	// Renameoptions RENAME's options, NONE or OVERWRITE (replace an existing destination); with it RENAME answers an empty 200.
+	Renameoptions *PutParamsRenameoptions `form:"renameoptions,omitempty" json:"renameoptions,omitempty"`
+
+	// Owner SETOWNER's new owner (only the superuser may change it).
+	Owner *string `form:"owner,omitempty" json:"owner,omitempty"`
+
+	// Group SETOWNER's new group.
+	Group *string `form:"group,omitempty" json:"group,omitempty"`
+
+	// Modificationtime SETTIMES's modification time in milliseconds since the epoch; -1 keeps it.
+	Modificationtime *int64 `form:"modificationtime,omitempty" json:"modificationtime,omitempty"`
+
+	// Accesstime SETTIMES's access time in milliseconds since the epoch; -1 keeps it.
+	Accesstime *int64 `form:"accesstime,omitempty" json:"accesstime,omitempty"`
+
+	// Token RENEWDELEGATIONTOKEN's and CANCELDELEGATIONTOKEN's token, as GETDELEGATIONTOKEN's urlString.
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
+
+	// Snapshotname The snapshot to create (default a name from the time), delete, or
+	// rename to; GETSNAPSHOTDIFF's later snapshot ("" for the current
+	// state).
+	Snapshotname *Snapshotname `form:"snapshotname,omitempty" json:"snapshotname,omitempty"`
+
+	// Oldsnapshotname RENAMESNAPSHOT's snapshot to rename; GETSNAPSHOTDIFF's earlier snapshot.
+	Oldsnapshotname *Oldsnapshotname `form:"oldsnapshotname,omitempty" json:"oldsnapshotname,omitempty"`
+
+	// XattrName SETXATTR's and REMOVEXATTR's name, with its namespace prefix (e.g. user.owner).
+	XattrName *string `form:"xattr.name,omitempty" json:"xattr.name,omitempty"`
+
+	// XattrValue SETXATTR's value, in double quotes (text) or prefixed with 0x (hex) or 0s (base64).
+	XattrValue *string `form:"xattr.value,omitempty" json:"xattr.value,omitempty"`
+
+	// Flag SETXATTR's flag.
+	Flag *PutParamsFlag `form:"flag,omitempty" json:"flag,omitempty"`
+
+	// Storagepolicy SETSTORAGEPOLICY's policy name, e.g. HOT, COLD (see GETALLSTORAGEPOLICY).
+	Storagepolicy *string `form:"storagepolicy,omitempty" json:"storagepolicy,omitempty"`
+
+	// Ecpolicy ENABLEECPOLICY's, DISABLEECPOLICY's or SETECPOLICY's policy name, e.g. RS-6-3-1024k.
+	Ecpolicy *string `form:"ecpolicy,omitempty" json:"ecpolicy,omitempty"`
+
+	// Aclspec MODIFYACLENTRIES's, REMOVEACLENTRIES's or SETACL's entries, comma-separated, e.g. "user:carla:rw-,group::r-x".
+	Aclspec *string `form:"aclspec,omitempty" json:"aclspec,omitempty"`
+
+	// Namespacequota SETQUOTA's limit on the number of names under the directory; -1 clears it.
+	Namespacequota *int64 `form:"namespacequota,omitempty" json:"namespacequota,omitempty"`
+
+	// Storagespacequota SETQUOTA's and SETQUOTABYSTORAGETYPE's limit on bytes (with replication) under the directory; -1 clears it.
+	Storagespacequota *int64 `form:"storagespacequota,omitempty" json:"storagespacequota,omitempty"`
+
+	// Storagetype SETQUOTABYSTORAGETYPE's storage type.
+	Storagetype *StorageType `form:"storagetype,omitempty" json:"storagetype,omitempty"`
+
 	// Doas Act as this user (proxy user; the caller must be allowed to impersonate).
 	Doas *Doas `form:"doas,omitempty" json:"doas,omitempty"`
 
-	// Delegation A delegation token, instead of Kerberos authentication.
+	// Delegation A delegation token (GETDELEGATIONTOKEN's urlString) that authenticates the request instead of Kerberos.
 	Delegation *Delegation `form:"delegation,omitempty" json:"delegation,omitempty"`
+
+	// UserName The user, on a cluster without security only (ignored under Kerberos).
+	UserName *Username `form:"user.name,omitempty" json:"user.name,omitempty"`
 }
 
-// PutParamsOp defines parameters for Put.
-type PutParamsOp string
+// PutParamsRenameoptions defines parameters for Put.
+type PutParamsRenameoptions string
+
+// PutParamsFlag defines parameters for Put.
+type PutParamsFlag string
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -415,44 +1151,55 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// Delete Delete a file or directory
+	// Delete Delete a file, a directory or a snapshot
 	//
 	// DELETE removes the path and answers `{"boolean": true}`, or false
 	// when it does not exist. A non-empty directory needs recursive=true.
+	// DELETESNAPSHOT answers an empty 200.
 	//
 	// Corresponds with DELETE /webhdfs/v1/{path} (the `Delete` operationId).
 	Delete(ctx context.Context, path Path, params *DeleteParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Get Read a file or the status of a path
+	// Get Read a file, or information about a path or the file system
 	//
-	// OPEN reads a file (307 to a datanode, which answers with the bytes);
-	// GETFILESTATUS answers `{"FileStatus": ...}`; LISTSTATUS answers
-	// `{"FileStatuses": {"FileStatus": [...]}}` with one entry per child
-	// of a directory, or the file itself; GETCONTENTSUMMARY answers
-	// `{"ContentSummary": ...}` for a directory tree.
+	// OPEN and GETFILECHECKSUM redirect to a datanode (307), which answers
+	// with the bytes or `{"FileChecksum": ...}`. Every other GET operation
+	// answers 200 from the namenode with one JSON object named after what
+	// it holds (see GetResult), except CHECKACCESS, which answers an empty
+	// 200 when the access is allowed and 403 AccessControlException when
+	// it is not, and GETECPOLICY, which answers the policy object itself
+	// (or `null` when the path has none).
 	//
 	// Corresponds with GET /webhdfs/v1/{path} (the `Get` operationId).
 	Get(ctx context.Context, path Path, params *GetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostWithBody Append to a file
+	// PostWithBody Append to, concatenate, truncate a file, or unset a policy
 	//
 	// APPEND adds the body to the end of an existing file, in the same two
 	// steps as CREATE: 307 from the namenode, then a POST with the data to
-	// the datanode, which answers 200.
+	// the datanode, which answers an empty 200. CONCAT moves the blocks of
+	// the sources to the end of the path and deletes the sources (empty
+	// 200). TRUNCATE answers `{"boolean": ...}`: true when the file is
+	// already at its new length. UNSETSTORAGEPOLICY and UNSETECPOLICY
+	// answer an empty 200.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /webhdfs/v1/{path} (the `Post` operationId).
 	PostWithBody(ctx context.Context, path Path, params *PostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutWithBody Create a file, make a directory, or rename
+	// PutWithBody Create, change or remove something at a path
 	//
 	// CREATE writes a new file in two steps: the namenode answers 307 with
 	// a datanode URL, and the client sends the file data as the body of a
-	// PUT to that URL, which answers 201. MKDIRS creates a directory and
-	// its missing parents and answers `{"boolean": true}`. RENAME moves
-	// the path to `destination` and answers `{"boolean": ...}`: false when
-	// the source does not exist or the destination does.
+	// PUT to that URL, which answers 201 with the file's hdfs:// URI in
+	// Location. MKDIRS and SETREPLICATION answer `{"boolean": ...}`;
+	// RENAME answers `{"boolean": ...}` (false when the source does not
+	// exist, the destination exists, or the destination's parent is
+	// missing; a destination that is an existing directory receives the
+	// source inside it), or an empty 200 with renameoptions. CREATESNAPSHOT
+	// answers `{"Path": ...}`, RENEWDELEGATIONTOKEN `{"long": expiry}`, and
+	// every other PUT operation an empty 200.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -460,10 +1207,11 @@ type ClientInterface interface {
 	PutWithBody(ctx context.Context, path Path, params *PutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// Delete Delete a file or directory
+// Delete Delete a file, a directory or a snapshot
 //
 // DELETE removes the path and answers `{"boolean": true}`, or false
 // when it does not exist. A non-empty directory needs recursive=true.
+// DELETESNAPSHOT answers an empty 200.
 //
 // Corresponds with DELETE /webhdfs/v1/{path} (the `Delete` operationId).
 func (c *Client) Delete(ctx context.Context, path Path, params *DeleteParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -478,13 +1226,15 @@ func (c *Client) Delete(ctx context.Context, path Path, params *DeleteParams, re
 	return c.Client.Do(req)
 }
 
-// Get Read a file or the status of a path
+// Get Read a file, or information about a path or the file system
 //
-// OPEN reads a file (307 to a datanode, which answers with the bytes);
-// GETFILESTATUS answers `{"FileStatus": ...}`; LISTSTATUS answers
-// `{"FileStatuses": {"FileStatus": [...]}}` with one entry per child
-// of a directory, or the file itself; GETCONTENTSUMMARY answers
-// `{"ContentSummary": ...}` for a directory tree.
+// OPEN and GETFILECHECKSUM redirect to a datanode (307), which answers
+// with the bytes or `{"FileChecksum": ...}`. Every other GET operation
+// answers 200 from the namenode with one JSON object named after what
+// it holds (see GetResult), except CHECKACCESS, which answers an empty
+// 200 when the access is allowed and 403 AccessControlException when
+// it is not, and GETECPOLICY, which answers the policy object itself
+// (or `null` when the path has none).
 //
 // Corresponds with GET /webhdfs/v1/{path} (the `Get` operationId).
 func (c *Client) Get(ctx context.Context, path Path, params *GetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -499,11 +1249,15 @@ func (c *Client) Get(ctx context.Context, path Path, params *GetParams, reqEdito
 	return c.Client.Do(req)
 }
 
-// PostWithBody Append to a file
+// PostWithBody Append to, concatenate, truncate a file, or unset a policy
 //
 // APPEND adds the body to the end of an existing file, in the same two
 // steps as CREATE: 307 from the namenode, then a POST with the data to
-// the datanode, which answers 200.
+// the datanode, which answers an empty 200. CONCAT moves the blocks of
+// the sources to the end of the path and deletes the sources (empty
+// 200). TRUNCATE answers `{"boolean": ...}`: true when the file is
+// already at its new length. UNSETSTORAGEPOLICY and UNSETECPOLICY
+// answer an empty 200.
 //
 // Takes any type of body and a specified content type.
 //
@@ -520,14 +1274,18 @@ func (c *Client) PostWithBody(ctx context.Context, path Path, params *PostParams
 	return c.Client.Do(req)
 }
 
-// PutWithBody Create a file, make a directory, or rename
+// PutWithBody Create, change or remove something at a path
 //
 // CREATE writes a new file in two steps: the namenode answers 307 with
 // a datanode URL, and the client sends the file data as the body of a
-// PUT to that URL, which answers 201. MKDIRS creates a directory and
-// its missing parents and answers `{"boolean": true}`. RENAME moves
-// the path to `destination` and answers `{"boolean": ...}`: false when
-// the source does not exist or the destination does.
+// PUT to that URL, which answers 201 with the file's hdfs:// URI in
+// Location. MKDIRS and SETREPLICATION answer `{"boolean": ...}`;
+// RENAME answers `{"boolean": ...}` (false when the source does not
+// exist, the destination exists, or the destination's parent is
+// missing; a destination that is an existing directory receives the
+// source inside it), or an empty 200 with renameoptions. CREATESNAPSHOT
+// answers `{"Path": ...}`, RENEWDELEGATIONTOKEN `{"long": expiry}`, and
+// every other PUT operation an empty 200.
 //
 // Takes any type of body and a specified content type.
 //
@@ -599,6 +1357,18 @@ func NewDeleteRequest(server string, path Path, params *DeleteParams) (*http.Req
 
 		}
 
+		if params.Snapshotname != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "snapshotname", *params.Snapshotname, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Doas != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "doas", *params.Doas, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -614,6 +1384,18 @@ func NewDeleteRequest(server string, path Path, params *DeleteParams) (*http.Req
 		if params.Delegation != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "delegation", *params.Delegation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user.name", *params.UserName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -728,6 +1510,138 @@ func NewGetRequest(server string, path Path, params *GetParams) (*http.Request, 
 
 		}
 
+		if params.Renewer != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "renewer", *params.Renewer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Service != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "service", *params.Service, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.XattrName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "xattr.name", *params.XattrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Encoding != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "encoding", *params.Encoding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Fsaction != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "fsaction", *params.Fsaction, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Snapshotname != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "snapshotname", *params.Snapshotname, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Oldsnapshotname != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "oldsnapshotname", *params.Oldsnapshotname, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startAfter", *params.StartAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Snapshotdiffstartpath != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "snapshotdiffstartpath", *params.Snapshotdiffstartpath, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Snapshotdiffindex != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "snapshotdiffindex", *params.Snapshotdiffindex, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Doas != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "doas", *params.Doas, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -743,6 +1657,18 @@ func NewGetRequest(server string, path Path, params *GetParams) (*http.Request, 
 		if params.Delegation != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "delegation", *params.Delegation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user.name", *params.UserName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -833,6 +1759,30 @@ func NewPostRequestWithBody(server string, path Path, params *PostParams, conten
 
 		}
 
+		if params.Sources != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sources", *params.Sources, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Newlength != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "newlength", *params.Newlength, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Doas != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "doas", *params.Doas, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -848,6 +1798,18 @@ func NewPostRequestWithBody(server string, path Path, params *PostParams, conten
 		if params.Delegation != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "delegation", *params.Delegation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user.name", *params.UserName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -964,9 +1926,9 @@ func NewPutRequestWithBody(server string, path Path, params *PutParams, contentT
 
 		}
 
-		if params.Destination != nil {
+		if params.Unmaskedpermission != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "destination", *params.Destination, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unmaskedpermission", *params.Unmaskedpermission, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1000,6 +1962,246 @@ func NewPutRequestWithBody(server string, path Path, params *PutParams, contentT
 
 		}
 
+		if params.Createparent != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "createparent", *params.Createparent, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Createflag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "createflag", *params.Createflag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Destination != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "destination", *params.Destination, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Renameoptions != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "renameoptions", *params.Renameoptions, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Owner != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "owner", *params.Owner, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Group != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group", *params.Group, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Modificationtime != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "modificationtime", *params.Modificationtime, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Accesstime != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "accesstime", *params.Accesstime, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Snapshotname != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "snapshotname", *params.Snapshotname, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Oldsnapshotname != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "oldsnapshotname", *params.Oldsnapshotname, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.XattrName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "xattr.name", *params.XattrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.XattrValue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "xattr.value", *params.XattrValue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Flag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "flag", *params.Flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Storagepolicy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "storagepolicy", *params.Storagepolicy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Ecpolicy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ecpolicy", *params.Ecpolicy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Aclspec != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "aclspec", *params.Aclspec, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Namespacequota != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "namespacequota", *params.Namespacequota, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Storagespacequota != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "storagespacequota", *params.Storagespacequota, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Storagetype != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "storagetype", *params.Storagetype, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Doas != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "doas", *params.Doas, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -1015,6 +2217,18 @@ func NewPutRequestWithBody(server string, path Path, params *PutParams, contentT
 		if params.Delegation != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "delegation", *params.Delegation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user.name", *params.UserName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1084,48 +2298,59 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// DeleteWithResponse Delete a file or directory
+	// DeleteWithResponse Delete a file, a directory or a snapshot
 	//
 	// DELETE removes the path and answers `{"boolean": true}`, or false
 	// when it does not exist. A non-empty directory needs recursive=true.
+	// DELETESNAPSHOT answers an empty 200.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /webhdfs/v1/{path} (the `Delete` operationId).
 	DeleteWithResponse(ctx context.Context, path Path, params *DeleteParams, reqEditors ...RequestEditorFn) (*DeleteResponse, error)
 
-	// GetWithResponse Read a file or the status of a path
+	// GetWithResponse Read a file, or information about a path or the file system
 	//
-	// OPEN reads a file (307 to a datanode, which answers with the bytes);
-	// GETFILESTATUS answers `{"FileStatus": ...}`; LISTSTATUS answers
-	// `{"FileStatuses": {"FileStatus": [...]}}` with one entry per child
-	// of a directory, or the file itself; GETCONTENTSUMMARY answers
-	// `{"ContentSummary": ...}` for a directory tree.
+	// OPEN and GETFILECHECKSUM redirect to a datanode (307), which answers
+	// with the bytes or `{"FileChecksum": ...}`. Every other GET operation
+	// answers 200 from the namenode with one JSON object named after what
+	// it holds (see GetResult), except CHECKACCESS, which answers an empty
+	// 200 when the access is allowed and 403 AccessControlException when
+	// it is not, and GETECPOLICY, which answers the policy object itself
+	// (or `null` when the path has none).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /webhdfs/v1/{path} (the `Get` operationId).
 	GetWithResponse(ctx context.Context, path Path, params *GetParams, reqEditors ...RequestEditorFn) (*GetResponse, error)
 
-	// PostWithBodyWithResponse Append to a file
+	// PostWithBodyWithResponse Append to, concatenate, truncate a file, or unset a policy
 	//
 	// APPEND adds the body to the end of an existing file, in the same two
 	// steps as CREATE: 307 from the namenode, then a POST with the data to
-	// the datanode, which answers 200.
+	// the datanode, which answers an empty 200. CONCAT moves the blocks of
+	// the sources to the end of the path and deletes the sources (empty
+	// 200). TRUNCATE answers `{"boolean": ...}`: true when the file is
+	// already at its new length. UNSETSTORAGEPOLICY and UNSETECPOLICY
+	// answer an empty 200.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /webhdfs/v1/{path} (the `Post` operationId).
 	PostWithBodyWithResponse(ctx context.Context, path Path, params *PostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostResponse, error)
 
-	// PutWithBodyWithResponse Create a file, make a directory, or rename
+	// PutWithBodyWithResponse Create, change or remove something at a path
 	//
 	// CREATE writes a new file in two steps: the namenode answers 307 with
 	// a datanode URL, and the client sends the file data as the body of a
-	// PUT to that URL, which answers 201. MKDIRS creates a directory and
-	// its missing parents and answers `{"boolean": true}`. RENAME moves
-	// the path to `destination` and answers `{"boolean": ...}`: false when
-	// the source does not exist or the destination does.
+	// PUT to that URL, which answers 201 with the file's hdfs:// URI in
+	// Location. MKDIRS and SETREPLICATION answer `{"boolean": ...}`;
+	// RENAME answers `{"boolean": ...}` (false when the source does not
+	// exist, the destination exists, or the destination's parent is
+	// missing; a destination that is an existing directory receives the
+	// source inside it), or an empty 200 with renameoptions. CREATESNAPSHOT
+	// answers `{"Path": ...}`, RENEWDELEGATIONTOKEN `{"long": expiry}`, and
+	// every other PUT operation an empty 200.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1245,7 +2470,7 @@ type PostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Redirect
+	JSON200 *PostResult
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
 	// Headers307 the parsed response headers for an HTTP 307 response
@@ -1253,7 +2478,7 @@ type PostResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PostResponse) GetJSON200() *Redirect {
+func (r PostResponse) GetJSON200() *PostResult {
 	return r.JSON200
 }
 
@@ -1353,10 +2578,11 @@ func (r PutResponse) ContentType() string {
 	return ""
 }
 
-// DeleteWithResponse Delete a file or directory
+// DeleteWithResponse Delete a file, a directory or a snapshot
 //
 // DELETE removes the path and answers `{"boolean": true}`, or false
 // when it does not exist. A non-empty directory needs recursive=true.
+// DELETESNAPSHOT answers an empty 200.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -1369,13 +2595,15 @@ func (c *ClientWithResponses) DeleteWithResponse(ctx context.Context, path Path,
 	return ParseDeleteResponse(rsp)
 }
 
-// GetWithResponse Read a file or the status of a path
+// GetWithResponse Read a file, or information about a path or the file system
 //
-// OPEN reads a file (307 to a datanode, which answers with the bytes);
-// GETFILESTATUS answers `{"FileStatus": ...}`; LISTSTATUS answers
-// `{"FileStatuses": {"FileStatus": [...]}}` with one entry per child
-// of a directory, or the file itself; GETCONTENTSUMMARY answers
-// `{"ContentSummary": ...}` for a directory tree.
+// OPEN and GETFILECHECKSUM redirect to a datanode (307), which answers
+// with the bytes or `{"FileChecksum": ...}`. Every other GET operation
+// answers 200 from the namenode with one JSON object named after what
+// it holds (see GetResult), except CHECKACCESS, which answers an empty
+// 200 when the access is allowed and 403 AccessControlException when
+// it is not, and GETECPOLICY, which answers the policy object itself
+// (or `null` when the path has none).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -1388,11 +2616,15 @@ func (c *ClientWithResponses) GetWithResponse(ctx context.Context, path Path, pa
 	return ParseGetResponse(rsp)
 }
 
-// PostWithBodyWithResponse Append to a file
+// PostWithBodyWithResponse Append to, concatenate, truncate a file, or unset a policy
 //
 // APPEND adds the body to the end of an existing file, in the same two
 // steps as CREATE: 307 from the namenode, then a POST with the data to
-// the datanode, which answers 200.
+// the datanode, which answers an empty 200. CONCAT moves the blocks of
+// the sources to the end of the path and deletes the sources (empty
+// 200). TRUNCATE answers `{"boolean": ...}`: true when the file is
+// already at its new length. UNSETSTORAGEPOLICY and UNSETECPOLICY
+// answer an empty 200.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1405,14 +2637,18 @@ func (c *ClientWithResponses) PostWithBodyWithResponse(ctx context.Context, path
 	return ParsePostResponse(rsp)
 }
 
-// PutWithBodyWithResponse Create a file, make a directory, or rename
+// PutWithBodyWithResponse Create, change or remove something at a path
 //
 // CREATE writes a new file in two steps: the namenode answers 307 with
 // a datanode URL, and the client sends the file data as the body of a
-// PUT to that URL, which answers 201. MKDIRS creates a directory and
-// its missing parents and answers `{"boolean": true}`. RENAME moves
-// the path to `destination` and answers `{"boolean": ...}`: false when
-// the source does not exist or the destination does.
+// PUT to that URL, which answers 201 with the file's hdfs:// URI in
+// Location. MKDIRS and SETREPLICATION answer `{"boolean": ...}`;
+// RENAME answers `{"boolean": ...}` (false when the source does not
+// exist, the destination exists, or the destination's parent is
+// missing; a destination that is an existing directory receives the
+// source inside it), or an empty 200 with renameoptions. CREATESNAPSHOT
+// answers `{"Path": ...}`, RENEWDELEGATIONTOKEN `{"long": expiry}`, and
+// every other PUT operation an empty 200.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1525,7 +2761,7 @@ func ParsePostResponse(rsp *http.Response) (*PostResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Redirect
+		var dest PostResult
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/keytab"
+
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/kdcproxy"
@@ -45,7 +47,9 @@ func run(args []string) error {
 	allowUnencrypted := fs.Bool("allow-unencrypted", false, "WinRM: accept plaintext SOAP over http (WinRM's AllowUnencrypted)")
 	maxShells := fs.Int("max-shells-per-user", winrmserver.DefaultMaxShellsPerUser, "WinRM: shells one user may have open (MaxShellsPerUser)")
 	maxOps := fs.Int("max-operations-per-user", 0, "WinRM: operations one user may have under way (MaxConcurrentOperationsPerUser; 0: the default)")
-	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS data node (WebHDFS is served only with it)")
+	nameListen := fs.String("namenode-listen", "", "address of the WebHDFS namenode (Hadoop's SPNEGO and hadoop.auth cookie; with --datanode-listen)")
+	dataListen := fs.String("datanode-listen", "", "address of the WebHDFS datanode (delegation tokens, no SPNEGO; with --namenode-listen)")
+	rmListen := fs.String("rm-listen", "", "address of the YARN ResourceManager REST API (Hadoop's SPNEGO and delegation tokens)")
 	kdcProxy := fs.Bool("kdc-proxy", false, "serve an MS-KKDCP KDC proxy at /KdcProxy (no authentication; needs --tls-cert) for the realms of krb5.conf (KRB5_CONFIG)")
 	realms := fs.String("realms", "", "comma-separated client realms to accept (default: the realms of the keytab's keys)")
 	replayDir := fs.String("replay-cache", "", "keep the replay cache in a file in `DIR`, so that a restart does not forget the tokens used (KRB5RCACHEDIR-like)")
@@ -103,9 +107,9 @@ func run(args []string) error {
 		}
 		cfg.Public = map[string]http.Handler{"/KdcProxy": proxy}
 	}
-	// One replay cache for every server of the process (the WebHDFS data
-	// node shares the name node's keytab, so a token for one must not be
-	// replayed to the other either).
+	// One replay cache for every server of the process (the WebHDFS
+	// namenode and the ResourceManager share the keytab, so a token for
+	// one must not be replayed to another either).
 	store, closeStore, err := replayStore(*replayDir, *replaySize, *replayRedis, *replayFailOpen)
 	if err != nil {
 		return err
@@ -125,20 +129,27 @@ func run(args []string) error {
 		restapis.ReportsPrefix + "/": restapis.NewReports(),
 	}
 	servers := []*served{}
+	if (*nameListen == "") != (*dataListen == "") {
+		return errors.New("--namenode-listen and --datanode-listen go together")
+	}
 	if *dataListen != "" {
-		dl, err := net.Listen("tcp", *dataListen)
+		hadoop, err := serveWebHDFS(kt, cfg.TLS, store, *nameListen, *dataListen)
 		if err != nil {
 			return err
 		}
-		namenode, datanode := restapis.NewWebHDFS(urlFor(dl, cfg.TLS != nil))
-		cfg.Mounts[restapis.WebHDFSPrefix+"/"] = namenode
-		dcfg := cfg
-		dcfg.Mounts = map[string]http.Handler{restapis.WebHDFSPrefix + "/": datanode}
-		dsrv, err := iis.New(dcfg)
+		servers = append(servers, hadoop...)
+	}
+	if *rmListen != "" {
+		rl, err := net.Listen("tcp", *rmListen)
 		if err != nil {
 			return err
 		}
-		servers = append(servers, &served{dsrv, dl, "data node"})
+		rm, err := restapis.NewResourceManager(restapis.ResourceManagerConfig{Keytab: kt, ReplayStore: store})
+		if err != nil {
+			rl.Close()
+			return err
+		}
+		servers = append(servers, &served{hadoopServer{restapis.NewHadoopServer(rm.Handler, cfg.TLS)}, rl, "resourcemanager"})
 	}
 	srv, err := iis.New(cfg)
 	if err != nil {
@@ -218,9 +229,56 @@ func replayStore(dir string, size int, redisAddr string, failOpen bool) (accepto
 }
 
 type served struct {
-	srv  *iis.Server
+	srv  server
 	l    net.Listener
 	what string
+}
+
+// server is an IIS-like server or a Hadoop daemon's.
+type server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+}
+
+// hadoopServer serves a Hadoop daemon's endpoint, over TLS when it has a
+// configuration.
+type hadoopServer struct{ *http.Server }
+
+func (h hadoopServer) Serve(l net.Listener) error {
+	var err error
+	if h.TLSConfig != nil {
+		err = h.Server.ServeTLS(l, "", "")
+	} else {
+		err = h.Server.Serve(l)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// serveWebHDFS starts the namenode (SPNEGO with the keytab's keys) and
+// the datanode of an in-memory secure HDFS.
+func serveWebHDFS(kt *keytab.Keytab, tlsConfig *tls.Config, replays acceptor.ReplayStore, nameAddr, dataAddr string) ([]*served, error) {
+	nl, err := net.Listen("tcp", nameAddr)
+	if err != nil {
+		return nil, err
+	}
+	dl, err := net.Listen("tcp", dataAddr)
+	if err != nil {
+		nl.Close()
+		return nil, err
+	}
+	w, err := restapis.NewWebHDFS(restapis.WebHDFSConfig{Keytab: kt, DataNodeURL: urlFor(dl, tlsConfig != nil), ReplayStore: replays})
+	if err != nil {
+		nl.Close()
+		dl.Close()
+		return nil, err
+	}
+	return []*served{
+		{hadoopServer{restapis.NewHadoopServer(w.NameNode, tlsConfig)}, nl, "namenode"},
+		{hadoopServer{restapis.NewHadoopServer(w.DataNode, tlsConfig)}, dl, "datanode"},
+	}, nil
 }
 
 func urlFor(l net.Listener, tls bool) string {

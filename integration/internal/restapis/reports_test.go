@@ -100,7 +100,7 @@ func TestReportsCatalog(t *testing.T) {
 	ci, err := c.CreateCatalogItemWithResponse(ctx, ssrs.CatalogItem{Name: new("untyped")})
 	wantODataError(t, ci, err, http.StatusBadRequest, "rsInvalidParameter")
 
-	in := okR(c.ListFolderCatalogItemsWithResponse(ctx, *finance.Id, &ssrs.ListFolderCatalogItemsParams{Orderby: new("Name desc")}))(t).JSON200
+	in := okR(c.ListFolderCatalogItemsWithResponse(ctx, ssrs.IDKey(*finance.Id), &ssrs.ListFolderCatalogItemsParams{Orderby: new("Name desc")}))(t).JSON200
 	if got := paths(in.Value); got != "/Finance/Sales /Finance/logo.png /Finance/Archive" {
 		t.Errorf("items in /Finance by Name desc: %s", got)
 	}
@@ -119,26 +119,26 @@ func TestReportsCatalog(t *testing.T) {
 	l, err := c.ListFoldersWithResponse(ctx, &ssrs.ListFoldersParams{Filter: new("startswith(Path,'/F')")})
 	wantODataError(t, l, err, http.StatusBadRequest, "rsInvalidParameter")
 
-	got := okR(c.GetReportWithResponse(ctx, *sales.Id))(t).JSON200
+	got := okR(c.GetReportWithResponse(ctx, ssrs.IDKey(*sales.Id), nil))(t).JSON200
 	if *got.Name != "Sales" || got.Content != nil {
 		t.Errorf("GetReport: %+v", got)
 	}
-	okR(c.GetCatalogItemWithResponse(ctx, *sales.Id))(t)
-	g, err := c.GetFolderWithResponse(ctx, *sales.Id) // a report is not a folder
+	okR(c.GetCatalogItemWithResponse(ctx, ssrs.IDKey(*sales.Id), nil))(t)
+	g, err := c.GetFolderWithResponse(ctx, ssrs.IDKey(*sales.Id), nil) // a report is not a folder
 	wantODataError(t, g, err, http.StatusNotFound, "rsItemNotFound")
 
 	// Deleting a folder deletes what is in it.
-	okR(c.DeleteFolderWithResponse(ctx, *finance.Id))(t)
-	d, err := c.DeleteReportWithResponse(ctx, *sales.Id)
+	okR(c.DeleteFolderWithResponse(ctx, ssrs.IDKey(*finance.Id)))(t)
+	d, err := c.DeleteReportWithResponse(ctx, ssrs.IDKey(*sales.Id))
 	wantODataError(t, d, err, http.StatusNotFound, "rsItemNotFound")
 	rest := okR(c.ListCatalogItemsWithResponse(ctx, nil))(t).JSON200
 	if got := paths(rest.Value); got != "/" {
 		t.Errorf("after deleting /Finance: %q", got)
 	}
 	root := rest.Value[0].Id
-	dc, err := c.DeleteCatalogItemWithResponse(ctx, *root)
+	dc, err := c.DeleteCatalogItemWithResponse(ctx, ssrs.IDKey(*root))
 	wantODataError(t, dc, err, http.StatusBadRequest, "rsInvalidOperation")
-	gf, err := c.GetFolderWithResponse(ctx, uuid.New())
+	gf, err := c.GetFolderWithResponse(ctx, ssrs.IDKey(uuid.New()), nil)
 	wantODataError(t, gf, err, http.StatusNotFound, "rsItemNotFound")
 }
 
@@ -154,9 +154,11 @@ func TestReportsRoutes(t *testing.T) {
 		{"GET", "/Folders(Path='/')/CatalogItems", http.StatusOK},
 		{"GET", "/CatalogItems(Path='/nope')", http.StatusNotFound},
 		{"PUT", "/Folders", http.StatusMethodNotAllowed},
-		{"PATCH", "/Folders(Path='/')", http.StatusMethodNotAllowed},
+		{"PUT", "/Folders(Path='/')", http.StatusMethodNotAllowed},
 		{"GET", "/Reports(Path='/')/CatalogItems", http.StatusNotFound},
-		{"GET", "/Subscriptions", http.StatusNotFound},
+		{"GET", "/Subscriptions", http.StatusOK},
+		{"GET", "/Nothing", http.StatusNotFound},
+		{"GET", "/Folders(Path='/unterminated)", http.StatusBadRequest},
 	} {
 		req, _ := http.NewRequestWithContext(t.Context(), tc.method, srv.URL+restapis.ReportsPrefix+tc.path, nil)
 		resp, err := http.DefaultClient.Do(req)
