@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -98,7 +99,9 @@ func TestDNSDiscoveryDnsmasq(t *testing.T) {
 // through the trust, answers 200.
 func TestDNSLookupRealm(t *testing.T) {
 	t.Parallel()
-	host := "web.dnsrealm.test"
+	// A host of its own per run: the realm outlives one run of the test
+	// (go test -count=2), and the service cannot be added twice.
+	host := fmt.Sprint("web-", users.Add(1), ".dnsrealm.test")
 	kt, err := env.partner.AddService("HTTP/"+host, false)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +133,7 @@ func TestDNSLookupRealm(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("status %d: %v", status, why)
 	}
-	if !strings.Contains(dns.Log(), "query[TXT] _kerberos.web.dnsrealm.test") {
+	if !strings.Contains(dns.Log(), "query[TXT] _kerberos."+host) {
 		t.Fatalf("no TXT lookup:\n%s", dns.Log())
 	}
 	if n, _ := env.partner.TGSCount(env.realm.Principal(user), "HTTP/"+host); n != 1 {
