@@ -1,10 +1,13 @@
 package auth_test
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -147,26 +150,46 @@ func describe(resp *http.Response, err error) string {
 // ticket is dropped and the request retried with a fresh one), and the
 // KDC issues one service ticket before the rotation and one after, for 1
 // and for 64 concurrent clients, with a password login and with a kinit'ed
-// cache that also holds the old service ticket (kvno put it there).
+// cache (FILE: and sssd_kcm's KCM:) that also holds the old service ticket
+// (kvno put it there). The fresh ticket is written back beside the refused
+// one, so the next program using the cache takes it: no failed request,
+// no KDC request.
 func TestServiceKeyRotation(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name    string
 		clients int
-		cache   bool
+		cache   string // "", "FILE" or "KCM"
 	}{
-		{"password/1 client", 1, false},
-		{"password/64 clients", 64, false},
-		{"ccache with the old ticket/1 client", 1, true},
-		{"ccache with the old ticket/64 clients", 64, true},
+		{"password/1 client", 1, ""},
+		{"password/64 clients", 64, ""},
+		{"FILE cache with the old ticket/1 client", 1, "FILE"},
+		{"FILE cache with the old ticket/64 clients", 64, "FILE"},
+		{"KCM cache with the old ticket/1 client", 1, "KCM"},
+		{"KCM cache with the old ticket/64 clients", 64, "KCM"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			r, conf, kt := rotationRealm(t)
 			s := newRotatingServer(t, r, kt)
+			var cc string
+			switch c.cache {
+			case "FILE":
+				cc = "FILE:" + filepath.Join(t.TempDir(), "cc")
+			case "KCM":
+				if err := kdctest.StartKCM(t).Configure(r); err != nil {
+					t.Fatal(err)
+				}
+				var err error
+				if conf, err = krb5conf.LoadFiles(r.ConfigPath); err != nil {
+					t.Fatal(err)
+				}
+				// A cache of its own: the daemon may be the lab's, shared.
+				cc = fmt.Sprintf("KCM:%d:rotation-%s", os.Getuid(), strings.ToLower(rand.Text()[:10]))
+				t.Cleanup(func() { _, _ = r.Run("kdestroy", "-c", cc) })
+			}
 			opts := []auth.Option{auth.WithConfig(conf), auth.WithHostnameOverride("web.krbhttp.test")}
-			if c.cache {
-				cc := "FILE:" + filepath.Join(t.TempDir(), "cc")
+			if cc != "" {
 				r.Kinit(t, "alice", cc)
 				if out, err := r.Run("kvno", "-c", cc, rotatedSPN); err != nil {
 					t.Fatalf("kvno: %v\n%s", err, out)
@@ -189,11 +212,27 @@ func TestServiceKeyRotation(t *testing.T) {
 			t.Logf("%d clients, %d requests: %d failed; service tickets from the KDC: %d before the rotation, %d after",
 				c.clients, total, failed, tgsBefore-tgs0, tgsAfter-tgsBefore)
 			wantBefore := 1
-			if c.cache {
+			if cc != "" {
 				wantBefore = 0 // kvno's ticket, read from the cache
 			}
 			if failed > 1 || tgsBefore-tgs0 != wantBefore || tgsAfter-tgsBefore != 1 {
 				t.Fatalf("%d failed requests, %d and %d service tickets; want at most 1, %d and 1", failed, tgsBefore-tgs0, tgsAfter-tgsBefore, wantBefore)
+			}
+			if cc == "" {
+				return
+			}
+			next, err := auth.NewClient(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := next.Get(s.srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if n, _ := r.TGSCount("alice", rotatedSPN); resp.StatusCode != http.StatusOK || n != tgsAfter {
+				t.Fatalf("the next program on the cache: status %d, %d more service tickets; want 200 with the ticket written back, none",
+					resp.StatusCode, n-tgsAfter)
 			}
 		})
 	}
