@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -30,5 +31,13 @@ func (t *Transport) Initiate(ctx context.Context, target *url.URL, cert *x509.Ce
 		return nil, nil, errors.New("auth: Initiate: target URL without a host")
 	}
 	req := (&http.Request{Method: http.MethodPost, URL: target, Header: make(http.Header)}).WithContext(ctx)
-	return t.newToken(ctx, req, urlHost(target), cert)
+	sc, tok, err := t.newToken(ctx, req, urlHost(target), cert)
+	if err != nil {
+		return nil, nil, err
+	}
+	init, ok := sc.(*gss.Initiator)
+	if !ok {
+		return nil, nil, &NegotiateError{SPN: t.cfg.service + "/" + urlHost(target), Err: fmt.Errorf("%w: Initiate needs a pure-Go context; SSPI's holds no keys", gss.ErrUnsupported)}
+	}
+	return init, tok, nil
 }

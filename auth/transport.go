@@ -49,6 +49,8 @@ type Transport struct {
 	srcMu sync.Mutex // guards src
 	src   credentials.Source
 
+	platform platformCredentials // SSPI's credentials on Windows (sspi_windows.go)
+
 	confOnce sync.Once
 	conf     *krb5conf.Config
 	confErr  error
@@ -188,7 +190,7 @@ type exchange struct {
 func (x *exchange) run() (*http.Response, error) {
 	t := x.t
 	var (
-		init   *gss.Initiator
+		init   secContext
 		header string
 	)
 	if t.cfg.forcePreemptive || t.cfg.preemptive && t.hostChallenged(x.origin) {
@@ -241,7 +243,7 @@ func (x *exchange) expectContinue(tokenUpFront bool) http.Header {
 // answerChallenge answers a 401 Negotiate challenge with a fresh token and
 // sends the request once more. When no token can be built the 401 is
 // returned untouched (retried false) and the reason goes to ResponseError.
-func (x *exchange) answerChallenge(resp *http.Response) (*http.Response, net.Conn, *gss.Initiator, bool, error) {
+func (x *exchange) answerChallenge(resp *http.Response) (*http.Response, net.Conn, secContext, bool, error) {
 	if x.tokenErr != nil {
 		return resp, nil, nil, false, nil
 	}
@@ -296,7 +298,7 @@ func (x *exchange) send(body io.ReadCloser, authz string, h http.Header) (*http.
 
 // token builds an Authorization value. On failure it records the reason
 // for ResponseError and returns a nil initiator.
-func (x *exchange) token(cert *x509.Certificate) (*gss.Initiator, string) {
+func (x *exchange) token(cert *x509.Certificate) (secContext, string) {
 	init, tok, err := x.t.newToken(x.ctx, x.req, x.host, cert)
 	if err != nil {
 		x.tokenErr = err
@@ -307,7 +309,10 @@ func (x *exchange) token(cert *x509.Certificate) (*gss.Initiator, string) {
 	return init, schemeNegotiate + " " + base64.StdEncoding.EncodeToString(tok)
 }
 
-func (t *Transport) newToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (*gss.Initiator, []byte, error) {
+func (t *Transport) newToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (secContext, []byte, error) {
+	if t.useSSPI() {
+		return t.sspiToken(ctx, req, host, cert)
+	}
 	if t.cfg.hostOverride != "" {
 		host = t.cfg.hostOverride
 	}
@@ -355,7 +360,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 }
 
 // verify applies the mutual authentication rules to a final response.
-func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Conn, init *gss.Initiator) (*http.Response, error) {
+func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Conn, init secContext) (*http.Response, error) {
 	if resp.StatusCode == http.StatusUnauthorized || t.cfg.mutual == MutualDisabled {
 		return resp, nil
 	}

@@ -1,0 +1,23 @@
+package auth
+
+// secContext is the client side of one security context as the transport
+// drives it: started with an initial token, finished (or refused) by the
+// server's reply token. The pure-Go *gss.Initiator, built from a ticket a
+// credentials.Source hands out, is one; on Windows, when no credential
+// option is given, SSPI's context for the logged-on user is the other
+// (sspi_windows.go), because SSPI never hands out tickets: it builds the
+// token itself.
+type secContext interface {
+	// Accept verifies the reply token (binary; empty for none). Its
+	// errors match gss.ErrMutualAuth and the other gss errors on every
+	// system.
+	Accept(reply []byte) error
+}
+
+// usesDefaultCredentials reports whether no option chose the credentials:
+// no source, principal, password, keytab or cache name. On Windows those
+// are the logged-on user's, through SSPI; elsewhere the default
+// credential cache's.
+func (c *config) usesDefaultCredentials() bool {
+	return c.source == nil && c.principal == "" && c.password == "" && c.keytabPath == "" && c.ccacheName == ""
+}

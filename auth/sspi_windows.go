@@ -1,0 +1,89 @@
+package auth
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/internal/sspi"
+)
+
+// platformCredentials holds the logged-on user's SSPI credentials handle,
+// acquired on first use. A failure is not remembered, as for the other
+// sources: the user may log on to the domain between two requests.
+type platformCredentials struct {
+	mu    sync.Mutex
+	creds *sspi.Credentials // guarded by mu
+}
+
+// useSSPI reports whether tokens come from SSPI: on Windows when no
+// option chose the credentials (see usesDefaultCredentials). Explicit
+// principal, password, keytab, cache and source options keep the pure-Go
+// path, as on every other system.
+func (t *Transport) useSSPI() bool { return t.cfg.usesDefaultCredentials() }
+
+func (t *Transport) sspiCredentials() (*sspi.Credentials, error) {
+	p := &t.platform
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.creds != nil {
+		return p.creds, nil
+	}
+	pkg := sspi.Negotiate
+	if t.cfg.format == gss.FormatKRB5 {
+		pkg = sspi.Kerberos
+	}
+	c, err := sspi.AcquireCurrentUser(pkg)
+	if err != nil {
+		return nil, err
+	}
+	p.creds = c
+	return c, nil
+}
+
+// sspiToken starts an SSPI context for a request to host: the same
+// service principal names, mutual authentication, channel bindings and
+// delegation rules as the pure-Go path, with Windows building the token.
+// Delegation (either policy) asks for ISC_REQ_DELEGATE; Windows then
+// forwards the TGT only to services trusted for delegation, which is
+// DelegatePolicy's rule, whatever the policy says.
+func (t *Transport) sspiToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (secContext, []byte, error) {
+	if t.cfg.hostOverride != "" {
+		host = t.cfg.hostOverride
+	}
+	spns := t.spnCandidates(ctx, host)
+	creds, err := t.sspiCredentials()
+	if err != nil {
+		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
+	}
+	r := sspi.Request{
+		Mutual:   t.cfg.mutual != MutualDisabled,
+		Delegate: t.cfg.delegation != DelegateNever,
+	}
+	if t.cfg.channelBinding && strings.EqualFold(req.URL.Scheme, "https") && cert != nil {
+		r.Bindings = gss.TLSServerEndPoint(cert)
+	}
+	var failure error
+	for _, spn := range spns {
+		r.Target = spn
+		sc, tok, err := creds.Start(r)
+		if err == nil {
+			if r.Delegate && !sc.Delegated() {
+				t.log(ctx, slog.LevelDebug, "negotiate: SSPI did not delegate (Windows delegates only to services trusted for delegation)", "spn", spn)
+			}
+			return sc, tok, nil
+		}
+		failure = &NegotiateError{SPN: spn, Err: err}
+		// The next name is tried only when the KDC did not know this one.
+		if !errors.Is(err, credentials.ErrPrincipalUnknown) {
+			break
+		}
+	}
+	return nil, nil, failure
+}
