@@ -9,7 +9,10 @@ require (
 	github.com/krbhttp/krbhttp/sdk v0.0.0
 )
 
-require github.com/jcmturner/goidentity/v6 v6.0.1 // indirect
+require (
+	github.com/alexbrainman/sspi v0.0.0-20250919150558-7d374ff0d59e // indirect
+	github.com/jcmturner/goidentity/v6 v6.0.1 // indirect
+)
 
 require (
 	github.com/apapsch/go-jsonmerge/v2 v2.0.0 // indirect
