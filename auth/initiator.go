@@ -21,3 +21,8 @@ type secContext interface {
 func (c *config) usesDefaultCredentials() bool {
 	return c.source == nil && c.principal == "" && c.password == "" && c.keytabPath == "" && c.ccacheName == ""
 }
+
+// useSSPI reports whether tokens come from SSPI: on Windows, when no
+// option chose the credentials. Explicit principal, password, keytab,
+// cache and source options keep the pure-Go path on every system.
+func (t *Transport) useSSPI() bool { return hasSSPI && t.cfg.usesDefaultCredentials() }

@@ -9,12 +9,13 @@ import (
 	"net/http"
 )
 
+// hasSSPI: only Windows has SSPI.
+const hasSSPI = false
+
 // platformCredentials is SSPI's state on Windows; elsewhere there is none.
 type platformCredentials struct{}
 
-// useSSPI is true only on Windows.
-func (t *Transport) useSSPI() bool { return false }
-
-func (t *Transport) sspiToken(context.Context, *http.Request, string, *x509.Certificate) (secContext, []byte, error) {
+// token is never called where hasSSPI is false.
+func (*platformCredentials) token(context.Context, *Transport, *http.Request, string, *x509.Certificate) (secContext, []byte, error) {
 	return nil, nil, errors.New("auth: SSPI exists only on Windows")
 }

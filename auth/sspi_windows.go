@@ -22,21 +22,18 @@ type platformCredentials struct {
 	creds *sspi.Credentials // guarded by mu
 }
 
-// useSSPI reports whether tokens come from SSPI: on Windows when no
-// option chose the credentials (see usesDefaultCredentials). Explicit
-// principal, password, keytab, cache and source options keep the pure-Go
-// path, as on every other system.
-func (t *Transport) useSSPI() bool { return t.cfg.usesDefaultCredentials() }
+// hasSSPI: Windows has SSPI.
+const hasSSPI = true
 
-func (t *Transport) sspiCredentials() (*sspi.Credentials, error) {
-	p := &t.platform
+// credentials returns the credentials handle, acquiring it on first use.
+func (p *platformCredentials) credentials(format gss.Format) (*sspi.Credentials, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.creds != nil {
 		return p.creds, nil
 	}
 	pkg := sspi.Negotiate
-	if t.cfg.format == gss.FormatKRB5 {
+	if format == gss.FormatKRB5 {
 		pkg = sspi.Kerberos
 	}
 	c, err := sspi.AcquireCurrentUser(pkg)
@@ -47,18 +44,18 @@ func (t *Transport) sspiCredentials() (*sspi.Credentials, error) {
 	return c, nil
 }
 
-// sspiToken starts an SSPI context for a request to host: the same
+// token starts an SSPI context for a request to host: the same
 // service principal names, mutual authentication, channel bindings and
 // delegation rules as the pure-Go path, with Windows building the token.
 // Delegation (either policy) asks for ISC_REQ_DELEGATE; Windows then
 // forwards the TGT only to services trusted for delegation, which is
 // DelegatePolicy's rule, whatever the policy says.
-func (t *Transport) sspiToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (secContext, []byte, error) {
+func (p *platformCredentials) token(ctx context.Context, t *Transport, req *http.Request, host string, cert *x509.Certificate) (secContext, []byte, error) {
 	if t.cfg.hostOverride != "" {
 		host = t.cfg.hostOverride
 	}
 	spns := t.spnCandidates(ctx, host)
-	creds, err := t.sspiCredentials()
+	creds, err := p.credentials(t.cfg.format)
 	if err != nil {
 		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
 	}
@@ -74,6 +71,7 @@ func (t *Transport) sspiToken(ctx context.Context, req *http.Request, host strin
 		r.Target = spn
 		sc, tok, err := creds.Start(r)
 		if err == nil {
+			t.log(ctx, slog.LevelDebug, "negotiate: token from SSPI for the logged-on user", "package", creds.Package(), "spn", spn)
 			if r.Delegate && !sc.Delegated() {
 				t.log(ctx, slog.LevelDebug, "negotiate: SSPI did not delegate (Windows delegates only to services trusted for delegation)", "spn", spn)
 			}

@@ -311,7 +311,7 @@ func (x *exchange) token(cert *x509.Certificate) (secContext, string) {
 
 func (t *Transport) newToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (secContext, []byte, error) {
 	if t.useSSPI() {
-		return t.sspiToken(ctx, req, host, cert)
+		return t.platform.token(ctx, t, req, host, cert)
 	}
 	if t.cfg.hostOverride != "" {
 		host = t.cfg.hostOverride

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a Debian machine, as root:
 # MIT Kerberos (KDC and client tools), Apache with mod_auth_gssapi, curl,
-# Python's requests-kerberos, gssapi and pywinrm, and staticcheck. Idempotent: a
+# Python's requests-kerberos, gssapi and pywinrm, Wine and the MinGW-w64
+# cross compiler (for the Windows tests), and staticcheck. Idempotent: a
 # machine that has everything installs nothing. Services are never started
 # by the packages (policy-rc.d); the tests start their own on loopback.
 set -euo pipefail
@@ -9,8 +10,15 @@ set -euo pipefail
 packages=(krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi
   curl python3-requests-kerberos python3-gssapi python3-winrm openssl)
 
+# Host-only test tools, in a list of their own: integration/docker/base.sh
+# bakes "packages" above into the compose base image and must not get
+# these (the Windows tests run on the host, under Wine: wine64 runs the
+# Windows builds, the MinGW-w64 compiler builds the one DLL Go needs that
+# Wine 8 lacks; see integration/internal/wine).
+host_packages=(wine64 gcc-mingw-w64-x86-64-win32)
+
 missing=()
-for p in "${packages[@]}"; do
+for p in "${packages[@]}" "${host_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
