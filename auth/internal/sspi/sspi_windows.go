@@ -268,13 +268,13 @@ func (c *Context) sizes() (trailer, block int, err error) {
 // than it reports and sets the buffer's length to what it wrote.
 const tokenSlack = 64
 
-// Seal encrypts one message with EncryptMessage and returns WinRM's
+// SealParts encrypts one message with EncryptMessage and returns WinRM's
 // header and data for it (see SealedParts).
-func (c *Context) Seal(plaintext []byte) (header, data []byte, err error) {
+func (c *Context) SealParts(plaintext []byte) (header, data []byte, err error) {
 	if len(plaintext) == 0 {
 		// An empty DATA buffer would leave the layout ambiguous; WinRM
 		// never seals an empty envelope.
-		return nil, nil, errors.New("sspi: Seal: empty message")
+		return nil, nil, errors.New("sspi: SealParts: empty message")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -310,11 +310,11 @@ func (c *Context) Seal(plaintext []byte) (header, data []byte, err error) {
 	return header, data, nil
 }
 
-// Open decrypts one message from its WinRM header and data with
+// OpenParts decrypts one message from its WinRM header and data with
 // DecryptMessage, in the layout the context's EncryptMessage showed
 // (Windows' until a message has been sealed). A message that fails
 // verification matches gss.ErrIntegrity or gss.ErrSequence.
-func (c *Context) Open(header, data []byte) ([]byte, error) {
+func (c *Context) OpenParts(header, data []byte) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != established {
@@ -354,3 +354,5 @@ func statusError(op string, err error) error {
 	}
 	return fmt.Errorf("sspi: %s: %w", op, err)
 }
+
+var _ gss.Protector = (*Context)(nil)
