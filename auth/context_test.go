@@ -52,8 +52,15 @@ func TestInitiate(t *testing.T) {
 		if err := init.Accept(acc.ReplyToken); err != nil {
 			t.Fatal(err)
 		}
-		if ctx := init.SecurityContext(); ctx == nil || len(ctx.AcceptorSubkey.KeyValue) == 0 {
+		gi, ok := init.(*gss.Initiator)
+		if !ok {
+			t.Fatalf("%s: %T, want the pure-Go initiator for a credentials source", c.url, init)
+		}
+		if ctx := gi.SecurityContext(); ctx == nil || len(ctx.AcceptorSubkey.KeyValue) == 0 {
 			t.Fatalf("%s: no context with an acceptor subkey", c.url)
+		}
+		if p, err := init.Protector(); err != nil || p == nil {
+			t.Fatalf("%s: Protector: %v", c.url, err)
 		}
 	}
 	if spns := src.spns(); len(spns) != 2 || spns[0] != "HTTP/winrm.example.test" {

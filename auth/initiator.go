@@ -1,18 +1,14 @@
 package auth
 
+import "github.com/krbhttp/krbhttp/auth/gss"
+
 // secContext is the client side of one security context as the transport
-// drives it: started with an initial token, finished (or refused) by the
-// server's reply token. The pure-Go *gss.Initiator, built from a ticket a
+// drives it. The pure-Go *gss.Initiator, built from a ticket a
 // credentials.Source hands out, is one; on Windows, when no credential
 // option is given, SSPI's context for the logged-on user is the other
 // (sspi_windows.go), because SSPI never hands out tickets: it builds the
 // token itself.
-type secContext interface {
-	// Accept verifies the reply token (binary; empty for none). Its
-	// errors match gss.ErrMutualAuth and the other gss errors on every
-	// system.
-	Accept(reply []byte) error
-}
+type secContext = gss.ClientContext
 
 // usesDefaultCredentials reports whether no option chose the credentials:
 // no source, principal, password, keytab or cache name. On Windows those

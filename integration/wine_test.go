@@ -206,3 +206,26 @@ func TestWineSSPIFeatures(t *testing.T) {
 		t.Fatalf("https, bindings required: exit %d, stdout %q, stderr %q (Wine now sends channel bindings? update the README's Windows section)", code, out, errOut)
 	}
 }
+
+// TestWineWinrs: winrs.exe with no credential options runs a command on
+// the IIS-like server's WinRM endpoint over HTTP with Kerberos message
+// encryption: the context is SSPI's and every envelope is sealed and
+// opened with Wine's EncryptMessage and DecryptMessage (MIT's gss_wrap
+// and gss_unwrap underneath, in their own buffer layout), which the
+// server's pure-Go acceptor opens and answers.
+func TestWineWinrs(t *testing.T) {
+	exe := windowsTool(t, "github.com/krbhttp/krbhttp/wsman/cmd/winrs")
+	p := startWine(t)
+	cc := wineCache(t, "FILE")
+	plain := startIISLike(t, false)
+	code, out, errOut := runWine(t, p, cc, exe, "-v", "-r", plain.URL+"/wsman", "--encryption", "always", "--",
+		"echo sealed by SSPI; echo to stderr >&2; exit 3")
+	if code != 3 || out != "sealed by SSPI\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	for _, want := range []string{"token from SSPI", "protocol=application/HTTP-SPNEGO-session-encrypted", "to stderr"} {
+		if !strings.Contains(errOut, want) {
+			t.Fatalf("stderr lacks %q: %q", want, errOut)
+		}
+	}
+}

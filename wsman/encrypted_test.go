@@ -60,7 +60,7 @@ func kerberos(t *testing.T, host string) (*keytab.Keytab, *ticket.Ticket) {
 // for the certificate it is given.
 type ticketInitiator struct{ tkt *ticket.Ticket }
 
-func (i ticketInitiator) Initiate(_ context.Context, _ *url.URL, cert *x509.Certificate) (*gss.Initiator, []byte, error) {
+func (i ticketInitiator) Initiate(_ context.Context, _ *url.URL, cert *x509.Certificate) (gss.ClientContext, []byte, error) {
 	var cb []byte
 	if cert != nil {
 		cb = gss.TLSServerEndPoint(cert)

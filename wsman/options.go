@@ -88,10 +88,11 @@ const (
 
 // ContextInitiator starts the Kerberos context of an encrypted connection.
 // [*auth.Transport] implements it (see [auth.Transport.Initiate]); the
-// returned initiator verifies the server's reply and then holds the
-// security context. Implementations must be safe for concurrent use.
+// returned context verifies the server's reply and then protects the
+// messages (with the keys, or on Windows through SSPI). Implementations
+// must be safe for concurrent use.
 type ContextInitiator interface {
-	Initiate(ctx context.Context, target *url.URL, cert *x509.Certificate) (*gss.Initiator, []byte, error)
+	Initiate(ctx context.Context, target *url.URL, cert *x509.Certificate) (gss.ClientContext, []byte, error)
 }
 
 var _ ContextInitiator = (*auth.Transport)(nil)

@@ -319,7 +319,11 @@ func (s *encSender) authenticate(ctx context.Context, cc *encConn) error {
 	if resp.Close {
 		return errors.New("the server closed the connection it had just authenticated: message encryption needs connection-bound authentication (authPersistNonNTLM)")
 	}
-	session, err := encryption.NewSession(init.SecurityContext(), s.protocol)
+	protector, err := init.Protector()
+	if err != nil {
+		return err
+	}
+	session, err := encryption.NewSessionWith(protector, s.protocol)
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,7 @@
 package gss
 
+import "errors"
+
 // Protector seals and opens the per-message tokens of an established
 // context in the two parts WinRM frames them in: the header part (the
 // token header and everything that precedes the encrypted data: 60 bytes
@@ -31,4 +33,33 @@ func (s *Sealer) SealParts(plaintext []byte) (header, data []byte, err error) {
 	}
 	cut := len(tok) - len(plaintext)
 	return tok[:cut:cut], tok[cut:], nil
+}
+
+// ClientContext is the client side of one security context, whatever
+// builds its tokens: [*Initiator] from a ticket, or on Windows the
+// logged-on user's SSPI context (module auth chooses). It is what a
+// caller holds between sending the initial token and protecting messages.
+type ClientContext interface {
+	// Accept processes the acceptor's reply token (binary; empty for
+	// none), as [Initiator.Accept] does; failures match the same errors
+	// (ErrMutualAuth, ErrRejected, ...).
+	Accept(reply []byte) error
+	// Protector protects the messages of the established context; it
+	// fails while the context is not complete.
+	Protector() (Protector, error)
+}
+
+var _ ClientContext = (*Initiator)(nil)
+
+// errIncomplete: a Protector was asked of a context that is not
+// established.
+var errIncomplete = errors.New("gss: the security context is not established")
+
+// Protector returns a new [*Sealer] for the established context.
+func (i *Initiator) Protector() (Protector, error) {
+	ctx := i.SecurityContext()
+	if ctx == nil {
+		return nil, errIncomplete
+	}
+	return NewSealer(ctx)
 }

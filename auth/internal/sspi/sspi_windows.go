@@ -355,4 +355,16 @@ func statusError(op string, err error) error {
 	return fmt.Errorf("sspi: %s: %w", op, err)
 }
 
-var _ gss.Protector = (*Context)(nil)
+var (
+	_ gss.Protector     = (*Context)(nil)
+	_ gss.ClientContext = (*Context)(nil)
+)
+
+// Protector returns the context itself once it is established: its
+// messages are sealed and opened by SSPI, whose keys never leave Windows.
+func (c *Context) Protector() (gss.Protector, error) {
+	if !c.Complete() {
+		return nil, errNotEstablished
+	}
+	return c, nil
+}
