@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -227,5 +229,57 @@ func TestWineWinrs(t *testing.T) {
 		if !strings.Contains(errOut, want) {
 			t.Fatalf("stderr lacks %q: %q", want, errOut)
 		}
+	}
+}
+
+// tamperingProxy forwards TCP connections to target's host and port,
+// flipping one byte (see tamperingConn) of what the server sends after
+// the encryption setup's response on each of them.
+func tamperingProxy(t *testing.T, target string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return // the listener was closed
+			}
+			go func() {
+				defer client.Close()
+				server, err := net.Dial("tcp", u.Host)
+				if err != nil {
+					return
+				}
+				defer server.Close()
+				go func() {
+					_, _ = io.Copy(server, client)
+					_ = server.Close()
+				}()
+				_, _ = io.Copy(client, &tamperingConn{Conn: server, at: 900})
+			}()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return u.Scheme + "://localhost:" + port
+}
+
+// TestWineWinrsTamperedReply: a byte changed in an encrypted reply fails
+// Wine's DecryptMessage, and winrs.exe refuses the reply as tampered.
+func TestWineWinrsTamperedReply(t *testing.T) {
+	exe := windowsTool(t, "github.com/krbhttp/krbhttp/wsman/cmd/winrs")
+	p := startWine(t)
+	cc := wineCache(t, "FILE")
+	proxy := tamperingProxy(t, startIISLike(t, false).URL)
+	code, out, errOut := runWine(t, p, cc, exe, "-r", proxy+"/wsman", "--encryption", "always", "--", "echo never")
+	if code == 0 || out != "" || !strings.Contains(errOut, "tampered") || !strings.Contains(errOut, "DecryptMessage") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
