@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,30 +24,22 @@ import (
 // The Windows builds of the commands run under Wine, whose SSPI Kerberos
 // package works on the host's MIT libraries: a kinit on the host is the
 // Windows logon. One prefix serves the whole test binary.
-var (
-	wineOnce   sync.Once
-	winePrefix *wine.Prefix
-	wineErr    error
-)
+var sharedWine shared[*wine.Prefix]
 
 func startWine(t *testing.T) *wine.Prefix {
 	t.Helper()
-	wineOnce.Do(func() {
+	return sharedWine.get(t, func() (*wine.Prefix, func(), error) {
 		dir, err := os.MkdirTemp("", "krbhttp-wine-")
 		if err != nil {
-			wineErr = err
-			return
+			return nil, nil, err
 		}
-		addCleanup(func() { _ = os.RemoveAll(dir) })
-		winePrefix, wineErr = wine.New(dir)
-		if winePrefix != nil {
-			addCleanup(winePrefix.Close)
+		p, err := wine.New(dir)
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, nil, err
 		}
+		return p, func() { p.Close(); _ = os.RemoveAll(dir) }, nil
 	})
-	if wineErr != nil {
-		t.Fatal(wineErr)
-	}
-	return winePrefix
 }
 
 // wineCache logs alice in on the host into a new cache of the given MIT
@@ -87,21 +77,7 @@ func runWine(t *testing.T, p *wine.Prefix, ccache, exe string, args ...string) (
 	defer cancel()
 	cmd := p.Command(ctx, exe, args...)
 	cmd.Env = append(cmd.Env, "KRB5_CONFIG="+env.realm.ConfigPath, "KRB5CCNAME="+ccache)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if errors.Is(err, exec.ErrWaitDelay) {
-		// The program exited; a Wine service it started held the pipes.
-		err = nil
-	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, stdout.String(), stderr.String()
+	return runCommand(t, cmd)
 }
 
 // winePath names a host file for a Windows program under Wine: drive Z:
