@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,35 @@ func TestWineWinrsTamperedReply(t *testing.T) {
 	code, out, errOut := runWine(t, p, cc, exe, "-r", proxy+"/wsman", "--encryption", "always", "--", "echo never")
 	if code == 0 || out != "" || !strings.Contains(errOut, "tampered") || !strings.Contains(errOut, "DecryptMessage") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestWineSSPIPackage runs auth/internal/sspi's own tests, built for
+// Windows, under Wine with alice logged on and the HTTP/localhost keytab:
+// its Windows-only tests put an SSPI context against the pure-Go
+// acceptor (mutual authentication, sealing both ways, a corrupted reply,
+// a tampered and a replayed message, an unknown service).
+func TestWineSSPIPackage(t *testing.T) {
+	exe := filepath.Join(t.TempDir(), "sspi.test.exe")
+	build := exec.Command("go", "test", "-c", "-o", exe, "github.com/krbhttp/krbhttp/auth/internal/sspi")
+	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the test binary: %v\n%s", err, out)
+	}
+	p := startWine(t)
+	cc := wineCache(t, "FILE")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := p.Command(ctx, exe, "-test.v", "-test.run", "^TestSSPI")
+	cmd.Env = append(cmd.Env, "KRB5_CONFIG="+env.realm.ConfigPath, "KRB5CCNAME="+cc,
+		"KRBHTTP_SSPI_KEYTAB="+winePath(env.httpKeytab), "KRBHTTP_SSPI_SPN=HTTP/localhost")
+	code, out, errOut := runCommand(t, cmd)
+	if code != 0 || strings.Contains(out, "SKIP") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, name := range []string{"TestSSPIAgainstGoAcceptor", "TestSSPICorruptedReply", "TestSSPIUnknownService"} {
+		if !strings.Contains(out, "--- PASS: "+name) {
+			t.Fatalf("%s did not pass:\n%s", name, out)
+		}
 	}
 }
