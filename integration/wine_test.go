@@ -146,6 +146,11 @@ func TestWineKrbcurlLoggedOnUser(t *testing.T) {
 			if code != 0 || !strings.Contains(out, `"principal":"alice@`) || !strings.Contains(errOut, "token from SSPI") {
 				t.Fatalf("iislike: exit %d, stdout %q, stderr %q", code, out, errOut)
 			}
+			// WithRawKerberos: the Kerberos package.
+			code, out, errOut = runWine(t, p, cc, exe, "-v", "--raw-krb5", iisp.URL+"/whoami")
+			if code != 0 || !strings.Contains(out, `"principal":"alice@`) || !strings.Contains(errOut, "package=Kerberos") {
+				t.Fatalf("iislike, raw Kerberos: exit %d, stdout %q, stderr %q", code, out, errOut)
+			}
 			code, _, errOut = runWine(t, p, cc, exe, corrupted+"/whoami")
 			if code != 10 || !strings.Contains(errOut, "mutual authentication") {
 				t.Fatalf("iislike, corrupted token: exit %d (want 10), stderr %q", code, errOut)
