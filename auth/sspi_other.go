@@ -6,7 +6,8 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"net/http"
+
+	"github.com/krbhttp/krbhttp/auth/gss"
 )
 
 // hasSSPI: only Windows has SSPI.
@@ -15,7 +16,7 @@ const hasSSPI = false
 // platformCredentials is SSPI's state on Windows; elsewhere there is none.
 type platformCredentials struct{}
 
-// token is never called where hasSSPI is false.
-func (*platformCredentials) token(context.Context, *Transport, *http.Request, string, *x509.Certificate) (secContext, []byte, error) {
-	return nil, nil, errors.New("auth: SSPI exists only on Windows")
+// start is never called where hasSSPI is false.
+func (*platformCredentials) start(context.Context, *Transport, []string, gss.Format, *x509.Certificate) (secContext, []byte, string, error) {
+	return nil, nil, "", errors.New("auth: SSPI exists only on Windows")
 }

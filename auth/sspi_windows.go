@@ -5,8 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"log/slog"
-	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
@@ -44,26 +42,24 @@ func (p *platformCredentials) credentials(format gss.Format) (*sspi.Credentials,
 	return c, nil
 }
 
-// token starts an SSPI context for a request to host: the same
-// service principal names, mutual authentication, channel bindings and
-// delegation rules as the pure-Go path, with Windows building the token.
+// start starts an SSPI context with the first of the service principal
+// names spns the KDC knows, as the pure-Go path tries them, and returns
+// it with its initial token and the name used. Mutual authentication and
+// delegation follow the transport's options, and cert (nil when no
+// channel binding applies) gives the tls-server-end-point bindings.
 // Delegation (either policy) asks for ISC_REQ_DELEGATE; Windows then
 // forwards the TGT only to services trusted for delegation, which is
 // DelegatePolicy's rule, whatever the policy says.
-func (p *platformCredentials) token(ctx context.Context, t *Transport, req *http.Request, host string, cert *x509.Certificate) (secContext, []byte, error) {
-	if t.cfg.hostOverride != "" {
-		host = t.cfg.hostOverride
-	}
-	spns := t.spnCandidates(ctx, host)
-	creds, err := p.credentials(t.cfg.format)
+func (p *platformCredentials) start(ctx context.Context, t *Transport, spns []string, format gss.Format, cert *x509.Certificate) (secContext, []byte, string, error) {
+	creds, err := p.credentials(format)
 	if err != nil {
-		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
+		return nil, nil, "", &NegotiateError{SPN: spns[0], Err: err}
 	}
 	r := sspi.Request{
 		Mutual:   t.cfg.mutual != MutualDisabled,
 		Delegate: t.cfg.delegation != DelegateNever,
 	}
-	if t.cfg.channelBinding && strings.EqualFold(req.URL.Scheme, "https") && cert != nil {
+	if cert != nil {
 		r.Bindings = gss.TLSServerEndPoint(cert)
 	}
 	var failure error
@@ -75,7 +71,7 @@ func (p *platformCredentials) token(ctx context.Context, t *Transport, req *http
 			if r.Delegate && !sc.Delegated() {
 				t.log(ctx, slog.LevelDebug, "negotiate: SSPI did not delegate (Windows delegates only to services trusted for delegation)", "spn", spn)
 			}
-			return sc, tok, nil
+			return sc, tok, spn, nil
 		}
 		failure = &NegotiateError{SPN: spn, Err: err}
 		// The next name is tried only when the KDC did not know this one.
@@ -83,5 +79,5 @@ func (p *platformCredentials) token(ctx context.Context, t *Transport, req *http
 			break
 		}
 	}
-	return nil, nil, failure
+	return nil, nil, "", failure
 }

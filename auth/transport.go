@@ -310,13 +310,17 @@ func (x *exchange) token(cert *x509.Certificate) (secContext, string) {
 }
 
 func (t *Transport) newToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (secContext, []byte, error) {
-	if t.useSSPI() {
-		return t.platform.token(ctx, t, req, host, cert)
-	}
 	if t.cfg.hostOverride != "" {
 		host = t.cfg.hostOverride
 	}
 	spns := t.spnCandidates(ctx, host)
+	if t.useSSPI() {
+		if !t.cfg.channelBinding || !strings.EqualFold(req.URL.Scheme, "https") {
+			cert = nil
+		}
+		sc, tok, _, err := t.platform.start(ctx, t, spns, t.cfg.format, cert)
+		return sc, tok, err
+	}
 	src, err := t.source()
 	if err != nil {
 		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
