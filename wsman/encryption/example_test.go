@@ -50,8 +50,8 @@ func ExampleSession() {
 
 func ExampleNewSessionWith() {
 	// A gss.Protector seals and opens without handing out keys: on
-	// Windows the SSPI context that auth.Transport.Initiate returns for
-	// the logged-on user is one. Here both ends hold keys.
+	// Windows the logged-on user's SSPI context, which module auth hands
+	// out, is one. Here both ends hold keys.
 	key := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: make([]byte, 32)}
 	clientSealer, _ := gss.NewSealer(&gss.SecurityContext{Initiator: true, AcceptorSubkey: key, InitiatorSeq: 1, AcceptorSeq: 100})
 	var protector gss.Protector = clientSealer

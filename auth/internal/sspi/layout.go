@@ -1,6 +1,7 @@
 package sspi
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"slices"
@@ -45,6 +46,24 @@ func cfxHeader(b []byte) (ec, rrc int, ok bool) {
 	return int(binary.BigEndian.Uint16(b[4:6])), int(binary.BigEndian.Uint16(b[6:8])), true
 }
 
+// rfc1964Wrap is how an RFC 1964 wrap token (RC4, DES) starts after its
+// 0x60 tag and DER length: the Kerberos mechanism OID and token ID 02 01.
+var rfc1964Wrap = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x02, 0x01}
+
+// isRFC1964Wrap reports whether b starts with an RFC 1964 wrap token's
+// framing. The tag alone is not enough: one ciphertext byte in 256 is
+// 0x60, and Wine's TOKEN buffer holds ciphertext.
+func isRFC1964Wrap(b []byte) bool {
+	if len(b) < 2 || b[0] != 0x60 {
+		return false
+	}
+	i := 2
+	if n := b[1]; n&0x80 != 0 {
+		i += int(n & 0x7f) // long-form length octets
+	}
+	return len(b) >= i+len(rfc1964Wrap) && bytes.Equal(b[i:i+len(rfc1964Wrap)], rfc1964Wrap)
+}
+
 // SealedParts turns what EncryptMessage left in its TOKEN and DATA
 // buffers into WinRM's header and data, recognizing the layout by the
 // token header: Windows starts TOKEN with it, and TOKEN then holds exactly
@@ -52,9 +71,10 @@ func cfxHeader(b []byte) (ec, rrc int, ok bool) {
 // rotated bytes; a gss_wrap split starts DATA (joined with TOKEN, for a
 // plaintext shorter than the header) with a header of RRC 0. Ciphertext
 // that happens to begin like a header cannot also satisfy those lengths.
-// RFC 1964 tokens (RC4), framed with 0x60, only come in Windows' layout.
+// RFC 1964 tokens (RC4), framed with 0x60 and the mechanism OID, only
+// come in Windows' layout.
 func SealedParts(token, data []byte) (header, body []byte, layout Layout, err error) {
-	if ec, rrc, ok := cfxHeader(token); ok && rrc != 0 && len(token) == 32+ec+rrc || len(token) > 0 && token[0] == 0x60 {
+	if ec, rrc, ok := cfxHeader(token); ok && rrc != 0 && len(token) == 32+ec+rrc || isRFC1964Wrap(token) {
 		return token, data, LayoutWindows, nil
 	}
 	whole := append(slices.Clip(data), token...)

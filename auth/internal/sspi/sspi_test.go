@@ -238,3 +238,48 @@ func FuzzSealedParts(f *testing.F) {
 		}
 	})
 }
+
+// TestSealedPartsCiphertextLikeATag: in Wine's layout TOKEN holds
+// ciphertext, whose first byte is 0x60 (the RFC 2743 token tag) once in
+// 256 messages; such a message is still Wine's, and the acceptor opens it.
+// A real RFC 1964 wrap token (the tag, then the Kerberos OID and token ID
+// 02 01) in TOKEN is Windows' layout.
+func TestSealedPartsCiphertextLikeATag(t *testing.T) {
+	client, server := contexts(t)
+	pt := []byte("<s:Envelope>0123456789</s:Envelope>")
+	found := false
+	for seq := uint64(7); seq < 7+20000 && !found; seq++ {
+		tok, err := client.Wrap(pt, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole := gssWrapToken(tok)
+		n := len(pt)
+		if whole[n] != 0x60 {
+			continue
+		}
+		found = true
+		header, data, layout, err := SealedParts(slices.Clone(whole[n:]), slices.Clone(whole[:n]))
+		if err != nil || layout != LayoutGSSWrap {
+			t.Fatalf("layout %v, %v", layout, err)
+		}
+		// The acceptor expects this sequence number next.
+		s2 := *server
+		s2.InitiatorSeq = seq
+		opener, err := gss.NewSealer(&s2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := opener.OpenParts(header, data); err != nil || !bytes.Equal(got, pt) {
+			t.Fatalf("acceptor: %v", err)
+		}
+	}
+	if !found {
+		t.Fatal("no ciphertext starting with 0x60 in 20000 messages")
+	}
+	rc4 := append([]byte{0x60, 0x30}, rfc1964Wrap...)
+	rc4 = append(rc4, make([]byte, 0x30-len(rfc1964Wrap))...)
+	if _, _, layout, err := SealedParts(rc4, []byte("data")); err != nil || layout != LayoutWindows {
+		t.Fatalf("RFC 1964 token: layout %v, %v", layout, err)
+	}
+}

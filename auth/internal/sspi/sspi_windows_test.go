@@ -3,6 +3,7 @@ package sspi
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 
@@ -72,7 +73,14 @@ func TestSSPIAgainstGoAcceptor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, msg := range []string{"<s:Envelope>create</s:Envelope>", "x", string(bytes.Repeat([]byte("y"), 150<<10))} {
+	// Many messages, so that the layout recognition meets every kind of
+	// ciphertext (one in 256 of Wine's TOKEN buffers starts with 0x60,
+	// the RFC 2743 tag), and one as large as a WinRM envelope may be.
+	msgs := []string{"x", string(bytes.Repeat([]byte("y"), 150<<10))}
+	for i := range 1000 {
+		msgs = append(msgs, fmt.Sprintf("<s:Envelope>message %d</s:Envelope>", i))
+	}
+	for i, msg := range msgs {
 		h, d, err := p.SealParts([]byte(msg))
 		if err != nil {
 			t.Fatalf("message %d: %v", i, err)
