@@ -295,3 +295,34 @@ func TestWineSSPIPackage(t *testing.T) {
 		}
 	}
 }
+
+// TestWineExplicitCredentials: on Windows, explicit credentials keep the
+// pure-Go path, as on Linux: krbcurl.exe with a principal and a password
+// file, or a keytab (named with a drive letter, as Windows users write
+// paths), logs in to the KDC itself and never asks SSPI, here with no
+// logon at all (an empty cache for Wine's MIT).
+func TestWineExplicitCredentials(t *testing.T) {
+	exe := windowsTool(t, "github.com/krbhttp/krbhttp/auth/cmd/krbcurl")
+	p := startWine(t)
+	user, password := newUser(t)
+	pwFile := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kt, err := env.realm.Keytab(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noLogon := "FILE:" + filepath.Join(t.TempDir(), "none")
+	iisp := startIISLike(t, false)
+	for _, login := range [][]string{
+		{"--principal", user, "--password-file", winePath(pwFile)},
+		{"--principal", user, "--keytab", winePath(kt)},
+	} {
+		args := append(append([]string{"-v"}, login...), iisp.URL+"/whoami")
+		code, out, errOut := runWine(t, p, noLogon, exe, args...)
+		if code != 0 || !strings.Contains(out, `"principal":"`+user+`@`) || strings.Contains(errOut, "SSPI") {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %q", login, code, out, errOut)
+		}
+	}
+}
