@@ -121,6 +121,7 @@ func corruptingProxy(t *testing.T, target string) string {
 // by default: exit 0 means the reply token verified) and exits 10 on a
 // corrupted reply token, as on Linux, for a FILE and a KEYRING cache.
 func TestWineKrbcurlLoggedOnUser(t *testing.T) {
+	t.Parallel()
 	exe := windowsTool(t, "github.com/krbhttp/krbhttp/auth/cmd/krbcurl")
 	p := startWine(t)
 	a := startApache(t)
@@ -169,6 +170,7 @@ func TestWineKrbcurlLoggedOnUser(t *testing.T) {
 // SEC_CHANNEL_BINDINGS the transport builds is checked against the GSS
 // checksum by auth/internal/sspi's unit tests instead.
 func TestWineSSPIFeatures(t *testing.T) {
+	t.Parallel()
 	exe := windowsTool(t, "github.com/krbhttp/krbhttp/auth/cmd/krbcurl")
 	p := startWine(t)
 	cc := wineCache(t, "FILE")
@@ -198,6 +200,7 @@ func TestWineSSPIFeatures(t *testing.T) {
 // and gss_unwrap underneath, in their own buffer layout), which the
 // server's pure-Go acceptor opens and answers.
 func TestWineWinrs(t *testing.T) {
+	t.Parallel()
 	exe := windowsTool(t, "github.com/krbhttp/krbhttp/wsman/cmd/winrs")
 	p := startWine(t)
 	cc := wineCache(t, "FILE")
@@ -256,6 +259,7 @@ func tamperingProxy(t *testing.T, target string) string {
 // TestWineWinrsTamperedReply: a byte changed in an encrypted reply fails
 // Wine's DecryptMessage, and winrs.exe refuses the reply as tampered.
 func TestWineWinrsTamperedReply(t *testing.T) {
+	t.Parallel()
 	exe := windowsTool(t, "github.com/krbhttp/krbhttp/wsman/cmd/winrs")
 	p := startWine(t)
 	cc := wineCache(t, "FILE")
@@ -272,6 +276,7 @@ func TestWineWinrsTamperedReply(t *testing.T) {
 // acceptor (mutual authentication, sealing both ways, a corrupted reply,
 // a tampered and a replayed message, an unknown service).
 func TestWineSSPIPackage(t *testing.T) {
+	t.Parallel()
 	exe := filepath.Join(t.TempDir(), "sspi.test.exe")
 	build := exec.Command("go", "test", "-c", "-o", exe, "github.com/krbhttp/krbhttp/auth/internal/sspi")
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64")
@@ -302,6 +307,7 @@ func TestWineSSPIPackage(t *testing.T) {
 // paths), logs in to the KDC itself and never asks SSPI, here with no
 // logon at all (an empty cache for Wine's MIT).
 func TestWineExplicitCredentials(t *testing.T) {
+	t.Parallel()
 	exe := windowsTool(t, "github.com/krbhttp/krbhttp/auth/cmd/krbcurl")
 	p := startWine(t)
 	user, password := newUser(t)
