@@ -134,6 +134,11 @@ func (p *Prefix) buildDLL() (string, error) {
 // want to download).
 func (p *Prefix) env(extra []string) []string {
 	e := append(os.Environ(), "WINEPREFIX="+p.Dir, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=")
+	if os.Getenv("HOME") == "" {
+		// Wine refuses to start without a home directory; a CI job may
+		// run without one.
+		e = append(e, "HOME="+filepath.Dir(p.Dir))
+	}
 	return append(e, extra...)
 }
 
