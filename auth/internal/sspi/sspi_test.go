@@ -91,7 +91,7 @@ func gssWrapToken(tok []byte) []byte {
 // acceptor opens.
 func TestSealedPartsBothLayouts(t *testing.T) {
 	client, server := contexts(t)
-	for _, n := range []int{1, 17, 1500} {
+	for _, n := range []int{0, 1, 17, 1500} {
 		pt := make([]byte, n)
 		_, _ = rand.Read(pt)
 		win, err := client.Wrap(pt, 7)

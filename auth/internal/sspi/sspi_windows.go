@@ -271,11 +271,6 @@ const tokenSlack = 64
 // SealParts encrypts one message with EncryptMessage and returns WinRM's
 // header and data for it (see SealedParts).
 func (c *Context) SealParts(plaintext []byte) (header, data []byte, err error) {
-	if len(plaintext) == 0 {
-		// An empty DATA buffer would leave the layout ambiguous; WinRM
-		// never seals an empty envelope.
-		return nil, nil, errors.New("sspi: SealParts: empty message")
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != established {

@@ -76,7 +76,7 @@ func TestSSPIAgainstGoAcceptor(t *testing.T) {
 	// Many messages, so that the layout recognition meets every kind of
 	// ciphertext (one in 256 of Wine's TOKEN buffers starts with 0x60,
 	// the RFC 2743 tag), and one as large as a WinRM envelope may be.
-	msgs := []string{"x", string(bytes.Repeat([]byte("y"), 150<<10))}
+	msgs := []string{"", "x", string(bytes.Repeat([]byte("y"), 150<<10))}
 	for i := range 1000 {
 		msgs = append(msgs, fmt.Sprintf("<s:Envelope>message %d</s:Envelope>", i))
 	}
