@@ -39,7 +39,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		opts []auth.Option
 	}{
 		{"challenge-every-request", nil, nil},
-		{"preemptive", nil, []auth.Option{auth.WithForcePreemptive()}},
+		{"preemptive", nil, []auth.Option{auth.WithPreemptive(auth.PreemptiveAlways)}},
 		{"connection-bound", []acceptor.Option{acceptor.WithConnectionBound(true)}, nil},
 	}
 	for _, c := range cases {

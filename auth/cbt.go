@@ -34,7 +34,7 @@ func (t *Transport) preemptiveCert(ctx context.Context, req *http.Request, origi
 	if cert := t.cachedCert(origin); cert != nil || !t.cfg.channelBinding || !strings.EqualFold(req.URL.Scheme, "https") {
 		return cert
 	}
-	base, ok := t.base.(*http.Transport)
+	base, ok := httpTransport(t.base)
 	if !ok {
 		return nil
 	}
@@ -65,8 +65,26 @@ func (t *Transport) preemptiveCert(ctx context.Context, req *http.Request, origi
 		t.log(ctx, slog.LevelDebug, "negotiate: no certificate for the preemptive token's channel bindings", "origin", origin, "error", err)
 		return nil
 	}
-	t.certs.Store(origin, cert)
+	t.certs.put(origin, cert)
 	return cert
+}
+
+// httpTransport finds the *http.Transport under rt, following
+// WrappedRoundTripper methods (client-go's convention for transport
+// wrappers, which Transport follows too).
+func httpTransport(rt http.RoundTripper) (*http.Transport, bool) {
+	// Bounded: wrappers could point at each other.
+	for range 16 {
+		switch b := rt.(type) {
+		case *http.Transport:
+			return b, true
+		case interface{ WrappedRoundTripper() http.RoundTripper }:
+			rt = b.WrappedRoundTripper()
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 var errProxied = errors.New("the request goes through a proxy")

@@ -117,7 +117,7 @@ const boundAlice = "alice@" + realm + " bound=true"
 func TestPreemptiveTokenCarriesChannelBindings(t *testing.T) {
 	t.Parallel()
 	l := newTLSLab(t, acceptor.BindingStrict, nil)
-	c := l.client(t, false, auth.WithForcePreemptive())
+	c := l.client(t, false, auth.WithPreemptive(auth.PreemptiveAlways))
 	for i := range 3 {
 		if status, got := fetch(t, c, l.srv.URL); status != 200 || got != boundAlice {
 			t.Fatalf("request %d: %d %q", i, status, got)
@@ -136,7 +136,7 @@ func TestPreemptiveTokenCarriesChannelBindings(t *testing.T) {
 func TestPreemptiveBurst(t *testing.T) {
 	t.Parallel()
 	l := newTLSLab(t, acceptor.BindingStrict, nil)
-	c := l.client(t, false, auth.WithForcePreemptive())
+	c := l.client(t, false, auth.WithPreemptive(auth.PreemptiveAlways))
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
@@ -169,7 +169,7 @@ func TestPreemptiveBurst(t *testing.T) {
 func TestPreemptiveWithoutHTTPTransport(t *testing.T) {
 	t.Parallel()
 	l := newTLSLab(t, acceptor.BindingStrict, nil)
-	c := l.client(t, true, auth.WithForcePreemptive())
+	c := l.client(t, true, auth.WithPreemptive(auth.PreemptiveAlways))
 	if status, got := fetch(t, c, l.srv.URL); status != 200 || got != boundAlice || l.requests.Load() != 2 {
 		t.Fatalf("first: %d %q after %d requests, want 200 after 2", status, got, l.requests.Load())
 	}
@@ -178,6 +178,30 @@ func TestPreemptiveWithoutHTTPTransport(t *testing.T) {
 	}
 	if n := l.handshakes.Load(); n != 1 {
 		t.Fatalf("%d handshakes, want 1 (no probe)", n)
+	}
+}
+
+// wrapper hides an *http.Transport behind another RoundTripper but
+// reports it, as client-go's wrappers do.
+type wrapper struct{ base *http.Transport }
+
+func (w wrapper) RoundTrip(r *http.Request) (*http.Response, error) { return w.base.RoundTrip(r) }
+func (w wrapper) WrappedRoundTripper() http.RoundTripper            { return w.base }
+
+// TestPreemptiveThroughWrapper: a base that wraps an *http.Transport and
+// says so gets the probe, so the first token up front is bound.
+func TestPreemptiveThroughWrapper(t *testing.T) {
+	t.Parallel()
+	l := newTLSLab(t, acceptor.BindingStrict, nil)
+	base := l.srv.Client().Transport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	tr, err := auth.NewTransport(wrapper{base}, auth.WithCredentials(&fakeSource{t: t, svc: l.svc}), auth.WithConfig(testConfig(t)),
+		auth.WithPreemptive(auth.PreemptiveAlways))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, got := fetch(t, &http.Client{Transport: tr}, l.srv.URL); status != 200 || got != boundAlice || l.requests.Load() != 1 {
+		t.Fatalf("%d %q after %d requests, want 200 after 1", status, got, l.requests.Load())
 	}
 }
 

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"container/list"
 	"context"
 	"net"
 	"net/http/httptrace"
@@ -10,64 +9,40 @@ import (
 
 // maxTrackedConns bounds the connection bookkeeping. Entries hold the
 // net.Conn itself so that a closed connection's address can never be
-// mistaken for a new one; the oldest are dropped first, which at worst makes
-// an old connection authenticate again.
+// mistaken for a new one; the least recently used are dropped first, which
+// at worst makes an old connection authenticate again. (Weak pointers
+// cannot be used: a net.Conn is an interface, and the transport does not
+// know the concrete type behind it.)
 const maxTrackedConns = 4096
 
 // connTracker remembers which keep-alive connections a server has mutually
 // authenticated, as IIS and HTTP.sys authenticate a connection once and
 // then answer later requests on it with neither challenge nor token.
 type connTracker struct {
-	mu    sync.Mutex // guards order and index
-	order *list.List // of net.Conn, most recently used at the front
-	index map[net.Conn]*list.Element
+	conns *lru[net.Conn, struct{}]
 }
 
 func newConnTracker() *connTracker {
-	return &connTracker{order: list.New(), index: make(map[net.Conn]*list.Element)}
+	return &connTracker{conns: newLRU[net.Conn, struct{}](maxTrackedConns)}
 }
 
 func (c *connTracker) authenticated(conn net.Conn) bool {
 	if conn == nil {
 		return false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.index[conn]
-	if ok {
-		c.order.MoveToFront(e)
-	}
+	_, ok := c.conns.get(conn)
 	return ok
 }
 
 func (c *connTracker) markAuthenticated(conn net.Conn) {
-	if conn == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.index[conn]; ok {
-		c.order.MoveToFront(e)
-		return
-	}
-	c.index[conn] = c.order.PushFront(conn)
-	if c.order.Len() > maxTrackedConns {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.index, oldest.Value.(net.Conn))
+	if conn != nil {
+		c.conns.put(conn, struct{}{})
 	}
 }
 
 // forget drops a connection, used when a fresh (not reused) connection
 // shows up: whatever was recorded under it belongs to the past.
-func (c *connTracker) forget(conn net.Conn) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.index[conn]; ok {
-		c.order.Remove(e)
-		delete(c.index, conn)
-	}
-}
+func (c *connTracker) forget(conn net.Conn) { c.conns.remove(conn) }
 
 // connProbe records the connection one round trip used.
 type connProbe struct {

@@ -96,10 +96,10 @@ func TestEarlyFailureClosesBody(t *testing.T) {
 	}
 }
 
-func TestForcePreemptiveSendsTokenOnEveryRequest(t *testing.T) {
+func TestPreemptiveAlwaysSendsTokenOnEveryRequest(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, nil)
-	c := l.client(t, auth.WithForcePreemptive())
+	c := l.client(t, auth.WithPreemptive(auth.PreemptiveAlways))
 	for range 3 {
 		resp, err := c.Get(l.srv.URL)
 		if err != nil {
@@ -115,7 +115,7 @@ func TestForcePreemptiveSendsTokenOnEveryRequest(t *testing.T) {
 func TestPreemptiveAfterChallenge(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, nil)
-	c := l.client(t, auth.WithPreemptiveAfterChallenge())
+	c := l.client(t, auth.WithPreemptive(auth.PreemptiveAfterChallenge))
 	for range 3 {
 		resp, err := c.Get(l.srv.URL)
 		if err != nil {
@@ -192,25 +192,55 @@ func TestSPNFromEachRequestURL(t *testing.T) {
 	}
 }
 
+// TestCookiesFromThe401AreSentOnTheRetry: the cookies a 401 sets reach the
+// retry under net/http's cookie rules: only those whose Path and Domain
+// match, and one the server expires removes the
+// caller's cookie of that name.
 func TestCookiesFromThe401AreSentOnTheRetry(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, nil)
 	inner := l.srv.Config.Handler
 	l.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") == "" {
-			http.SetCookie(w, &http.Cookie{Name: "route", Value: "node7"})
+			for _, c := range []*http.Cookie{
+				{Name: "route", Value: "node7"},
+				{Name: "api", Value: "1", Path: "/api"},
+				{Name: "elsewhere", Value: "1", Path: "/other"},
+				{Name: "secure", Value: "1", Secure: true},
+				{Name: "foreign", Value: "1", Domain: "other.example.test"},
+				{Name: "gone", Value: "", MaxAge: -1},
+			} {
+				http.SetCookie(w, c)
+			}
 		}
 		inner.ServeHTTP(w, r)
 	})
-	req, _ := http.NewRequest("GET", l.srv.URL, nil)
+	req, _ := http.NewRequest("GET", l.srv.URL+"/api/v1", nil)
 	req.AddCookie(&http.Cookie{Name: "mine", Value: "1"})
+	req.AddCookie(&http.Cookie{Name: "gone", Value: "stale"})
 	resp, err := l.client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cookie, _ := decode(t, resp)["cookie"].(string)
-	if !strings.Contains(cookie, "route=node7") || !strings.Contains(cookie, "mine=1") {
-		t.Fatalf("retry carried cookies %q, want route=node7 and mine=1", cookie)
+	got := map[string]bool{}
+	for _, c := range (&http.Request{Header: http.Header{"Cookie": {cookie}}}).Cookies() {
+		got[c.Name+"="+c.Value] = true
+	}
+	// Like browsers, cookiejar treats loopback as a secure origin, so the
+	// Secure cookie comes along here (see TestRetryHeaderCookieRules for
+	// plain http to another host).
+	want := map[string]bool{"route=node7": true, "api=1": true, "secure=1": true, "mine=1": true}
+	if len(got) != len(want) {
+		t.Fatalf("retry carried cookies %q, want exactly %v", cookie, want)
+	}
+	for c := range want {
+		if !got[c] {
+			t.Fatalf("retry carried cookies %q, want %s among them", cookie, c)
+		}
+	}
+	if req.Header.Get("Cookie") != "mine=1; gone=stale" {
+		t.Fatalf("caller's request changed: %q", req.Header.Get("Cookie"))
 	}
 }
 

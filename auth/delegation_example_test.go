@@ -48,7 +48,7 @@ func ExampleWithDelegation() {
 	}
 	// The first hop: a server that could call further services as the user
 	// with auth.NewClient(auth.WithCredentials(id.Credentials)).
-	a, err := acceptor.New(svc.Keytab(), acceptor.WithKrb5Config(conf))
+	a, err := acceptor.New(svc.Keytab(), acceptor.WithConfig(conf))
 	if err != nil {
 		panic(err)
 	}

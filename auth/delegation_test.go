@@ -111,7 +111,7 @@ func TestDelegation(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			tgt := forwardedTGT(t)
-			l := newLab(t, delegationReport(tgt), acceptor.WithKrb5Config(testConfig(t)))
+			l := newLab(t, delegationReport(tgt), acceptor.WithConfig(testConfig(t)))
 			src := &tgtSource{svc: l.src.svc, flags: []int{flags.Forwardable, flags.PreAuthent}, tgt: tgt}
 			if c.okAsDeleg {
 				src.flags = append(src.flags, flags.OKAsDelegate)

@@ -2,10 +2,15 @@
 // to any net/http client.
 //
 // [NewTransport] wraps an [http.RoundTripper]; [NewClient] returns a ready
-// [*http.Client]. The transport answers a 401 Negotiate challenge with a
-// Kerberos token, replays the request once with its body rewound, and
-// verifies the server's reply token (mutual authentication, required by
-// default). It mirrors every option of Python's requests-kerberos, with the
+// [*http.Client]; the zero [Transport] works too. The transport answers a
+// 401 Negotiate challenge with a Kerberos token, replays the request once
+// with its body rewound (a body is streamed as net/http streams it, never
+// read ahead; see [WithReplayBuffer]), and verifies the server's reply
+// token (mutual authentication, required by default). A token the server
+// refuses makes a [credentials.Dropper] source drop its ticket, and the
+// request is retried once with a fresh one, so a rotated service key
+// costs no failed request. [WithClientTrace] reports the security context
+// a request established, for message protection on its connection. It mirrors every option of Python's requests-kerberos, with the
 // defects of that library fixed: it never mutates the caller's request, it
 // is safe for concurrent use, it knows which keep-alive connection a
 // response came on (IIS and HTTP.sys authenticate a connection once), and

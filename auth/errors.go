@@ -12,9 +12,17 @@ import (
 
 var (
 	// ErrBodyNotReplayable is returned when a server challenges a request
-	// whose body can be neither rewound (no GetBody) nor held in the
-	// replay buffer.
+	// whose body can be neither rewound (no GetBody) nor replayed from the
+	// copy kept of it (see [WithReplayBuffer]); the error's message names
+	// the ways out.
 	ErrBodyNotReplayable = errors.New("auth: request body cannot be replayed after the 401 challenge")
+	// ErrTokenRefused is what [ResponseError] reports (inside a
+	// [*NegotiateError]) for a 401 that answered a token: the server
+	// refused it, and a fresh ticket, when the source could give one, was
+	// refused too. Typical causes: the server's keytab does not hold the
+	// key the KDC has for the service (rotated since, or a wrong kvno),
+	// clocks too far apart, channel bindings the server does not accept.
+	ErrTokenRefused = errors.New("auth: the server refused the Kerberos token")
 	// ErrMalformedHeader marks a WWW-Authenticate value that cannot be
 	// decoded.
 	ErrMalformedHeader = errors.New("auth: malformed Negotiate header")

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
@@ -132,22 +133,25 @@ func ExampleWithSanitize() {
 	// 500 stack trace from an impostor
 }
 
-func ExampleWithForcePreemptive() {
+func ExampleWithPreemptive() {
 	url, src, conf, stop := exampleLab()
 	defer stop()
-	get(exampleClient(src, conf, auth.WithForcePreemptive()), url) // no 401 round trip
-	// Output: 200 hello alice@EXAMPLE.TEST
-}
-
-func ExampleWithPreemptiveAfterChallenge() {
-	url, src, conf, stop := exampleLab()
-	defer stop()
-	c := exampleClient(src, conf, auth.WithPreemptiveAfterChallenge())
+	// requests-kerberos's force_preemptive=True: no 401 round trip at all.
+	get(exampleClient(src, conf, auth.WithPreemptive(auth.PreemptiveAlways)), url)
+	// A token up front only to origins that have asked for one.
+	c := exampleClient(src, conf, auth.WithPreemptive(auth.PreemptiveAfterChallenge))
 	get(c, url) // 401, then authenticated
 	get(c, url) // token up front
 	// Output:
 	// 200 hello alice@EXAMPLE.TEST
 	// 200 hello alice@EXAMPLE.TEST
+	// 200 hello alice@EXAMPLE.TEST
+}
+
+func ExampleParsePreemptiveMode() {
+	m, err := auth.ParsePreemptiveMode("after-challenge")
+	fmt.Println(m, err)
+	// Output: after-challenge <nil>
 }
 
 func ExampleWithHostnameOverride() {
@@ -220,6 +224,70 @@ func ExampleWithCredentials() {
 	// Output: 200 hello alice@EXAMPLE.TEST
 }
 
+func ExampleWithScheme() {
+	url, src, conf, stop := exampleLab()
+	defer stop()
+	// "Authorization: Kerberos <raw token>", as WinRM accepts it.
+	get(exampleClient(src, conf, auth.WithScheme(auth.SchemeKerberos), auth.WithPreemptive(auth.PreemptiveAlways)), url)
+	// Output: 200 hello alice@EXAMPLE.TEST
+}
+
+func ExampleParseScheme() {
+	s, err := auth.ParseScheme("kerberos")
+	fmt.Println(s, err)
+	// Output: Kerberos <nil>
+}
+
+func ExampleWithKDCTimeout() {
+	// Each KDC gets 1 s before the next one in krb5.conf is tried.
+	_, err := auth.NewTransport(nil, auth.WithKDCTimeout(time.Second))
+	fmt.Println(err)
+	// Output: <nil>
+}
+
+func ExampleWithRefreshBefore() {
+	// Tickets are replaced when less than 5 minutes (or a tenth of their
+	// lifetime) are left.
+	_, err := auth.NewTransport(nil, auth.WithRefreshBefore(5*time.Minute))
+	fmt.Println(err)
+	// Output: <nil>
+}
+
+func ExampleWithClientTrace() {
+	url, src, conf, stop := exampleLab()
+	defer stop()
+	trace := &auth.ClientTrace{Authenticated: func(a auth.Authenticated) {
+		fmt.Println("context established under", a.Scheme, "on a known connection:", a.Conn != nil)
+		// Messages are protected through a.Protector; a.Context holds the
+		// keys, except for a context whose keys stay in Windows (SSPI).
+		fmt.Println("protector:", a.Protector != nil, "keys:", a.Context != nil)
+	}}
+	req, _ := http.NewRequestWithContext(auth.WithClientTrace(context.Background(), trace), "GET", url, nil)
+	resp, err := exampleClient(src, conf).Do(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	// Output:
+	// context established under Negotiate on a known connection: true
+	// protector: true keys: true
+}
+
+func ExampleTransport() {
+	url, _, _, stop := exampleLab()
+	defer stop()
+	// The zero Transport works: the default credential cache, an HTTP/1.1
+	// base. Here there is no ticket for the lab's realm, so the 401 comes
+	// back.
+	resp, err := (&http.Client{Transport: &auth.Transport{}}).Get(url)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, auth.ResponseError(resp) != nil)
+	// Output: 401 true
+}
+
 func ExampleWithRawKerberos() {
 	url, src, conf, stop := exampleLab()
 	defer stop()
@@ -235,11 +303,19 @@ func ExampleWithChannelBinding() {
 }
 
 func ExampleWithReplayBuffer() {
-	url, src, conf, stop := exampleLab()
+	// A server that reads the whole body before it asks to authenticate.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("WWW-Authenticate", "Negotiate")
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	_, src, conf, stop := exampleLab()
 	defer stop()
 	c := exampleClient(src, conf, auth.WithReplayBuffer(4))
-	// A body without GetBody and longer than the buffer cannot follow a 401.
-	_, err := c.Post(url, "text/plain", io.MultiReader(strings.NewReader("too long to hold")))
+	// A body without GetBody, longer than the copy kept of it, cannot be
+	// sent again once the server has read it.
+	_, err := c.Post(srv.URL, "text/plain", io.MultiReader(strings.NewReader("too long to hold")))
 	fmt.Println(errors.Is(err, auth.ErrBodyNotReplayable))
 	// Output: true
 }

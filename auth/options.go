@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
@@ -54,31 +55,35 @@ func ParseMutualMode(s string) (MutualMode, error) {
 }
 
 // DefaultReplayBuffer is how many bytes of a request body without GetBody
-// are held so that the request can be replayed after a 401.
+// are copied as they are sent, so that the request can be replayed if the
+// server answers 401 after reading them.
 const DefaultReplayBuffer = 1 << 20
 
 // An Option configures a [Transport].
 type Option func(*config) error
 
 type config struct {
-	source          credentials.Source
-	krb5conf        *krb5conf.Config
-	principal       string
-	password        string
-	keytabPath      string
-	ccacheName      string
-	mutual          MutualMode
-	sanitize        bool
-	forcePreemptive bool
-	preemptive      bool
-	hostOverride    string
-	service         string
-	format          gss.Format
-	channelBinding  bool
-	delegation      DelegationPolicy
-	replayBuffer    int
-	logger          *slog.Logger
-	resolver        *net.Resolver
+	source         credentials.Source
+	krb5conf       *krb5conf.Config
+	principal      string
+	password       string
+	keytabPath     string
+	ccacheName     string
+	mutual         MutualMode
+	sanitize       bool
+	preemptive     PreemptiveMode
+	hostOverride   string
+	service        string
+	scheme         Scheme
+	format         gss.Format
+	channelBinding bool
+	delegation     DelegationPolicy
+	replayBuffer   int
+	logger         *slog.Logger
+	resolver       *net.Resolver
+	kdcTimeout     time.Duration
+	refreshBefore  time.Duration
+	refreshSet     bool
 }
 
 func defaultConfig() config {
@@ -86,6 +91,7 @@ func defaultConfig() config {
 		mutual:         MutualRequired,
 		sanitize:       true,
 		service:        "HTTP",
+		scheme:         SchemeNegotiate,
 		format:         gss.FormatSPNEGO,
 		channelBinding: true,
 		replayBuffer:   DefaultReplayBuffer,
@@ -195,22 +201,55 @@ func WithSanitize(on bool) Option {
 	}
 }
 
-// WithForcePreemptive sends a fresh token on every request, without
-// waiting for a 401 (requests-kerberos's force_preemptive, minus its
-// defect of stopping after the first response).
-func WithForcePreemptive() Option {
-	return func(c *config) error {
-		c.forcePreemptive = true
-		return nil
+// PreemptiveMode says when a token is sent with a request before any
+// server asked for one.
+type PreemptiveMode int
+
+const (
+	// PreemptiveNever (the default) sends a token only to answer a 401
+	// challenge, as requests-kerberos does by default.
+	PreemptiveNever PreemptiveMode = iota
+	// PreemptiveAfterChallenge sends a token up front to every origin
+	// (scheme, host and port) that has once answered with a challenge,
+	// which saves the 401 round trip on all later requests to it.
+	PreemptiveAfterChallenge
+	// PreemptiveAlways sends a fresh token with every request
+	// (requests-kerberos's force_preemptive, minus its defect of
+	// stopping after the first response).
+	PreemptiveAlways
+)
+
+func (m PreemptiveMode) String() string {
+	switch m {
+	case PreemptiveNever:
+		return "never"
+	case PreemptiveAfterChallenge:
+		return "after-challenge"
+	case PreemptiveAlways:
+		return "always"
 	}
+	return fmt.Sprintf("PreemptiveMode(%d)", int(m))
 }
 
-// WithPreemptiveAfterChallenge sends a token up front to every host that
-// has once answered with a Negotiate challenge, which saves the 401 round
-// trip on all later requests to it. Off by default.
-func WithPreemptiveAfterChallenge() Option {
+// ParsePreemptiveMode accepts "never", "after-challenge" or "always" (any
+// case), the String values.
+func ParsePreemptiveMode(s string) (PreemptiveMode, error) {
+	for _, m := range []PreemptiveMode{PreemptiveNever, PreemptiveAfterChallenge, PreemptiveAlways} {
+		if strings.EqualFold(s, m.String()) {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("auth: unknown preemptive mode %q (want never, after-challenge or always)", s)
+}
+
+// WithPreemptive sets when tokens are sent without waiting for a 401; the
+// default is [PreemptiveNever].
+func WithPreemptive(m PreemptiveMode) Option {
 	return func(c *config) error {
-		c.preemptive = true
+		if m < PreemptiveNever || m > PreemptiveAlways {
+			return fmt.Errorf("auth: invalid preemptive mode %d", int(m))
+		}
+		c.preemptive = m
 		return nil
 	}
 }
@@ -228,16 +267,57 @@ func WithHostnameOverride(host string) Option {
 	}
 }
 
-// WithService sets the service part of the principal name; the default is
-// "HTTP" ("WSMAN" is sometimes used for WinRM).
+// WithService sets the service class of the service principal name, the
+// part before the slash (requests-kerberos's service argument): the
+// default is "HTTP", and "WSMAN" is sometimes used for WinRM. The host
+// part comes from the request's URL or [WithHostnameOverride].
 func WithService(service string) Option {
 	return func(c *config) error {
 		if service == "" || strings.ContainsAny(service, "/@ ") {
-			return fmt.Errorf("auth: invalid service name %q", service)
+			return fmt.Errorf("auth: invalid service class %q (want a class such as HTTP, without host or realm)", service)
 		}
 		c.service = service
 		return nil
 	}
+}
+
+// Scheme is the HTTP authentication scheme the transport answers and
+// sends its tokens under.
+type Scheme string
+
+const (
+	// SchemeNegotiate (the default) is RFC 4559's "Negotiate", with SPNEGO
+	// tokens unless [WithRawKerberos] is given.
+	SchemeNegotiate Scheme = "Negotiate"
+	// SchemeKerberos is the "Kerberos" scheme some Microsoft services
+	// offer (WinRM lists it beside Negotiate), which carries raw Kerberos
+	// tokens.
+	SchemeKerberos Scheme = "Kerberos"
+)
+
+// WithScheme sets the authentication scheme (default [SchemeNegotiate]).
+// Only challenges of that scheme are answered.
+func WithScheme(s Scheme) Option {
+	return func(c *config) error {
+		switch {
+		case strings.EqualFold(string(s), string(SchemeNegotiate)):
+			c.scheme = SchemeNegotiate
+		case strings.EqualFold(string(s), string(SchemeKerberos)):
+			c.scheme = SchemeKerberos
+		default:
+			return fmt.Errorf("auth: unknown authentication scheme %q (want Negotiate or Kerberos)", s)
+		}
+		return nil
+	}
+}
+
+// ParseScheme accepts "negotiate" or "kerberos" in any case.
+func ParseScheme(s string) (Scheme, error) {
+	var c config
+	if err := WithScheme(Scheme(s))(&c); err != nil {
+		return "", err
+	}
+	return c.scheme, nil
 }
 
 // WithRawKerberos sends raw GSS-API Kerberos tokens, as requests-kerberos
@@ -255,13 +335,15 @@ func WithRawKerberos() Option {
 //
 // A token answering a challenge is bound to the certificate of the
 // response that carried the challenge. A token sent up front
-// ([WithForcePreemptive], [WithPreemptiveAfterChallenge]) is bound to the
+// ([WithPreemptive]) is bound to the
 // certificate last seen for the same scheme, host and port; when none has
 // been seen yet and the base transport is an [*http.Transport] (the
-// default is one), the transport learns it first with a TLS handshake of
-// its own, made with the base's dialer and TLS settings, once per origin.
-// It does not when the base would use a proxy for the request, nor with
-// any other kind of base transport: that first token then carries no
+// default is one), or wraps one and returns it from a
+// WrappedRoundTripper method (client-go's convention), the transport
+// learns it first with a TLS handshake of its own, made with that
+// transport's dialer and TLS settings, once per origin. It does not when
+// the base would use a proxy for the request, nor with any other kind of
+// base transport: that first token then carries no
 // bindings, and a server that insists on them answers with a challenge,
 // which is then answered with a bound token.
 func WithChannelBinding(on bool) Option {
@@ -339,17 +421,51 @@ func WithDelegation(p DelegationPolicy) Option {
 	}
 }
 
-// WithReplayBuffer sets how many bytes of a body without GetBody are held
-// to replay it after a 401 (default [DefaultReplayBuffer]). A larger body
-// fails with [ErrBodyNotReplayable] if the server challenges it; 0 holds
-// nothing. Bodies with GetBody (bytes, strings, files via http.NewRequest)
-// are never buffered.
+// WithReplayBuffer bounds the copy kept of a body without GetBody (default
+// [DefaultReplayBuffer]). Such a body is sent at once, as net/http sends
+// it, never read ahead; a copy of what the base transport reads from it is
+// kept up to n bytes. If the server answers 401, the body is sent again: as
+// it is when none of it had been read (a large body asks for
+// "Expect: 100-continue", so a server that challenges it does so before
+// reading it), else from the copy followed by the rest. When more than n
+// bytes had been read, the request fails with [ErrBodyNotReplayable]. 0
+// keeps no copy. Bodies with GetBody (http.NewRequest sets it for bytes,
+// strings and buffers) are rewound with it and never copied.
 func WithReplayBuffer(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("auth: negative replay buffer %d", n)
 		}
 		c.replayBuffer = n
+		return nil
+	}
+}
+
+// WithKDCTimeout bounds each attempt to reach one KDC when the transport
+// gets tickets itself (credential cache, [WithPassword], [WithKeytab]);
+// the request's context bounds the whole exchange. The default is
+// credentials' (3 s). A source given with [WithCredentials] has its own.
+func WithKDCTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("auth: WithKDCTimeout: %v is not positive", d)
+		}
+		c.kdcTimeout = d
+		return nil
+	}
+}
+
+// WithRefreshBefore sets the least time before their end at which the
+// transport's own tickets are replaced (see
+// [credentials.DefaultRefreshBefore], the default). A source given with
+// [WithCredentials] has its own.
+func WithRefreshBefore(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("auth: WithRefreshBefore: negative duration %v", d)
+		}
+		c.refreshBefore = d
+		c.refreshSet = true
 		return nil
 	}
 }
@@ -364,7 +480,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithResolver sets the DNS resolver used to canonicalize host names when
-// krb5.conf asks for it (dns_canonicalize_hostname, rdns).
+// krb5.conf asks for it (dns_canonicalize_hostname, rdns). Answers are
+// cached for one minute per host (net.Resolver does not report the
+// records' TTLs, so the lifetime is fixed and short); failed lookups are
+// not cached.
 func WithResolver(r *net.Resolver) Option {
 	return func(c *config) error {
 		c.resolver = r
@@ -383,8 +502,8 @@ func (c *config) validate() error {
 	if c.password != "" && c.principal == "" {
 		return errors.New("auth: WithPassword needs WithPrincipal")
 	}
-	if c.source != nil && (explicit || c.principal != "" || c.ccacheName != "") {
-		return errors.New("auth: WithCredentials excludes the other credential options")
+	if c.source != nil && (explicit || c.principal != "" || c.ccacheName != "" || c.kdcTimeout != 0 || c.refreshSet) {
+		return errors.New("auth: WithCredentials excludes the other credential options (WithPrincipal, WithPassword, WithKeytab, WithCCache, WithKDCTimeout, WithRefreshBefore): configure the source instead")
 	}
 	if c.ccacheName != "" && explicit {
 		return errors.New("auth: WithCCache excludes WithPassword and WithKeytab")

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -20,20 +21,27 @@ import (
 // fakeDNS answers on a loopback UDP port: alias.example.test is a CNAME of
 // real.example.test, which is 127.0.0.7, whose PTR is ptr.example.test.
 func fakeDNS(t *testing.T) *net.Resolver {
+	r, _ := countingDNS(t)
+	return r
+}
+
+// countingDNS is fakeDNS that also counts the queries it answered.
+func countingDNS(t *testing.T) (*net.Resolver, *atomic.Int32) {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	go serveDNS(pc)
+	var queries atomic.Int32
+	go serveDNS(pc, &queries)
 	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
-	}}
+	}}, &queries
 }
 
-func serveDNS(pc net.PacketConn) {
+func serveDNS(pc net.PacketConn, queries *atomic.Int32) {
 	buf := make([]byte, 1500)
 	for {
 		n, addr, err := pc.ReadFrom(buf)
@@ -49,6 +57,7 @@ func serveDNS(pc net.PacketConn) {
 		if err != nil {
 			continue
 		}
+		queries.Add(1)
 		reply, err := dnsAnswer(h, q)
 		if err == nil {
 			_, _ = pc.WriteTo(reply, addr)
@@ -155,5 +164,40 @@ func TestSPNCanonicalization(t *testing.T) {
 				t.Fatalf("SPNs asked %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSPNCanonicalizationCached: the lookups behind one request's SPN
+// serve the next requests too (for a minute; see canonicalHost).
+func TestSPNCanonicalizationCached(t *testing.T) {
+	t.Parallel()
+	resolver, queries := countingDNS(t)
+	cfg, err := krb5conf.Parse("[libdefaults]\n default_realm = " + realm + "\n dns_canonicalize_hostname = true\n rdns = true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{t: t, svc: krbtest.NewService(t, "HTTP/x", realm)}
+	tr, err := auth.NewTransport(&recordingTransport{}, auth.WithCredentials(src), auth.WithConfig(cfg),
+		auth.WithResolver(resolver), auth.WithMutualAuthentication(auth.MutualDisabled))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first int32
+	for i := range 3 {
+		req, _ := http.NewRequest("GET", "http://alias.example.test/", nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if i == 0 {
+			first = queries.Load()
+		}
+	}
+	if first == 0 || queries.Load() != first {
+		t.Fatalf("%d DNS queries for the first request, %d for three; want the later ones answered from the cache", first, queries.Load())
+	}
+	if got := src.spns(); len(got) != 3 || got[2] != "HTTP/ptr.example.test" {
+		t.Fatalf("SPNs %q", got)
 	}
 }

@@ -1,11 +1,11 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -31,17 +31,25 @@ const (
 // Transport is an [http.RoundTripper] that authenticates requests with
 // Kerberos Negotiate. It is safe for concurrent use by many goroutines and
 // never modifies the caller's request.
+//
+// The zero Transport is ready to use: it behaves as NewTransport(nil)
+// without options (its own HTTP/1.1 clone of [http.DefaultTransport], the
+// default credential cache), its defaults applied on first use.
 type Transport struct {
-	base  http.RoundTripper
-	cfg   config
-	conns *connTracker
+	initOnce   sync.Once
+	configured bool // made by NewTransport: cfg holds the options
+	base       http.RoundTripper
+	cfg        config
+	conns      *connTracker
 
 	// negotiateHosts holds the origins ("https://host:port") that have
-	// answered with a Negotiate challenge, for WithPreemptiveAfterChallenge.
-	negotiateHosts sync.Map
+	// answered with a challenge, for PreemptiveAfterChallenge.
+	negotiateHosts *lru[string, struct{}]
 	// certs holds the last TLS leaf certificate seen per origin, so that a
 	// token sent up front can carry channel bindings.
-	certs sync.Map
+	certs *lru[string, *x509.Certificate]
+	// canon caches canonical host names (see canonicalHost).
+	canon *lru[canonKey, canonEntry]
 	// probes learns a certificate before the first preemptive request to
 	// an origin (see preemptiveCert).
 	probes certProbes
@@ -55,6 +63,10 @@ type Transport struct {
 	conf     *krb5conf.Config
 	confErr  error
 }
+
+// maxOrigins bounds the per-origin state (origins that challenged,
+// certificates); see lru.
+const maxOrigins = 1024
 
 var _ http.RoundTripper = (*Transport)(nil)
 
@@ -71,14 +83,28 @@ func NewTransport(base http.RoundTripper, opts ...Option) (*Transport, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if base == nil {
-		base = http1Transport()
-	}
-	t := &Transport{base: base, cfg: cfg, conns: newConnTracker(), src: cfg.source}
+	t := &Transport{base: base, cfg: cfg, configured: true, src: cfg.source}
 	if cfg.krb5conf != nil {
 		t.confOnce.Do(func() { t.conf = cfg.krb5conf })
 	}
+	t.init()
 	return t, nil
+}
+
+// init applies the defaults a zero Transport lacks and makes the state.
+func (t *Transport) init() {
+	t.initOnce.Do(func() {
+		if !t.configured {
+			t.cfg = defaultConfig()
+		}
+		if t.base == nil {
+			t.base = http1Transport()
+		}
+		t.conns = newConnTracker()
+		t.negotiateHosts = newLRU[string, struct{}](maxOrigins)
+		t.certs = newLRU[string, *x509.Certificate](maxOrigins)
+		t.canon = newLRU[canonKey, canonEntry](maxCanonHosts)
+	})
 }
 
 // NewClient returns an [*http.Client] whose transport is
@@ -101,11 +127,15 @@ func http1Transport() *http.Transport {
 }
 
 // WrappedRoundTripper returns the base transport.
-func (t *Transport) WrappedRoundTripper() http.RoundTripper { return t.base }
+func (t *Transport) WrappedRoundTripper() http.RoundTripper {
+	t.init()
+	return t.base
+}
 
 // CloseIdleConnections forwards to the base transport when it has the
 // method.
 func (t *Transport) CloseIdleConnections() {
+	t.init()
 	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
@@ -159,22 +189,32 @@ func (t *Transport) credentialOptions() []credentials.Option {
 		// Delegation forwards the TGT, which a login must ask for.
 		opts = append(opts, credentials.WithForwardable(true))
 	}
+	if t.cfg.kdcTimeout > 0 {
+		opts = append(opts, credentials.WithKDCTimeout(t.cfg.kdcTimeout))
+	}
+	if t.cfg.refreshSet {
+		opts = append(opts, credentials.WithRefreshBefore(t.cfg.refreshBefore))
+	}
 	return opts
 }
 
 // RoundTrip implements [http.RoundTripper].
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.init()
 	if req.URL == nil {
 		closeRequestBody(req)
 		return nil, errors.New("auth: request has no URL")
 	}
 	ctx, slot := withErrorSlot(req.Context())
-	x := &exchange{t: t, req: req, ctx: ctx, slot: slot, origin: origin(req), host: urlHost(req.URL)}
+	x := &exchange{t: t, req: req, ctx: ctx, slot: slot, origin: origin(req), host: urlHost(req.URL), header: req.Header}
+	defer x.finishBody()
 	return x.run()
 }
 
-// exchange is the state of one RoundTrip: at most two sends, the second
-// only after a Negotiate challenge.
+// exchange is the state of one RoundTrip: at most three sends. The first
+// goes with a token or without; a challenge to a request sent without one
+// is answered once; a token the server refused is answered once more, with
+// a fresh ticket (or fresh channel bindings) when there is one.
 type exchange struct {
 	t      *Transport
 	req    *http.Request
@@ -182,39 +222,93 @@ type exchange struct {
 	slot   *errorSlot
 	origin string
 	host   string
+	header http.Header // of the last send, less Authorization
 
-	getBody  func() (io.ReadCloser, error) // nil when the body cannot be replayed
+	getBody  func() (io.ReadCloser, error) // GetBody, or the empty body; nil with tracker
+	tracker  *bodyTracker                  // the caller's body when it has no GetBody
 	tokenErr error                         // a token could not be built; do not try again
+}
+
+// token is what one Authorization value was built from.
+type token struct {
+	init   secContext
+	header string
+	spn    string
+	ticket *ticket.Ticket
+	cert   *x509.Certificate // of the channel bindings; nil without
 }
 
 func (x *exchange) run() (*http.Response, error) {
 	t := x.t
-	var (
-		init   secContext
-		header string
-	)
-	if t.cfg.forcePreemptive || t.cfg.preemptive && t.hostChallenged(x.origin) {
-		init, header = x.token(t.preemptiveCert(x.ctx, x.req, x.origin))
+	var sent *token
+	if t.cfg.preemptive == PreemptiveAlways || t.cfg.preemptive == PreemptiveAfterChallenge && t.hostChallenged(x.origin) {
+		sent = x.token(t.preemptiveCert(x.ctx, x.req, x.origin))
 	}
-	first, err := x.prepareBody(header != "")
+	resp, conn, err := x.send(x.requestBody(), sent, x.expectContinue(sent != nil))
 	if err != nil {
 		return nil, err
 	}
-	resp, conn, err := x.send(first, header, x.expectContinue(header != ""))
-	if err != nil {
-		return nil, err
+	// Each round answers a challenge and sets answered or replaced, or
+	// ends the loop: three sends at most.
+	var answered, replaced bool
+	for resp.StatusCode == http.StatusUnauthorized && x.challenged(resp) {
+		t.negotiateHosts.put(x.origin, struct{}{})
+		if x.tokenErr != nil {
+			break
+		}
+		cert := leafCert(resp)
+		var next *token
+		switch {
+		case !answered && (sent == nil || t.bindingsDiffer(x.req, sent.cert, cert)):
+			// A request sent without a token, or with one bound to
+			// another certificate (or to none), is answered.
+			answered = true
+			next = x.token(cert)
+		case !replaced:
+			// The server refused a token it should have accepted: its
+			// key may have changed since the ticket was issued.
+			replaced = true
+			next = x.replaceRejected(sent, cert)
+		}
+		if next == nil {
+			break
+		}
+		body, err := x.replayBody()
+		if err != nil {
+			discard(resp)
+			return nil, err
+		}
+		x.header = retryHeader(x.header, x.req.URL, resp)
+		discard(resp)
+		t.log(x.ctx, slog.LevelDebug, "negotiate: answering challenge", "origin", x.origin, "replaced_ticket", replaced)
+		if resp, conn, err = x.send(body, next, x.header); err != nil {
+			return nil, err
+		}
+		sent = next
 	}
-	if resp.StatusCode == http.StatusUnauthorized {
-		if _, ok := findChallenge(resp.Header, headerChallenge, schemeNegotiate); ok {
-			t.negotiateHosts.Store(x.origin, struct{}{})
-			var retried bool
-			resp, conn, init, retried, err = x.answerChallenge(resp)
-			if err != nil || !retried {
-				return resp, err
-			}
+	var init secContext
+	if sent != nil {
+		init = sent.init
+		if resp.StatusCode == http.StatusUnauthorized && x.tokenErr == nil {
+			x.slot.set(&NegotiateError{SPN: sent.spn, Err: ErrTokenRefused})
 		}
 	}
 	return t.verify(x.ctx, resp, conn, init)
+}
+
+// challenged reports whether resp challenges the transport's scheme.
+func (x *exchange) challenged(resp *http.Response) bool {
+	_, ok := findChallenge(resp.Header, headerChallenge, string(x.t.cfg.scheme))
+	return ok
+}
+
+// bindingsDiffer reports whether a token for a response with certificate
+// cert would carry other channel bindings than one bound to sentCert.
+func (t *Transport) bindingsDiffer(req *http.Request, sentCert, cert *x509.Certificate) bool {
+	if !t.cfg.channelBinding || !strings.EqualFold(req.URL.Scheme, "https") || cert == nil {
+		return false
+	}
+	return sentCert == nil || !sentCert.Equal(cert)
 }
 
 // expectThreshold is the body size from which a request sent without a
@@ -240,39 +334,9 @@ func (x *exchange) expectContinue(tokenUpFront bool) http.Header {
 	return h
 }
 
-// answerChallenge answers a 401 Negotiate challenge with a fresh token and
-// sends the request once more. When no token can be built the 401 is
-// returned untouched (retried false) and the reason goes to ResponseError.
-func (x *exchange) answerChallenge(resp *http.Response) (*http.Response, net.Conn, secContext, bool, error) {
-	if x.tokenErr != nil {
-		return resp, nil, nil, false, nil
-	}
-	if x.getBody == nil {
-		discard(resp)
-		return nil, nil, nil, false, fmt.Errorf("%w (%s %s)", ErrBodyNotReplayable, x.req.Method, redactedURL(x.req))
-	}
-	init, header := x.token(leafCert(resp))
-	if init == nil {
-		return resp, nil, nil, false, nil
-	}
-	body, err := x.getBody()
-	if err != nil {
-		discard(resp)
-		return nil, nil, nil, false, fmt.Errorf("auth: rewinding the request body: %w", err)
-	}
-	h := headerWithCookies(x.req.Header, resp)
-	discard(resp)
-	x.t.log(x.ctx, slog.LevelDebug, "negotiate: answering challenge", "origin", x.origin)
-	resp, conn, err := x.send(body, header, h)
-	if err != nil {
-		return nil, nil, nil, false, err
-	}
-	return resp, conn, init, true, nil
-}
-
-// send clones the caller's request with the given body, headers and
-// Authorization value and sends it, recording the connection used.
-func (x *exchange) send(body io.ReadCloser, authz string, h http.Header) (*http.Response, net.Conn, error) {
+// send clones the caller's request with the given body, headers and token
+// and sends it, recording the connection used.
+func (x *exchange) send(body io.ReadCloser, tok *token, h http.Header) (*http.Response, net.Conn, error) {
 	ctx, probe := x.t.conns.withConnProbe(x.ctx)
 	r := x.req.Clone(ctx)
 	r.Header = h.Clone()
@@ -280,59 +344,102 @@ func (x *exchange) send(body io.ReadCloser, authz string, h http.Header) (*http.
 		r.Header = make(http.Header)
 	}
 	r.Body = body
-	if x.getBody != nil {
-		r.GetBody = x.getBody
-	}
-	if authz != "" {
-		r.Header.Set(headerAuthorize, authz)
+	r.GetBody = x.getBody
+	if tok != nil {
+		r.Header.Set(headerAuthorize, tok.header)
 	}
 	resp, err := x.t.base.RoundTrip(r)
 	if err != nil {
 		return nil, nil, err
 	}
 	if leaf := leafCert(resp); leaf != nil {
-		x.t.certs.Store(x.origin, leaf)
+		x.t.certs.put(x.origin, leaf)
 	}
 	return resp, probe.get(), nil
 }
 
-// token builds an Authorization value. On failure it records the reason
-// for ResponseError and returns a nil initiator.
-func (x *exchange) token(cert *x509.Certificate) (secContext, string) {
-	init, tok, err := x.t.newToken(x.ctx, x.req, x.host, cert)
+// token builds a token for a request to the exchange's host, with channel
+// bindings for cert. On failure it records the reason for ResponseError
+// and returns nil.
+func (x *exchange) token(cert *x509.Certificate) *token {
+	tok, err := x.t.newToken(x.ctx, x.req, x.host, cert)
 	if err != nil {
 		x.tokenErr = err
 		x.slot.set(err)
 		x.t.log(x.ctx, slog.LevelWarn, "negotiate: cannot build token", "origin", x.origin, "error", err)
-		return nil, ""
+		return nil
 	}
-	return init, schemeNegotiate + " " + base64.StdEncoding.EncodeToString(tok)
+	return tok
 }
 
-func (t *Transport) newToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (secContext, []byte, error) {
+// replaceRejected handles a 401 to a token built from sent's ticket: a
+// source that can drop a refused ticket is told to, and a token is built
+// from the ticket it then hands out, unless that is the refused one again
+// (the source keeps it: nothing fresher to try). Nil means no retry.
+func (x *exchange) replaceRejected(sent *token, cert *x509.Certificate) *token {
+	if sent.ticket == nil {
+		// SSPI's: Windows holds the tickets; there is none to drop.
+		return nil
+	}
+	src, err := x.t.source()
+	if err != nil {
+		return nil
+	}
+	d, ok := src.(credentials.Dropper)
+	if !ok {
+		return nil
+	}
+	d.DropTicket(sent.spn, sent.ticket)
+	next := x.token(cert)
+	if next == nil || sameTicket(next.ticket, sent.ticket) {
+		return nil
+	}
+	x.t.log(x.ctx, slog.LevelInfo, "negotiate: the server refused the service ticket; retrying with a fresh one",
+		"origin", x.origin, "spn", sent.spn)
+	return next
+}
+
+// sameTicket reports whether a and b are one ticket: each issued ticket
+// has its own encrypted part.
+func sameTicket(a, b *ticket.Ticket) bool {
+	return a.Ticket.EncPart.KVNO == b.Ticket.EncPart.KVNO && bytes.Equal(a.Ticket.EncPart.Cipher, b.Ticket.EncPart.Cipher)
+}
+
+func (t *Transport) newToken(ctx context.Context, req *http.Request, host string, cert *x509.Certificate) (*token, error) {
 	if t.cfg.hostOverride != "" {
 		host = t.cfg.hostOverride
 	}
 	spns := t.spnCandidates(ctx, host)
+	if !t.cfg.channelBinding || !strings.EqualFold(req.URL.Scheme, "https") {
+		cert = nil
+	}
+	format := t.cfg.format
+	if t.cfg.scheme == SchemeKerberos {
+		format = gss.FormatKRB5
+	}
 	if t.useSSPI() {
-		if !t.cfg.channelBinding || !strings.EqualFold(req.URL.Scheme, "https") {
-			cert = nil
+		sc, raw, spn, err := t.platform.start(ctx, t, spns, format, cert)
+		if err != nil {
+			return nil, err
 		}
-		sc, tok, _, err := t.platform.start(ctx, t, spns, t.cfg.format, cert)
-		return sc, tok, err
+		return &token{init: sc, header: string(t.cfg.scheme) + " " + base64.StdEncoding.EncodeToString(raw), spn: spn, cert: cert}, nil
 	}
 	src, err := t.source()
 	if err != nil {
-		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
+		return nil, &NegotiateError{SPN: spns[0], Err: err}
 	}
-	var tkt *ticket.Ticket
-	for i, spn := range spns {
+	var (
+		tkt *ticket.Ticket
+		spn string
+	)
+	for i, candidate := range spns {
+		spn = candidate
 		tkt, err = src.ServiceTicket(ctx, spn)
 		if err == nil {
 			break
 		}
 		if i == len(spns)-1 || !errors.Is(err, credentials.ErrPrincipalUnknown) {
-			return nil, nil, &NegotiateError{SPN: spn, Err: err}
+			return nil, &NegotiateError{SPN: spn, Err: err}
 		}
 	}
 	flags := gss.FlagSequence
@@ -340,32 +447,39 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 		flags |= gss.FlagMutual
 	}
 	var bindings []byte
-	if t.cfg.channelBinding && strings.EqualFold(req.URL.Scheme, "https") && cert != nil {
+	if cert != nil {
 		bindings = gss.TLSServerEndPoint(cert)
 	}
 	deleg, err := t.delegation(ctx, src, tkt)
 	if err != nil {
-		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
+		return nil, &NegotiateError{SPN: spn, Err: err}
 	}
 	if deleg != nil {
 		flags |= gss.FlagDelegate
 	}
-	init, tok, err := gss.NewInitiator(gss.InitiatorConfig{
+	init, raw, err := gss.NewInitiator(gss.InitiatorConfig{
 		Ticket:          tkt,
 		Flags:           flags,
-		Format:          t.cfg.format,
+		Format:          format,
 		ChannelBindings: bindings,
 		Delegation:      deleg,
 	})
 	if err != nil {
-		return nil, nil, &NegotiateError{SPN: spns[0], Err: err}
+		return nil, &NegotiateError{SPN: spn, Err: err}
 	}
-	return init, tok, nil
+	return &token{
+		init:   init,
+		header: string(t.cfg.scheme) + " " + base64.StdEncoding.EncodeToString(raw),
+		spn:    spn,
+		ticket: tkt,
+		cert:   cert,
+	}, nil
 }
 
-// verify applies the mutual authentication rules to a final response.
+// verify applies the mutual authentication rules to a final response, and
+// reports an established context to the request's ClientTrace.
 func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Conn, init secContext) (*http.Response, error) {
-	if resp.StatusCode == http.StatusUnauthorized || t.cfg.mutual == MutualDisabled {
+	if resp.StatusCode == http.StatusUnauthorized {
 		return resp, nil
 	}
 	// An HTTP/2 connection multiplexes requests, so authenticating one
@@ -373,7 +487,13 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 	if resp.ProtoMajor >= 2 {
 		conn = nil
 	}
-	value, _ := findChallenge(resp.Header, headerChallenge, schemeNegotiate)
+	if t.cfg.mutual == MutualDisabled {
+		if init != nil {
+			t.established(ctx, init, conn)
+		}
+		return resp, nil
+	}
+	value, _ := findChallenge(resp.Header, headerChallenge, string(t.cfg.scheme))
 	if value == "" {
 		switch {
 		case t.conns.authenticated(conn), t.cfg.mutual == MutualOptional:
@@ -385,13 +505,13 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 			}
 			return resp, nil
 		}
-		return nil, refuse(resp, "the response carries no Negotiate token", nil)
+		return nil, refuse(resp, "the response carries no "+string(t.cfg.scheme)+" token", nil)
 	}
 	if init == nil {
 		if t.conns.authenticated(conn) {
 			return resp, nil
 		}
-		return nil, refuse(resp, "a Negotiate token came back for a request that sent none", nil)
+		return nil, refuse(resp, "a "+string(t.cfg.scheme)+" token came back for a request that sent none", nil)
 	}
 	raw, err := decodeToken(value)
 	if err == nil {
@@ -402,7 +522,25 @@ func (t *Transport) verify(ctx context.Context, resp *http.Response, conn net.Co
 	}
 	t.conns.markAuthenticated(conn)
 	t.log(ctx, slog.LevelDebug, "negotiate: server authenticated", "status", resp.StatusCode)
+	t.established(ctx, init, conn)
 	return resp, nil
+}
+
+// established reports a complete context to the request's ClientTrace.
+func (t *Transport) established(ctx context.Context, init secContext, conn net.Conn) {
+	trace := ContextClientTrace(ctx)
+	if trace == nil || trace.Authenticated == nil {
+		return
+	}
+	p, err := init.Protector()
+	if err != nil {
+		return
+	}
+	a := Authenticated{Scheme: t.cfg.scheme, Protector: p, Conn: conn}
+	if gi, ok := init.(*gss.Initiator); ok {
+		a.Context = gi.SecurityContext()
+	}
+	trace.Authenticated(a)
 }
 
 func refuse(resp *http.Response, reason string, err error) error {
@@ -437,13 +575,12 @@ func sanitized(resp *http.Response) *http.Response {
 }
 
 func (t *Transport) hostChallenged(origin string) bool {
-	_, ok := t.negotiateHosts.Load(origin)
+	_, ok := t.negotiateHosts.get(origin)
 	return ok
 }
 
 func (t *Transport) cachedCert(origin string) *x509.Certificate {
-	c, _ := t.certs.Load(origin)
-	cert, _ := c.(*x509.Certificate)
+	cert, _ := t.certs.get(origin)
 	return cert
 }
 
@@ -489,38 +626,4 @@ func closeRequestBody(req *http.Request) {
 	if req.Body != nil {
 		_ = req.Body.Close()
 	}
-}
-
-// headerWithCookies copies h and adds the cookies the 401 set, replacing
-// same-named ones, because http.Client's jar only sees them after
-// RoundTrip returns, too late for the retry.
-func headerWithCookies(h http.Header, resp *http.Response) http.Header {
-	set := resp.Cookies()
-	if len(set) == 0 {
-		return h
-	}
-	out := h.Clone()
-	if out == nil {
-		out = make(http.Header)
-	}
-	probe := &http.Request{Header: h}
-	fresh := make(map[string]bool, len(set))
-	var parts []string
-	for _, c := range set {
-		if c.MaxAge < 0 || c.Value == "" {
-			continue
-		}
-		fresh[c.Name] = true
-		parts = append(parts, (&http.Cookie{Name: c.Name, Value: c.Value}).String())
-	}
-	for _, c := range probe.Cookies() {
-		if !fresh[c.Name] {
-			parts = append(parts, c.String())
-		}
-	}
-	out.Del("Cookie")
-	if len(parts) > 0 {
-		out.Set("Cookie", strings.Join(parts, "; "))
-	}
-	return out
 }

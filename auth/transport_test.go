@@ -214,17 +214,6 @@ func TestEveryMethodAndBodyKind(t *testing.T) {
 	}
 }
 
-func TestBodyTooLargeToReplay(t *testing.T) {
-	t.Parallel()
-	l := newLab(t, nil)
-	c := l.client(t, auth.WithReplayBuffer(8))
-	body := io.MultiReader(strings.NewReader("more than eight bytes"))
-	_, err := c.Post(l.srv.URL, "text/plain", body)
-	if !errors.Is(err, auth.ErrBodyNotReplayable) {
-		t.Fatalf("error %v, want ErrBodyNotReplayable", err)
-	}
-}
-
 func TestNoCredentialsReturns401WithReason(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, nil)

@@ -118,7 +118,7 @@ func TestStrictChannelBinding(t *testing.T) {
 
 	// The first request of a preemptive client is bound too: no 401.
 	hits.Store(0)
-	if status, body := get(t, site.client(t, auth.WithCCache(cc), auth.WithForcePreemptive()), url); status != 200 || body != bound || hits.Load() != 1 {
+	if status, body := get(t, site.client(t, auth.WithCCache(cc), auth.WithPreemptive(auth.PreemptiveAlways)), url); status != 200 || body != bound || hits.Load() != 1 {
 		t.Fatalf("preemptive: %d %q after %d requests, want 200 after 1", status, body, hits.Load())
 	}
 
@@ -170,7 +170,7 @@ func TestMITAcceptorChecksOurBindings(t *testing.T) {
 	}{
 		{"SPNEGO", nil},
 		{"raw krb5", []auth.Option{auth.WithRawKerberos()}},
-		{"preemptive", []auth.Option{auth.WithForcePreemptive()}},
+		{"preemptive", []auth.Option{auth.WithPreemptive(auth.PreemptiveAlways)}},
 	} {
 		opts := append([]auth.Option{auth.WithCCache(cc)}, c.opts...)
 		status, r := getMIT(t, site.client(t, opts...), right.URL)

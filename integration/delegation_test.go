@@ -69,7 +69,7 @@ func doubleHop(t *testing.T, trustedFront bool) (front *server) {
 		frontKT, backKT, override = env.webKeytab, env.httpKeytab, ""
 	}
 	back := startServer(t, backKT, nil)
-	return startServer(t, frontKT, hop(back.URL+"/back", override), acceptor.WithKrb5Config(env.conf))
+	return startServer(t, frontKT, hop(back.URL+"/back", override), acceptor.WithConfig(env.conf))
 }
 
 func wantSecondHop(t *testing.T, principal string, status int, body string) {

@@ -114,7 +114,7 @@ func TestSanitizing(t *testing.T) {
 func TestForcePreemptive(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, env.httpKeytab, nil)
-	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithForcePreemptive())
+	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithPreemptive(auth.PreemptiveAlways))
 	for range 3 {
 		status, body := get(t, c, srv.URL)
 		wantAlice(t, status, body)

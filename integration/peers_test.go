@@ -100,7 +100,7 @@ func TestApacheConnectionBound(t *testing.T) {
 func TestApacheRawKerberosAndPreemptive(t *testing.T) {
 	t.Parallel()
 	a := startApache(t)
-	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithRawKerberos(), auth.WithForcePreemptive())
+	c := client(t, auth.WithCCache(kinit(t, "alice")), auth.WithRawKerberos(), auth.WithPreemptive(auth.PreemptiveAlways))
 	for range 2 {
 		resp, err := c.Get(a.URL + apache.PathProtected)
 		if err != nil {

@@ -61,7 +61,7 @@ func startWinRM(t testing.TB, setup winrmSetup) *winrmEndpoint {
 	a, err := acceptor.New(kt,
 		acceptor.WithConnectionBound(true),
 		acceptor.WithChannelBinding(setup.binding, cert),
-		acceptor.WithKrb5Config(env.conf),
+		acceptor.WithConfig(env.conf),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func winrmClient(t testing.TB, ep *winrmEndpoint, cc string, opts ...wsman.Optio
 	}
 	all := []wsman.Option{wsman.WithAuth(auth.WithConfig(env.conf), auth.WithCCache(cc))}
 	if ep.site != nil {
-		all = append(all, wsman.WithTLSConfig(&tls.Config{RootCAs: ep.site.pool, MinVersion: tls.VersionTLS12}))
+		all = append(all, wsman.WithBaseTransport(&http.Transport{TLSClientConfig: &tls.Config{RootCAs: ep.site.pool, MinVersion: tls.VersionTLS12}}))
 	}
 	c, err := wsman.NewClient(ep.URL, append(all, opts...)...)
 	if err != nil {
@@ -131,9 +131,9 @@ func remote(t *testing.T, c wsman.Runner, req wsman.RunRequest) (stdout, stderr 
 func TestWinRMEchoEncryptedOverHTTP(t *testing.T) {
 	t.Parallel()
 	ep := startWinRM(t, winrmSetup{})
-	for _, scheme := range []wsman.AuthScheme{wsman.SchemeNegotiate, wsman.SchemeKerberos} {
+	for _, scheme := range []auth.Scheme{auth.SchemeNegotiate, auth.SchemeKerberos} {
 		t.Run(string(scheme), func(t *testing.T) {
-			c := winrmClient(t, ep, "", wsman.WithAuthScheme(scheme))
+			c := winrmClient(t, ep, "", wsman.WithAuth(auth.WithScheme(scheme)))
 			if !c.Encrypted() {
 				t.Fatal("the client does not encrypt over http")
 			}
@@ -601,7 +601,7 @@ func TestWinRMTamperedReply(t *testing.T) {
 		// headers and the framing take about 450 bytes, the token 1.6 KB.
 		return &tamperingConn{Conn: conn, at: 900}, nil
 	}
-	c := winrmClient(t, ep, "", wsman.WithDialer(dial))
+	c := winrmClient(t, ep, "", wsman.WithBaseTransport(&http.Transport{DialContext: dial}))
 	_, err := c.CreateShell(t.Context(), wsman.ShellOptions{})
 	var te *wsman.TamperedError
 	if !errors.Is(err, wsman.ErrTampered) || !errors.As(err, &te) {

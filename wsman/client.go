@@ -2,7 +2,6 @@ package wsman
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/wsman/encryption"
 	"github.com/krbhttp/krbhttp/wsman/internal/soap"
 )
 
@@ -100,9 +98,9 @@ type Client struct {
 //
 // Without [WithTransport] it authenticates with Kerberos as
 // auth.NewTransport would by default (the credential cache, mutual
-// authentication required), adjusted by [WithAuth]. Messages are
-// encrypted over http and sent as plain SOAP over https, unless
-// [WithEncryption] says otherwise.
+// authentication required), adjusted by [WithAuth], over
+// [WithBaseTransport]. Messages are encrypted over http and sent as plain
+// SOAP over https, unless [WithEncryption] says otherwise.
 func NewClient(endpoint string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
@@ -123,56 +121,53 @@ func NewClient(endpoint string, opts ...Option) (*Client, error) {
 	if cfg.newID == nil {
 		cfg.newID = soap.NewUUID
 	}
-	if cfg.transport == nil {
-		if cfg.transport, err = newAuthTransport(cfg); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.initiator == nil {
-		cfg.initiator, _ = cfg.transport.(ContextInitiator)
-	}
 	c := &Client{endpoint: u, cfg: cfg}
 	maxBody := cfg.maxEnvelopeSize + 64<<10 // room for framing and a generous server
 	encrypt := cfg.encryption == EncryptAlways || cfg.encryption == EncryptAuto && u.Scheme == "http"
-	if !encrypt {
+	switch {
+	case cfg.transport != nil && encrypt:
+		return nil, errors.New("wsman: message encryption needs the client's own Kerberos transport, not one given with WithTransport: " +
+			"configure it with WithAuth and WithBaseTransport, or use https or WithEncryption(EncryptNever)")
+	case cfg.transport != nil:
 		c.send = &plainSender{rt: cfg.transport, target: u.String(), maxBody: maxBody}
 		return c, nil
 	}
-	if cfg.initiator == nil {
-		return nil, errors.New("wsman: message encryption needs a ContextInitiator: an *auth.Transport as WithTransport, or WithInitiator")
+	base := cfg.base
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	protocol := encryption.ProtocolSPNEGO
-	if cfg.scheme == SchemeKerberos {
-		protocol = encryption.ProtocolKerberos
-	}
-	c.send = &encSender{
-		target: u, initiator: cfg.initiator, scheme: cfg.scheme, protocol: protocol,
-		tlsConfig: cfg.tlsConfig, dial: cfg.dial, maxBody: maxBody, logger: cfg.logger,
-	}
-	return c, nil
-}
-
-// newAuthTransport is the Kerberos transport configured as WinRM needs:
-// tokens sent up front once the host has challenged, over HTTP/1.1.
-func newAuthTransport(cfg config) (*auth.Transport, error) {
-	base := http.DefaultTransport.(*http.Transport).Clone()
 	var p http.Protocols
 	p.SetHTTP1(true)
 	base.Protocols = &p
 	base.ForceAttemptHTTP2 = false
-	if cfg.tlsConfig != nil {
-		base.TLSClientConfig = cfg.tlsConfig.Clone()
-	} else {
-		base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	if !encrypt {
+		tr, err := c.authTransport(base, auth.PreemptiveAfterChallenge)
+		if err != nil {
+			return nil, err
+		}
+		c.send = &plainSender{rt: tr, target: u.String(), maxBody: maxBody}
+		return c, nil
 	}
-	opts := []auth.Option{auth.WithPreemptiveAfterChallenge()}
-	if cfg.scheme == SchemeKerberos {
-		opts = append(opts, auth.WithRawKerberos())
+	tr, err := c.authTransport(sessionRouter{base: base}, auth.PreemptiveAlways)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.logger != nil {
-		opts = append(opts, auth.WithLogger(cfg.logger))
+	c.send = &encSender{target: u.String(), auth: tr, base: base, maxBody: maxBody, logger: cfg.logger}
+	return c, nil
+}
+
+// authTransport is the Kerberos transport over base with the client's
+// defaults, then the caller's auth options.
+func (c *Client) authTransport(base http.RoundTripper, preemptive auth.PreemptiveMode) (*auth.Transport, error) {
+	opts := []auth.Option{auth.WithPreemptive(preemptive)}
+	if c.cfg.logger != nil {
+		opts = append(opts, auth.WithLogger(c.cfg.logger))
 	}
-	return auth.NewTransport(base, append(opts, cfg.authOpts...)...)
+	tr, err := auth.NewTransport(base, append(opts, c.cfg.authOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("wsman: %w", err)
+	}
+	return tr, nil
 }
 
 // Close closes the idle connections. Requests under way finish.

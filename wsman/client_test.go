@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/wsman"
 	"github.com/krbhttp/krbhttp/wsman/encryption"
 	"github.com/krbhttp/krbhttp/wsman/internal/soap"
@@ -184,24 +185,25 @@ func TestNewClientValidates(t *testing.T) {
 		url  string
 		opts []wsman.Option
 	}{
-		"not http":                {"ftp://host/wsman", nil},
-		"no host":                 {"http:///wsman", nil},
-		"transport and auth":      {"https://h/wsman", []wsman.Option{wsman.WithTransport(http.DefaultTransport), wsman.WithAuth()}},
-		"encryption without init": {"http://h/wsman", []wsman.Option{wsman.WithTransport(http.DefaultTransport)}},
-		"bad mode":                {"http://h/wsman", []wsman.Option{wsman.WithEncryption(7)}},
-		"bad scheme":              {"http://h/wsman", []wsman.Option{wsman.WithAuthScheme("NTLM")}},
-		"tiny envelope":           {"http://h/wsman", []wsman.Option{wsman.WithMaxEnvelopeSize(100)}},
-		"short timeout":           {"http://h/wsman", []wsman.Option{wsman.WithOperationTimeout(1)}},
-		"empty locale":            {"http://h/wsman", []wsman.Option{wsman.WithLocale("")}},
-		"nil transport":           {"http://h/wsman", []wsman.Option{wsman.WithTransport(nil)}},
-		"nil initiator":           {"http://h/wsman", []wsman.Option{wsman.WithInitiator(nil)}},
-		"nil dialer":              {"http://h/wsman", []wsman.Option{wsman.WithDialer(nil)}},
+		"not http":              {"ftp://host/wsman", nil},
+		"no host":               {"http:///wsman", nil},
+		"transport and auth":    {"https://h/wsman", []wsman.Option{wsman.WithTransport(http.DefaultTransport), wsman.WithAuth()}},
+		"encryption through rt": {"http://h/wsman", []wsman.Option{wsman.WithTransport(http.DefaultTransport)}},
+		"transport and base":    {"https://h/wsman", []wsman.Option{wsman.WithTransport(http.DefaultTransport), wsman.WithBaseTransport(&http.Transport{})}},
+		"nil base":              {"http://h/wsman", []wsman.Option{wsman.WithBaseTransport(nil)}},
+		"bad mode":              {"http://h/wsman", []wsman.Option{wsman.WithEncryption(7)}},
+		"bad scheme":            {"http://h/wsman", []wsman.Option{wsman.WithAuth(auth.WithScheme("NTLM"))}},
+		"tiny envelope":         {"http://h/wsman", []wsman.Option{wsman.WithMaxEnvelopeSize(100)}},
+		"short timeout":         {"http://h/wsman", []wsman.Option{wsman.WithOperationTimeout(1)}},
+		"empty locale":          {"http://h/wsman", []wsman.Option{wsman.WithLocale("")}},
+		"nil transport":         {"http://h/wsman", []wsman.Option{wsman.WithTransport(nil)}},
 	} {
 		if _, err := wsman.NewClient(c.url, c.opts...); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	// The default: an auth.Transport, which also starts encrypted contexts.
+	// The default: the client's own Kerberos transport, which also sets
+	// encrypted sessions up.
 	c, err := wsman.NewClient("http://h/wsman")
 	if err != nil || !c.Encrypted() {
 		t.Fatalf("default client: %v, encrypted %v", err, c != nil && c.Encrypted())

@@ -16,14 +16,19 @@
 //
 // [Run] and [Stream] work over the [ShellClient] interface, one method per
 // protocol operation, which [*Client] implements and a mock can. The
-// client sends plain SOAP through any [http.RoundTripper] ([WithTransport];
-// by default an *auth.Transport), and encrypted messages over connections
-// of its own: Windows binds the encryption context to the TCP connection
-// that authenticated it, so each such connection is set up with an empty
-// POST carrying a Kerberos token (started by a [ContextInitiator], which
-// *auth.Transport is), its reply token is verified, and the messages that
-// follow on that connection are sealed with that context's keys and
-// sequence numbers. A connection that fails is closed, never reused.
+// client speaks net/http only: plain SOAP goes through its Kerberos
+// transport (an *auth.Transport over [WithBaseTransport]) or through any
+// [http.RoundTripper] given with [WithTransport]. Encrypted messages go in
+// sessions: Windows binds the encryption context to the TCP connection
+// that authenticated it, so each session is an *http.Transport cloned from
+// the base and restricted to one connection. It is set up with an empty
+// POST carrying a Kerberos token, through the same *auth.Transport (its
+// challenge handling, service principal rules, channel bindings and
+// mutual authentication); the transport reports the established context
+// (auth.ClientTrace), and the messages that follow on that connection are
+// sealed with its keys and sequence numbers. A session whose exchange
+// fails is closed, never reused; a session whose connection is gone is
+// replaced, never continued over a new connection ([ErrConnectionLost]).
 //
 // # Errors
 //

@@ -26,6 +26,7 @@ import (
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/auth/gss"
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 	"github.com/krbhttp/krbhttp/auth/ticket"
 	"github.com/krbhttp/krbhttp/wsman"
 	"github.com/krbhttp/krbhttp/wsman/encryption"
@@ -56,16 +57,22 @@ func kerberos(t *testing.T, host string) (*keytab.Keytab, *ticket.Ticket) {
 	return kt, &ticket.Ticket{Ticket: tkt, SessionKey: key, Client: cname, ClientRealm: testRealm, AuthTime: now, StartTime: now, EndTime: now.Add(time.Hour)}
 }
 
-// ticketInitiator starts contexts with one ticket, with channel bindings
-// for the certificate it is given.
-type ticketInitiator struct{ tkt *ticket.Ticket }
+// ticketSource hands out one ticket, whatever the SPN.
+type ticketSource struct{ tkt *ticket.Ticket }
 
-func (i ticketInitiator) Initiate(_ context.Context, _ *url.URL, cert *x509.Certificate) (gss.ClientContext, []byte, error) {
-	var cb []byte
-	if cert != nil {
-		cb = gss.TLSServerEndPoint(cert)
+func (s ticketSource) ServiceTicket(context.Context, string) (*ticket.Ticket, error) {
+	return s.tkt, nil
+}
+
+// withTicket is the auth configuration of the tests: tkt for every
+// service, and SPNs taken from the URL as they are.
+func withTicket(t testing.TB, tkt *ticket.Ticket) wsman.Option {
+	t.Helper()
+	conf, err := krb5conf.Parse("[libdefaults]\n default_realm = " + testRealm + "\n dns_canonicalize_hostname = false\n rdns = false\n")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return gss.NewInitiator(gss.InitiatorConfig{Ticket: i.tkt, Flags: gss.FlagMutual | gss.FlagSequence, ChannelBindings: cb})
+	return wsman.WithAuth(auth.WithCredentials(ticketSource{tkt}), auth.WithConfig(conf))
 }
 
 // encServer is fakeShell behind our acceptor with Windows' message
@@ -75,17 +82,22 @@ type encServer struct {
 	tamper    atomic.Bool // flip a bit of the next encrypted reply
 	clear     atomic.Bool // send the next reply unencrypted
 	tooLarge  atomic.Bool // answer the next request 413
+	bigHeader atomic.Bool // add an 8 KiB header to the next reply
 	setups    atomic.Int32
 	encrypted atomic.Int32 // encrypted requests served
 
 	mu        sync.Mutex
+	remotes   map[string]bool // client addresses of the connections
 	sessions  map[*gss.SecurityContext]*encryption.Session
 	protocols map[string]bool
 }
 
 func (s *encServer) handler(t *testing.T) http.Handler {
-	s.sessions, s.protocols = map[*gss.SecurityContext]*encryption.Session{}, map[string]bool{}
+	s.sessions, s.protocols, s.remotes = map[*gss.SecurityContext]*encryption.Session{}, map[string]bool{}, map[string]bool{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.remotes[r.RemoteAddr] = true
+		s.mu.Unlock()
 		id, _ := acceptor.IdentityFromContext(r.Context())
 		body, _ := io.ReadAll(r.Body)
 		if len(body) == 0 {
@@ -130,6 +142,9 @@ func (s *encServer) handler(t *testing.T) http.Handler {
 		if err != nil {
 			t.Error(err)
 		}
+		if s.bigHeader.Swap(false) {
+			w.Header().Set("X-Padding", strings.Repeat("p", 8<<10))
+		}
 		if s.tamper.Swap(false) {
 			out[len(out)-40] ^= 0x04
 		}
@@ -139,9 +154,16 @@ func (s *encServer) handler(t *testing.T) http.Handler {
 	})
 }
 
-// startEncrypted serves an encServer over http (or https with channel
-// bindings required) and returns a client that encrypts.
-func startEncrypted(t *testing.T, s *encServer, useTLS bool, opts ...wsman.Option) *wsman.Client {
+// encEndpoint is a running encServer.
+type encEndpoint struct {
+	url  string
+	pool *x509.CertPool // over https, the server's certificate
+	tkt  *ticket.Ticket
+}
+
+// serveEncrypted serves an encServer over http (or https with channel
+// bindings required).
+func serveEncrypted(t *testing.T, s *encServer, useTLS bool) *encEndpoint {
 	t.Helper()
 	// The acceptor needs the certificate of the started server; until it
 	// is made, nothing connects.
@@ -168,23 +190,35 @@ func startEncrypted(t *testing.T, s *encServer, useTLS bool, opts ...wsman.Optio
 	}
 	t.Cleanup(ts.Close)
 	kt, tkt := kerberos(t, "127.0.0.1")
+	ep := &encEndpoint{url: ts.URL + "/wsman", tkt: tkt}
 	aopts := []acceptor.Option{acceptor.WithConnectionBound(true)}
-	all := []wsman.Option{wsman.WithTransport(http.DefaultTransport), wsman.WithInitiator(ticketInitiator{tkt}), wsman.WithEncryption(wsman.EncryptAlways)}
 	if useTLS {
 		aopts = append(aopts, acceptor.WithChannelBinding(acceptor.BindingStrict, ts.Certificate()))
-		pool := x509.NewCertPool()
-		pool.AddCert(ts.Certificate())
-		all = append(all, wsman.WithTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+		ep.pool = x509.NewCertPool()
+		ep.pool.AddCert(ts.Certificate())
 	}
 	mu.Lock()
+	defer mu.Unlock()
 	var err error
 	if a, err = acceptor.New(kt, aopts...); err != nil {
-		mu.Unlock()
 		t.Fatal(err)
 	}
 	inner = a.Wrap(s.handler(t))
-	mu.Unlock()
-	c, err := wsman.NewClient(ts.URL+"/wsman", append(all, opts...)...)
+	return ep
+}
+
+// client returns a client of ep that encrypts, over base (nil for a
+// default one; over https the server's certificate is trusted).
+func (ep *encEndpoint) client(t *testing.T, base *http.Transport, opts ...wsman.Option) *wsman.Client {
+	t.Helper()
+	if base == nil {
+		base = &http.Transport{}
+	}
+	if ep.pool != nil {
+		base.TLSClientConfig = &tls.Config{RootCAs: ep.pool, MinVersion: tls.VersionTLS12}
+	}
+	all := []wsman.Option{withTicket(t, ep.tkt), wsman.WithEncryption(wsman.EncryptAlways), wsman.WithBaseTransport(base)}
+	c, err := wsman.NewClient(ep.url, append(all, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,17 +226,23 @@ func startEncrypted(t *testing.T, s *encServer, useTLS bool, opts ...wsman.Optio
 	return c
 }
 
+// startEncrypted serves an encServer and returns a client that encrypts.
+func startEncrypted(t *testing.T, s *encServer, useTLS bool, opts ...wsman.Option) *wsman.Client {
+	t.Helper()
+	return serveEncrypted(t, s, useTLS).client(t, nil, opts...)
+}
+
 func TestEncryptedRun(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name     string
 		tls      bool
-		scheme   wsman.AuthScheme
+		scheme   auth.Scheme
 		protocol string
 	}{
-		{"http/Negotiate", false, wsman.SchemeNegotiate, encryption.ProtocolSPNEGO},
-		{"http/Kerberos", false, wsman.SchemeKerberos, encryption.ProtocolKerberos},
-		{"https/Negotiate", true, wsman.SchemeNegotiate, encryption.ProtocolSPNEGO},
+		{"http/Negotiate", false, auth.SchemeNegotiate, encryption.ProtocolSPNEGO},
+		{"http/Kerberos", false, auth.SchemeKerberos, encryption.ProtocolKerberos},
+		{"https/Negotiate", true, auth.SchemeNegotiate, encryption.ProtocolSPNEGO},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -212,7 +252,7 @@ func TestEncryptedRun(t *testing.T) {
 				}
 				return http.StatusOK, receiveDone(5)
 			}}}
-			client := startEncrypted(t, s, c.tls, wsman.WithAuthScheme(c.scheme))
+			client := startEncrypted(t, s, c.tls, wsman.WithAuth(auth.WithScheme(c.scheme)))
 			var out strings.Builder
 			code, err := client.Run(t.Context(), wsman.RunRequest{Command: "cat", Stdin: strings.NewReader("in"), Stdout: &out})
 			if err != nil || code != 5 || out.String() != "secret output" || string(s.f.stdin) != "in" {
@@ -286,7 +326,7 @@ func TestEncryptedSetupNeedsMutualAuthentication(t *testing.T) {
 	}))
 	t.Cleanup(ts.Close)
 	_, tkt := kerberos(t, "127.0.0.1")
-	c, err := wsman.NewClient(ts.URL+"/wsman", wsman.WithTransport(http.DefaultTransport), wsman.WithInitiator(ticketInitiator{tkt}))
+	c, err := wsman.NewClient(ts.URL+"/wsman", withTicket(t, tkt))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,5 +334,140 @@ func TestEncryptedSetupNeedsMutualAuthentication(t *testing.T) {
 	var mutual *auth.MutualAuthenticationError
 	if !errors.As(err, &mutual) || messages.Load() != 0 {
 		t.Fatalf("%v; %d messages sent", err, messages.Load())
+	}
+}
+
+// closeWatcher is a dialer whose connections report their closing.
+type closeWatcher struct {
+	dials  atomic.Int32
+	closed chan struct{} // one value per connection closed
+}
+
+type watchedConn struct {
+	net.Conn
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (c *watchedConn) Close() error {
+	c.once.Do(func() { c.closed <- struct{}{} })
+	return c.Conn.Close()
+}
+
+func (w *closeWatcher) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	w.dials.Add(1)
+	return &watchedConn{Conn: conn, closed: w.closed}, nil
+}
+
+// TestEncryptedSessionOutlivesItsConnection: when the connection of an
+// idle session is closed (here by the base transport's IdleConnTimeout),
+// the next message is not sent over a new connection without a context:
+// the session's transport refuses to dial (ErrConnectionLost), and the
+// message goes in a new session, set up on a new connection. The server
+// checks that every encrypted message came on an authenticated connection.
+func TestEncryptedSessionOutlivesItsConnection(t *testing.T) {
+	t.Parallel()
+	s := &encServer{f: &fakeShell{}}
+	w := &closeWatcher{closed: make(chan struct{}, 8)}
+	c := serveEncrypted(t, s, false).client(t, &http.Transport{DialContext: w.dial, IdleConnTimeout: 300 * time.Millisecond})
+	ctx := t.Context()
+	if _, err := c.CreateShell(ctx, wsman.ShellOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the idle connection was never closed")
+	}
+	if _, err := c.CreateShell(ctx, wsman.ShellOptions{}); err != nil {
+		t.Fatalf("the message after the connection closed: %v", err)
+	}
+	if s.setups.Load() < 2 || w.dials.Load() != s.setups.Load() || s.encrypted.Load() != 2 {
+		t.Fatalf("%d setups, %d dials, %d encrypted messages; want a new session on a new connection", s.setups.Load(), w.dials.Load(), s.encrypted.Load())
+	}
+}
+
+// TestEncryptedResponseHeaderLimit: the base transport's header limit
+// applies to encrypted replies too.
+func TestEncryptedResponseHeaderLimit(t *testing.T) {
+	t.Parallel()
+	s := &encServer{f: &fakeShell{}}
+	c := serveEncrypted(t, s, false).client(t, &http.Transport{MaxResponseHeaderBytes: 4 << 10})
+	ctx := t.Context()
+	if _, err := c.CreateShell(ctx, wsman.ShellOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s.bigHeader.Store(true)
+	_, err := c.CreateShell(ctx, wsman.ShellOptions{})
+	var te *wsman.TransportError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "header") {
+		t.Fatalf("a reply with 8 KiB of headers over a 4 KiB limit: %v", err)
+	}
+	if _, err := c.CreateShell(ctx, wsman.ShellOptions{}); err != nil {
+		t.Fatalf("the next request: %v", err)
+	}
+}
+
+// connectProxy is an HTTP proxy that only tunnels (CONNECT), one upstream
+// connection per client connection, as Squid does for https.
+func connectProxy(t *testing.T) (*url.URL, *sync.Map) {
+	t.Helper()
+	var tunnels sync.Map // the upstream connections' local addresses
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		up, err := net.Dial("tcp", r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		tunnels.Store(up.LocalAddr().String(), true)
+		w.WriteHeader(http.StatusOK)
+		down, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		go func() {
+			_, _ = io.Copy(up, rw)
+			up.Close()
+		}()
+		_, _ = io.Copy(down, up)
+		down.Close()
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	return u, &tunnels
+}
+
+// TestEncryptedThroughProxy: encrypted sessions use the base transport's
+// proxy (here CONNECT for https, with message encryption inside TLS).
+func TestEncryptedThroughProxy(t *testing.T) {
+	t.Parallel()
+	proxy, tunnels := connectProxy(t)
+	s := &encServer{f: &fakeShell{}}
+	c := serveEncrypted(t, s, true).client(t, &http.Transport{Proxy: http.ProxyURL(proxy)})
+	var out strings.Builder
+	code, err := c.Run(t.Context(), wsman.RunRequest{Command: "whoami", Stdout: &out})
+	if err != nil || code != 0 {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	// Every connection the server saw came through the proxy (Run may
+	// start a second session for output while stdin is sent).
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for remote := range s.remotes {
+		if _, ok := tunnels.Load(remote); !ok {
+			t.Errorf("a connection from %s bypassed the proxy", remote)
+		}
+	}
+	if len(s.remotes) == 0 {
+		t.Fatal("no connection reached the server")
 	}
 }

@@ -1,20 +1,14 @@
 package wsman
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth"
-	"github.com/krbhttp/krbhttp/auth/gss"
 )
 
 // Defaults.
@@ -73,42 +67,15 @@ func ParseEncryption(s string) (Encryption, error) {
 	return 0, fmt.Errorf("wsman: unknown encryption mode %q (want auto, always or never)", s)
 }
 
-// AuthScheme is the HTTP authentication scheme of the encrypted
-// connection's handshake; it also decides the encryption protocol string.
-type AuthScheme string
-
-const (
-	// SchemeNegotiate (the default): "Negotiate", protocol
-	// application/HTTP-SPNEGO-session-encrypted.
-	SchemeNegotiate AuthScheme = "Negotiate"
-	// SchemeKerberos: "Kerberos" with raw Kerberos tokens, protocol
-	// application/HTTP-Kerberos-session-encrypted.
-	SchemeKerberos AuthScheme = "Kerberos"
-)
-
-// ContextInitiator starts the Kerberos context of an encrypted connection.
-// [*auth.Transport] implements it (see [auth.Transport.Initiate]); the
-// returned context verifies the server's reply and then protects the
-// messages (with the keys, or on Windows through SSPI). Implementations
-// must be safe for concurrent use.
-type ContextInitiator interface {
-	Initiate(ctx context.Context, target *url.URL, cert *x509.Certificate) (gss.ClientContext, []byte, error)
-}
-
-var _ ContextInitiator = (*auth.Transport)(nil)
-
 // An Option configures a [Client].
 type Option func(*config) error
 
 type config struct {
 	transport        http.RoundTripper
+	base             *http.Transport
 	authSet          bool // WithAuth was given
 	authOpts         []auth.Option
-	initiator        ContextInitiator
 	encryption       Encryption
-	scheme           AuthScheme
-	tlsConfig        *tls.Config
-	dial             func(ctx context.Context, network, addr string) (net.Conn, error)
 	operationTimeout time.Duration
 	maxEnvelopeSize  int
 	locale           string
@@ -118,39 +85,22 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		scheme:           SchemeNegotiate,
 		operationTimeout: DefaultOperationTimeout,
 		maxEnvelopeSize:  DefaultMaxEnvelopeSize,
 		locale:           DefaultLocale,
 	}
 }
 
-// WithTransport sends unencrypted messages (https, or http with
-// EncryptNever) through rt: an [*auth.Transport], a mock, a transport
-// with another authentication. When rt also implements
-// [ContextInitiator], as *auth.Transport does, it starts the contexts of
-// encrypted connections too. It excludes [WithAuth].
-//
-// For an *auth.Transport, [WithPreemptiveAfterChallenge] saves a 401
-// round trip per request and keeps fault bodies readable under
-// MutualRequired; the transport NewClient builds has it.
-//
-// [WithPreemptiveAfterChallenge]: https://pkg.go.dev/github.com/krbhttp/krbhttp/auth#WithPreemptiveAfterChallenge
-func WithTransport(rt http.RoundTripper) Option {
-	return func(c *config) error {
-		if rt == nil {
-			return errors.New("wsman: WithTransport: nil transport")
-		}
-		c.transport = rt
-		return nil
-	}
-}
-
-// WithAuth configures the Kerberos transport NewClient builds when
-// [WithTransport] is not given: credentials, mutual authentication,
-// delegation and so on, as auth options. NewClient adds
-// auth.WithPreemptiveAfterChallenge, and auth.WithRawKerberos under
-// [SchemeKerberos].
+// WithAuth configures the Kerberos transport the client authenticates
+// with: credentials, service principal, mutual authentication,
+// delegation, the "Kerberos" scheme (auth.WithScheme; encrypted messages
+// then use its protocol string) and so on, as auth options. The client
+// adds, before them, auth.WithPreemptive(auth.PreemptiveAfterChallenge)
+// for plain SOAP (a token up front once the host has challenged, so
+// faults come with a verified token under MutualRequired) and
+// auth.WithPreemptive(auth.PreemptiveAlways) for the setup of encrypted
+// sessions, whose empty POST carries the token as pywinrm's and Windows'
+// do; and auth.WithLogger with [WithLogger].
 func WithAuth(opts ...auth.Option) Option {
 	return func(c *config) error {
 		c.authSet = true
@@ -159,14 +109,35 @@ func WithAuth(opts ...auth.Option) Option {
 	}
 }
 
-// WithInitiator starts the contexts of encrypted connections with i
-// instead of the transport.
-func WithInitiator(i ContextInitiator) Option {
+// WithBaseTransport sets the HTTP transport under the client's Kerberos
+// transport: TLS configuration, proxy, dialer, timeouts, response header
+// limits. It is cloned, and restricted to HTTP/1.1 (Windows
+// authentication does not work over HTTP/2). Each encrypted session gets
+// its own clone, limited to the one connection its Kerberos context is
+// bound to. The default is a clone of [http.DefaultTransport].
+func WithBaseTransport(base *http.Transport) Option {
 	return func(c *config) error {
-		if i == nil {
-			return errors.New("wsman: WithInitiator: nil initiator")
+		if base == nil {
+			return errors.New("wsman: WithBaseTransport: nil transport")
 		}
-		c.initiator = i
+		c.base = base.Clone()
+		return nil
+	}
+}
+
+// WithTransport sends the messages through rt as plain SOAP, leaving
+// authentication to it: an [*auth.Transport] of your own, a transport with
+// another authentication, a test double. Message encryption cannot work
+// through it (the Kerberos context must stay with the client), so the
+// endpoint must be https or the encryption [EncryptNever]. It excludes
+// [WithAuth] and [WithBaseTransport], which configure the transport the
+// client builds.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(c *config) error {
+		if rt == nil {
+			return errors.New("wsman: WithTransport: nil transport")
+		}
+		c.transport = rt
 		return nil
 	}
 }
@@ -178,40 +149,6 @@ func WithEncryption(e Encryption) Option {
 			return fmt.Errorf("wsman: invalid encryption mode %d", int(e))
 		}
 		c.encryption = e
-		return nil
-	}
-}
-
-// WithAuthScheme sets the scheme of the encrypted connections' handshake
-// (default [SchemeNegotiate]).
-func WithAuthScheme(s AuthScheme) Option {
-	return func(c *config) error {
-		if s != SchemeNegotiate && s != SchemeKerberos {
-			return fmt.Errorf("wsman: unknown auth scheme %q", s)
-		}
-		c.scheme = s
-		return nil
-	}
-}
-
-// WithTLSConfig sets the TLS configuration of the connections the client
-// makes itself: encrypted connections, and the transport NewClient builds
-// when WithTransport is not given.
-func WithTLSConfig(cfg *tls.Config) Option {
-	return func(c *config) error {
-		c.tlsConfig = cfg.Clone()
-		return nil
-	}
-}
-
-// WithDialer dials the encrypted connections with dial instead of a
-// net.Dialer.
-func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
-	return func(c *config) error {
-		if dial == nil {
-			return errors.New("wsman: WithDialer: nil dial function")
-		}
-		c.dial = dial
 		return nil
 	}
 }
@@ -263,8 +200,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 func (c *config) validate() error {
-	if c.transport != nil && c.authSet {
-		return errors.New("wsman: WithTransport excludes WithAuth")
+	if c.transport != nil && (c.authSet || c.base != nil) {
+		return errors.New("wsman: WithTransport excludes WithAuth and WithBaseTransport")
 	}
 	return nil
 }

@@ -29,13 +29,6 @@ func ExampleWithEncryption() {
 	// Output: <nil>
 }
 
-func ExampleWithAuthScheme() {
-	// The "Kerberos" HTTP scheme instead of "Negotiate", as some WinRM
-	// listeners are configured.
-	fmt.Println(newClient("http://win1.example.test:5985/wsman", wsman.WithAuthScheme(wsman.SchemeKerberos)))
-	// Output: <nil>
-}
-
 func ExampleWithAuth() {
 	// Any auth option: here a keytab login and delegation, for a command
 	// that reaches a second machine.
@@ -44,7 +37,13 @@ func ExampleWithAuth() {
 		auth.WithKeytab("/etc/krb5/deploy.keytab"),
 		auth.WithDelegation(auth.DelegatePolicy),
 	)))
-	// Output: <nil>
+	// The "Kerberos" HTTP scheme instead of "Negotiate", as some WinRM
+	// listeners are configured; encrypted messages then carry the
+	// application/HTTP-Kerberos-session-encrypted protocol.
+	fmt.Println(newClient("http://win1.example.test:5985/wsman", wsman.WithAuth(auth.WithScheme(auth.SchemeKerberos))))
+	// Output:
+	// <nil>
+	// <nil>
 }
 
 func ExampleWithTransport() {
@@ -55,26 +54,14 @@ func ExampleWithTransport() {
 	// Output: <nil>
 }
 
-func ExampleWithInitiator() {
-	// The Kerberos context of the encrypted path from a transport of your
-	// own configuration.
-	tr, err := auth.NewTransport(nil, auth.WithService("WSMAN"))
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(newClient("http://win1.example.test:5985/wsman", wsman.WithInitiator(tr)))
-	// Output: <nil>
-}
-
-func ExampleWithTLSConfig() {
-	fmt.Println(newClient("https://win1.example.test:5986/wsman",
-		wsman.WithTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12})))
-	// Output: <nil>
-}
-
-func ExampleWithDialer() {
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	fmt.Println(newClient("http://win1.example.test:5985/wsman", wsman.WithDialer(d.DialContext)))
+func ExampleWithBaseTransport() {
+	// TLS, proxy and dialer settings, shared by the plain path and every
+	// encrypted session.
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	base.DialContext = (&net.Dialer{Timeout: 5 * time.Second}).DialContext
+	base.MaxResponseHeaderBytes = 64 << 10
+	fmt.Println(newClient("http://win1.example.test:5985/wsman", wsman.WithBaseTransport(base)))
 	// Output: <nil>
 }
 

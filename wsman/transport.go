@@ -1,20 +1,14 @@
 package wsman
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +46,23 @@ func readLimited(r io.Reader, max int) ([]byte, error) {
 	return b, nil
 }
 
+const userAgent = "krbhttp-wsman/1"
+
+// newPost is a POST of body (nil for none) to target.
+func newPost(ctx context.Context, target, contentType string, body []byte) (*http.Request, error) {
+	var r io.Reader = http.NoBody
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, r)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", userAgent)
+	return req, nil
+}
+
 // plainSender posts plain SOAP through an http.RoundTripper.
 type plainSender struct {
 	rt      http.RoundTripper
@@ -60,11 +71,10 @@ type plainSender struct {
 }
 
 func (p *plainSender) send(ctx context.Context, envelope []byte) (*reply, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.target, bytes.NewReader(envelope))
+	req, err := newPost(ctx, p.target, encryption.SOAPContentType, envelope)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", encryption.SOAPContentType)
 	resp, err := p.rt.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -87,70 +97,94 @@ func (p *plainSender) close() {
 	}
 }
 
-// Limits of the encrypted connection pool.
+// Limits of the pool of encrypted sessions.
 const (
-	maxIdleConns    = 4
-	idleConnTimeout = 60 * time.Second
+	maxIdleSessions    = 4
+	sessionIdleTimeout = 60 * time.Second
 )
 
-// encSender sends encrypted messages over connections it owns. Each
-// connection carries the Kerberos context it was set up with: Windows
-// binds message encryption to the TCP connection, so a message is always
-// sent on the connection whose context encrypted it, and a connection
-// that fails in any way is closed, never retried.
+// ErrConnectionLost: the connection an encryption session was bound to
+// is gone. Windows binds message encryption to the TCP connection that
+// authenticated it, so the session cannot go on over another one: a
+// message is then sent in a new session (once, when it had not been sent
+// at all), never over a fresh connection without a context.
+var ErrConnectionLost = errors.New("wsman: the connection of the encryption session was lost")
+
+// encSender sends encrypted messages, each in a session: a Kerberos
+// context bound to one connection. Every session has its own
+// *http.Transport, a clone of the client's base transport (so its TLS
+// configuration, proxy, dialer and header limits apply), restricted to
+// HTTP/1.1 and to that one connection. Sessions are set up through the
+// client's *auth.Transport, whose base routes each setup request to the
+// transport of its session, so challenges, service principal names,
+// channel bindings, credentials and mutual authentication are auth's; the
+// transport reports the established context through auth.ClientTrace.
 type encSender struct {
-	target    *url.URL
-	initiator ContextInitiator
-	scheme    AuthScheme
-	protocol  string
-	tlsConfig *tls.Config
-	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
-	maxBody   int
-	logger    *slog.Logger
+	target  string
+	auth    *auth.Transport // over sessionRouter
+	base    *http.Transport // what session transports are cloned from
+	maxBody int
+	logger  *slog.Logger
 
 	mu     sync.Mutex // guards idle and closed
-	idle   []*encConn // most recently used last
+	idle   []*session // most recently used last
 	closed bool
 }
 
-// encConn is one connection with its encryption session.
-type encConn struct {
-	conn      net.Conn
-	br        *bufio.Reader
-	session   *encryption.Session
+// session is one Kerberos context and the transport of its connection.
+type session struct {
+	tr        *http.Transport
+	dialer    *pinnedDialer
+	enc       *encryption.Session
 	idleSince time.Time
 }
 
+func (s *session) close() { s.tr.CloseIdleConnections() }
+
 func (s *encSender) send(ctx context.Context, envelope []byte) (*reply, error) {
-	cc, err := s.get(ctx)
-	if err != nil {
-		return nil, err
+	// A message that found its session's connection gone was not sent
+	// at all; it gets one more try in a new session.
+	for retried := false; ; retried = true {
+		sess, fresh, err := s.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.exchange(ctx, sess, envelope)
+		if err == nil {
+			return r, nil
+		}
+		sess.close()
+		if fresh || retried || !errors.Is(err, ErrConnectionLost) {
+			return nil, err
+		}
+		s.log(ctx, "wsman: the connection of an idle session was closed; setting up a new one")
 	}
-	r, err := s.exchange(ctx, cc, envelope)
-	if err != nil {
-		_ = cc.conn.Close()
-		return nil, err
-	}
-	return r, nil
 }
 
-// exchange sends one encrypted message on cc and puts cc back in the pool
-// when the exchange left it usable.
-func (s *encSender) exchange(ctx context.Context, cc *encConn, envelope []byte) (*reply, error) {
-	ct, body, err := cc.session.Encrypt(envelope)
+// exchange sends one encrypted message in sess and puts sess back in the
+// pool when the exchange left it usable.
+func (s *encSender) exchange(ctx context.Context, sess *session, envelope []byte) (*reply, error) {
+	ct, body, err := sess.enc.Encrypt(envelope)
 	if err != nil {
 		return nil, err
 	}
-	req := s.request(ctx, body)
-	req.Header.Set("Content-Type", ct)
-	resp, respBody, err := cc.roundTrip(ctx, req, s.maxBody)
+	req, err := newPost(ctx, s.target, ct, body)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := sess.tr.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	respBody, err := readLimited(resp.Body, s.maxBody)
+	_ = resp.Body.Close()
 	if err != nil {
 		return nil, err
 	}
 	r := &reply{status: resp.StatusCode, statusText: resp.Status, contentType: resp.Header.Get("Content-Type")}
 	switch {
 	case encryption.IsEncrypted(r.contentType):
-		if r.body, err = cc.session.Decrypt(r.contentType, respBody); err != nil {
+		if r.body, err = sess.enc.Decrypt(r.contentType, respBody); err != nil {
 			return nil, err
 		}
 		r.trusted = true
@@ -161,239 +195,230 @@ func (s *encSender) exchange(ctx context.Context, cc *encConn, envelope []byte) 
 	default:
 		// 401, 413, a proxy's page: nothing to parse, and the server
 		// may not have consumed our sequence number.
-		_ = cc.conn.Close()
+		sess.close()
 		return r, nil
 	}
 	if resp.Close {
-		_ = cc.conn.Close()
+		sess.close()
 	} else {
-		s.put(cc)
+		s.put(sess)
 	}
 	return r, nil
 }
 
-// request builds a POST to the endpoint; req.Write sets Host from the URL.
-func (s *encSender) request(ctx context.Context, body []byte) *http.Request {
-	req := &http.Request{
-		Method:        http.MethodPost,
-		URL:           s.target,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"User-Agent": {userAgent}},
-		ContentLength: int64(len(body)),
-		Host:          s.target.Host,
-	}
-	if len(body) > 0 {
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	return req.WithContext(ctx)
-}
-
-const userAgent = "krbhttp-wsman/1"
-
-// get returns an idle connection that is still open, or a new one.
-func (s *encSender) get(ctx context.Context) (*encConn, error) {
+// get returns an idle session, or a new one (fresh).
+func (s *encSender) get(ctx context.Context) (sess *session, fresh bool, err error) {
 	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
-			return nil, errors.New("client closed")
+			return nil, false, errors.New("client closed")
 		}
 		n := len(s.idle)
 		if n == 0 {
 			s.mu.Unlock()
-			return s.dialAndAuthenticate(ctx)
+			sess, err := s.newSession(ctx)
+			return sess, true, err
 		}
-		cc := s.idle[n-1]
+		sess := s.idle[n-1]
 		s.idle = s.idle[:n-1]
 		s.mu.Unlock()
-		// The loop ends: every round removes one of at most maxIdleConns.
-		if time.Since(cc.idleSince) < idleConnTimeout && cc.alive() {
-			return cc, nil
+		// The loop ends: every round removes one of at most
+		// maxIdleSessions.
+		if time.Since(sess.idleSince) < sessionIdleTimeout {
+			return sess, false, nil
 		}
-		_ = cc.conn.Close()
+		sess.close()
 	}
 }
 
-func (s *encSender) put(cc *encConn) {
-	cc.idleSince = time.Now()
+func (s *encSender) put(sess *session) {
+	sess.idleSince = time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || len(s.idle) >= maxIdleConns {
-		_ = cc.conn.Close()
+	if s.closed || len(s.idle) >= maxIdleSessions {
+		sess.close()
 		return
 	}
-	s.idle = append(s.idle, cc)
+	s.idle = append(s.idle, sess)
 }
 
 func (s *encSender) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	for _, cc := range s.idle {
-		_ = cc.conn.Close()
+	for _, sess := range s.idle {
+		sess.close()
 	}
 	s.idle = nil
 }
 
-// alive reports whether an idle connection is still open: the server has
-// neither closed it nor sent anything unasked.
-func (cc *encConn) alive() bool {
-	if err := cc.conn.SetReadDeadline(time.Now()); err != nil {
-		return false
-	}
-	_, err := cc.br.Peek(1)
-	var ne net.Error
-	ok := errors.As(err, &ne) && ne.Timeout()
-	return cc.conn.SetReadDeadline(time.Time{}) == nil && ok
-}
-
-// dialAndAuthenticate opens a connection and sets up its context: an empty
-// POST carrying the initial token, answered by 200 and the server's reply
-// token, which must verify.
-func (s *encSender) dialAndAuthenticate(ctx context.Context) (*encConn, error) {
-	addr := s.target.Host
-	if s.target.Port() == "" {
-		addr = net.JoinHostPort(s.target.Hostname(), map[bool]string{true: "443", false: "80"}[s.target.Scheme == "https"])
-	}
-	dial := s.dial
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	}
-	conn, err := dial(ctx, "tcp", addr)
+// newSession sets up a context: an empty POST carrying the initial token,
+// answered by 200 and the server's reply token, which must verify.
+func (s *encSender) newSession(ctx context.Context) (*session, error) {
+	sess := s.sessionTransport()
+	var established *auth.Authenticated
+	trace := &auth.ClientTrace{Authenticated: func(a auth.Authenticated) { established = &a }}
+	req, err := newPost(auth.WithClientTrace(withSession(ctx, sess), trace), s.target, encryption.SOAPContentType, nil)
 	if err != nil {
 		return nil, err
 	}
-	cc := &encConn{conn: conn, br: bufio.NewReader(conn)}
-	if err := s.authenticate(ctx, cc); err != nil {
-		_ = cc.conn.Close()
+	if err := s.setup(req, sess, &established); err != nil {
+		sess.close()
 		return nil, err
 	}
-	s.log(ctx, "wsman: encrypted connection established", "remote", conn.RemoteAddr().String(), "protocol", s.protocol)
-	return cc, nil
+	s.log(ctx, "wsman: encrypted session established", "protocol", sess.enc.Protocol())
+	return sess, nil
 }
 
-func (s *encSender) authenticate(ctx context.Context, cc *encConn) error {
-	var tlsState *tls.ConnectionState
-	if s.target.Scheme == "https" {
-		cfg := s.tlsConfig.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = s.target.Hostname()
-		}
-		cfg.NextProtos = []string{"http/1.1"}
-		tc := tls.Client(cc.conn, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return err
-		}
-		state := tc.ConnectionState()
-		tlsState = &state
-		cc.conn, cc.br = tc, bufio.NewReader(tc)
-	}
-	init, token, err := s.initiator.Initiate(ctx, s.target, tlsLeaf(tlsState))
+func (s *encSender) setup(req *http.Request, sess *session, established **auth.Authenticated) error {
+	resp, err := s.auth.RoundTrip(req)
 	if err != nil {
 		return err
 	}
-	req := s.request(ctx, nil)
-	req.Header.Set("Content-Type", encryption.SOAPContentType)
-	req.Header.Set("Authorization", string(s.scheme)+" "+base64.StdEncoding.EncodeToString(token))
-	resp, _, err := cc.roundTrip(ctx, req, s.maxBody)
-	if err != nil {
-		return err
-	}
-	resp.Body = http.NoBody
-	resp.Request = req
-	if resp.StatusCode != http.StatusOK {
-		return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status, Action: "setup of message encryption"}
-	}
-	replyToken, err := replyToken(resp.Header, s.scheme)
-	if err == nil {
-		err = init.Accept(replyToken)
-	}
-	if err != nil {
-		return &auth.MutualAuthenticationError{Response: resp, Reason: "the server's token on the encryption setup does not verify", Err: err}
-	}
-	if resp.Close {
-		return errors.New("the server closed the connection it had just authenticated: message encryption needs connection-bound authentication (authPersistNonNTLM)")
-	}
-	protector, err := init.Protector()
-	if err != nil {
-		return err
-	}
-	session, err := encryption.NewSessionWith(protector, s.protocol)
-	if err != nil {
-		return err
-	}
-	cc.session = session
-	return nil
-}
-
-func tlsLeaf(st *tls.ConnectionState) *x509.Certificate {
-	if st == nil || len(st.PeerCertificates) == 0 {
-		return nil
-	}
-	return st.PeerCertificates[0]
-}
-
-// replyToken finds the server's token under scheme; none is an empty token.
-func replyToken(h http.Header, scheme AuthScheme) ([]byte, error) {
-	for _, v := range h.Values("WWW-Authenticate") {
-		name, value, _ := strings.Cut(strings.TrimSpace(v), " ")
-		if strings.EqualFold(name, string(scheme)) && strings.TrimSpace(value) != "" {
-			return base64.StdEncoding.DecodeString(strings.TrimSpace(value))
-		}
-	}
-	return nil, nil
-}
-
-// roundTrip writes req and reads the response and its body. The context's
-// cancellation interrupts the I/O by expiring the connection's deadline,
-// which leaves the connection unusable: the caller closes it on error.
-func (cc *encConn) roundTrip(ctx context.Context, req *http.Request, maxBody int) (*http.Response, []byte, error) {
-	stop := context.AfterFunc(ctx, func() { _ = cc.conn.SetDeadline(time.Unix(1, 0)) })
-	resp, body, err := cc.exchangeIO(ctx, req, maxBody)
-	if !stop() && err == nil {
-		// The context ended as the exchange did: the deadline may be
-		// expiring under us, so the connection cannot be reused.
-		err = contextError(ctx, errors.New("interrupted"))
-	}
-	return resp, body, err
-}
-
-func (cc *encConn) exchangeIO(ctx context.Context, req *http.Request, maxBody int) (*http.Response, []byte, error) {
-	deadline, _ := ctx.Deadline()
-	if err := cc.conn.SetDeadline(deadline); err != nil {
-		return nil, nil, err
-	}
-	bw := bufio.NewWriter(cc.conn)
-	err := req.Write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err != nil {
-		return nil, nil, contextError(ctx, err)
-	}
-	resp, err := http.ReadResponse(cc.br, req)
-	if err != nil {
-		return nil, nil, contextError(ctx, err)
-	}
-	body, err := readLimited(resp.Body, maxBody)
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, int64(s.maxBody)))
 	_ = resp.Body.Close()
-	if err != nil {
-		return nil, nil, contextError(ctx, err)
+	const action = "setup of message encryption"
+	switch a := *established; {
+	case resp.StatusCode != http.StatusOK:
+		return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status, Action: action, Err: auth.ResponseError(resp)}
+	case a == nil:
+		return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status, Action: action,
+			Err: errors.New("the server did not complete the Kerberos context (no verified reply token): message encryption needs it; keep mutual authentication required")}
+	case resp.Close:
+		return errors.New("the server closed the connection it had just authenticated: message encryption needs connection-bound authentication (authPersistNonNTLM)")
+	case !sess.dialer.pin(a.Conn):
+		return errors.New("the Kerberos context was established on a connection the session did not make")
+	default:
+		protocol := encryption.ProtocolSPNEGO
+		if a.Scheme == auth.SchemeKerberos {
+			protocol = encryption.ProtocolKerberos
+		}
+		sess.enc, err = encryption.NewSessionWith(a.Protector, protocol)
+		return err
 	}
-	return resp, body, nil
 }
 
-// contextError prefers the context's error to the I/O error it caused.
-func contextError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
+// sessionTransport clones the base transport for one session: HTTP/1.1,
+// one connection, dialed once.
+func (s *encSender) sessionTransport() *session {
+	tr := s.base.Clone()
+	d := &pinnedDialer{dial: tr.DialContext, dialTLS: tr.DialTLSContext}
+	//lint:ignore SA1019 a base may still set the deprecated Dial and DialTLS
+	dial, dialTLS := tr.Dial, tr.DialTLS
+	if d.dial == nil && dial != nil {
+		d.dial = func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) }
 	}
-	return err
+	if d.dialTLS == nil && dialTLS != nil {
+		d.dialTLS = func(_ context.Context, network, addr string) (net.Conn, error) { return dialTLS(network, addr) }
+	}
+	if d.dial == nil {
+		d.dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	//lint:ignore SA1019 the pinned dialer replaces the deprecated fields too
+	tr.Dial, tr.DialTLS = nil, nil
+	tr.DialContext = d.dialContext
+	if d.dialTLS != nil {
+		tr.DialTLSContext = d.dialTLSContext
+	}
+	tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, tr.MaxIdleConns = 1, 1, 1
+	tr.DisableKeepAlives = false
+	tr.ForceAttemptHTTP2 = false
+	var p http.Protocols
+	p.SetHTTP1(true)
+	tr.Protocols = &p
+	return &session{tr: tr, dialer: d}
+}
+
+// pinnedDialer dials a session's connection. Until the context is
+// established any number of dials may happen (a server may close the
+// connection that carried a 401); after it, the connection is the
+// context's and another dial fails with ErrConnectionLost, so that no
+// message ever goes over a connection the context does not belong to.
+type pinnedDialer struct {
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	dialTLS func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	mu     sync.Mutex // guards last and pinned
+	last   net.Conn
+	pinned bool
+}
+
+func (d *pinnedDialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return d.do(ctx, network, addr, d.dial)
+}
+
+func (d *pinnedDialer) dialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return d.do(ctx, network, addr, d.dialTLS)
+}
+
+func (d *pinnedDialer) do(ctx context.Context, network, addr string, dial func(context.Context, string, string) (net.Conn, error)) (net.Conn, error) {
+	d.mu.Lock()
+	pinned := d.pinned
+	d.mu.Unlock()
+	if pinned {
+		return nil, ErrConnectionLost
+	}
+	conn, err := dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pinned {
+		_ = conn.Close()
+		return nil, ErrConnectionLost
+	}
+	d.last = conn
+	return conn, nil
+}
+
+// pin binds the dialer to the connection the context was established on
+// and reports whether that is the one it dialed last (conn may wrap it:
+// TLS, or TLS to the target inside TLS to a proxy).
+func (d *pinnedDialer) pin(conn net.Conn) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pinned = true
+	for conn != nil && d.last != nil {
+		if conn == d.last {
+			return true
+		}
+		w, ok := conn.(interface{ NetConn() net.Conn })
+		if !ok {
+			return false
+		}
+		conn = w.NetConn()
+	}
+	return false
+}
+
+type sessionKey struct{}
+
+func withSession(ctx context.Context, s *session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, s)
+}
+
+// sessionRouter is the base of the auth.Transport that sets sessions up:
+// it sends each request through the transport of the session in its
+// context. It reports the transport the sessions' are cloned from as the
+// one it wraps, so that auth can learn the server's certificate first and
+// bind even the first token up front to it (a setup under the Kerberos
+// scheme cannot answer a Negotiate challenge for bindings).
+type sessionRouter struct{ base *http.Transport }
+
+// WrappedRoundTripper returns the transport sessions are cloned from.
+func (r sessionRouter) WrappedRoundTripper() http.RoundTripper { return r.base }
+
+func (sessionRouter) RoundTrip(req *http.Request) (*http.Response, error) {
+	s, _ := req.Context().Value(sessionKey{}).(*session)
+	if s == nil {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, errors.New("wsman: request outside an encryption session")
+	}
+	return s.tr.RoundTrip(req)
 }
 
 func (s *encSender) log(ctx context.Context, msg string, args ...any) {

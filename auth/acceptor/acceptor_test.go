@@ -75,7 +75,7 @@ func testConfig(t testing.TB) *krb5conf.Config {
 
 func newAuthenticator(t testing.TB, opts ...acceptor.Option) *acceptor.Authenticator {
 	t.Helper()
-	opts = append([]acceptor.Option{acceptor.WithKrb5Config(testConfig(t))}, opts...)
+	opts = append([]acceptor.Option{acceptor.WithConfig(testConfig(t))}, opts...)
 	a, err := acceptor.New(service().Keytab(), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -475,11 +475,12 @@ func TestNewErrors(t *testing.T) {
 		"negative cache":       acceptor.WithReplayCacheSize(-1),
 		"negative header":      acceptor.WithMaxHeaderBytes(-1),
 		"negative skew":        acceptor.WithMaxSkew(-time.Second),
-		"unknown service":      acceptor.WithService("HTTP/nowhere.example.test"),
-		"empty service":        acceptor.WithService(""),
+		"unknown service":      acceptor.WithServicePrincipal("HTTP/nowhere.example.test"),
+		"empty service":        acceptor.WithServicePrincipal(""),
+		"service class only":   acceptor.WithServicePrincipal("HTTP"),
 		"no realms":            acceptor.WithRealms(),
 		"empty realm":          acceptor.WithRealms("EXAMPLE.TEST", ""),
-		"nil krb5 config":      acceptor.WithKrb5Config(nil),
+		"nil krb5 config":      acceptor.WithConfig(nil),
 		"nil clock":            acceptor.WithClock(nil),
 	} {
 		if _, err := acceptor.New(kt, opt); err == nil {

@@ -75,9 +75,9 @@ func exampleGet(h http.Handler, authz string) {
 	fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
 }
 
-func ExampleWithService() {
+func ExampleWithServicePrincipal() {
 	kt := exampleService().Keytab()
-	a, err := acceptor.New(kt, acceptor.WithService("HTTP/web.example.test@EXAMPLE.TEST"))
+	a, err := acceptor.New(kt, acceptor.WithServicePrincipal("HTTP/web.example.test@EXAMPLE.TEST"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -85,7 +85,7 @@ func ExampleWithService() {
 	exampleGet(a.Wrap(hello), exampleToken(gss.InitiatorConfig{}))
 
 	// A service the keytab has no key for is refused at once.
-	_, err = acceptor.New(kt, acceptor.WithService("HTTP/other.example.test"))
+	_, err = acceptor.New(kt, acceptor.WithServicePrincipal("HTTP/other.example.test"))
 	fmt.Println(err)
 	// Output:
 	// 200 hello alice@EXAMPLE.TEST
@@ -223,10 +223,10 @@ func ExampleWithMaxSkew() {
 	// 200 hello alice@EXAMPLE.TEST
 }
 
-func ExampleWithKrb5Config() {
+func ExampleWithConfig() {
 	// Usually krb5conf.Load(), or the server's own krb5.conf.
 	conf := exampleKrb5Config()
-	a, err := acceptor.New(exampleService().Keytab(), acceptor.WithKrb5Config(conf))
+	a, err := acceptor.New(exampleService().Keytab(), acceptor.WithConfig(conf))
 	if err != nil {
 		fmt.Println(err)
 		return

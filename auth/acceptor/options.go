@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth/krb5conf"
@@ -35,15 +36,20 @@ func defaultConfig() config {
 	}
 }
 
-// WithService restricts the accepted service principal to service
-// ("HTTP/host" or "HTTP/host@REALM"). The keytab must hold a key for it.
-// The default accepts any principal the keytab has keys for.
-func WithService(service string) Option {
+// WithServicePrincipal restricts the accepted service principal to the
+// full name spn ("HTTP/host" or "HTTP/host@REALM"), which the keytab must
+// hold a key for. The default accepts any principal the keytab has keys
+// for. (The client side's auth.WithService takes only the service class,
+// "HTTP"; this option names the whole principal, hence its name.)
+func WithServicePrincipal(spn string) Option {
 	return func(c *config) error {
-		if service == "" {
-			return errors.New("acceptor: WithService: empty service principal")
+		if spn == "" {
+			return errors.New("acceptor: WithServicePrincipal: empty service principal")
 		}
-		c.service = service
+		if !strings.Contains(spn, "/") {
+			return fmt.Errorf("acceptor: WithServicePrincipal: %q is not a service principal (want class/host, e.g. HTTP/%s)", spn, "web.example.com")
+		}
+		c.service = spn
 		return nil
 	}
 }
@@ -145,13 +151,14 @@ func WithMaxSkew(d time.Duration) Option {
 	}
 }
 
-// WithKrb5Config sets the Kerberos configuration delegated credentials
-// use to reach the KDC (see [Identity.Credentials]). Without it, KRB5_CONFIG
-// or /etc/krb5.conf is loaded the first time a client delegates.
-func WithKrb5Config(conf *krb5conf.Config) Option {
+// WithConfig sets the Kerberos configuration (krb5.conf) delegated
+// credentials use to reach the KDC (see [Identity.Credentials]), as
+// auth.WithConfig does for a client. Without it, KRB5_CONFIG or
+// /etc/krb5.conf is loaded the first time a client delegates.
+func WithConfig(conf *krb5conf.Config) Option {
 	return func(c *config) error {
 		if conf == nil {
-			return errors.New("acceptor: WithKrb5Config: nil config")
+			return errors.New("acceptor: WithConfig: nil config")
 		}
 		c.krb5conf = conf
 		return nil

@@ -12,16 +12,23 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/krbhttp/krbhttp/auth"
 )
 
 // Flags holds the parsed values of the shared flags.
 type Flags struct {
-	Verbose          bool
-	Mutual           string
-	NoSanitize       bool
-	Preemptive       bool
+	Verbose    bool
+	Mutual     string
+	NoSanitize bool
+	// Preemptive is when tokens go up front: --preemptive (always) or
+	// --preemptive=always|after-challenge|never.
+	Preemptive auth.PreemptiveMode
+	// Scheme is the HTTP authentication scheme, --auth-scheme.
+	Scheme string
+	// KDCTimeout bounds each attempt to reach a KDC; 0 keeps the default.
+	KDCTimeout       time.Duration
 	HostnameOverride string
 	Service          string
 	Principal        string
@@ -36,35 +43,42 @@ type Flags struct {
 	NoCBT bool
 }
 
-// delegateFlag is the --delegate flag: a boolean flag (so that a bare
-// --delegate does not swallow the next argument) that also takes a policy
-// name after "=", as curl's --delegation does.
-type delegateFlag auth.DelegationPolicy
-
-func (d *delegateFlag) String() string {
-	if d == nil {
-		return auth.DelegateNever.String()
-	}
-	return auth.DelegationPolicy(*d).String()
+// modeFlag is a flag naming a mode (--delegate=policy) that may also
+// stand alone (--delegate) for the mode "true" means: it is a boolean flag
+// to package flag, so that a bare --delegate does not swallow the next
+// argument, as curl's --delegation works.
+type modeFlag[M fmt.Stringer] struct {
+	v       *M
+	on, off M // what true and false mean
+	parse   func(string) (M, error)
 }
 
-func (d *delegateFlag) Set(v string) error {
-	switch strings.ToLower(v) {
+func (f modeFlag[M]) String() string {
+	if f.v == nil {
+		var zero M
+		return zero.String()
+	}
+	return (*f.v).String()
+}
+
+func (f modeFlag[M]) Set(s string) error {
+	switch strings.ToLower(s) {
 	case "true":
-		v = auth.DelegateAlways.String()
+		*f.v = f.on
 	case "false":
-		v = auth.DelegateNever.String()
+		*f.v = f.off
+	default:
+		m, err := f.parse(s)
+		if err != nil {
+			return err
+		}
+		*f.v = m
 	}
-	p, err := auth.ParseDelegationPolicy(v)
-	if err != nil {
-		return err
-	}
-	*d = delegateFlag(p)
 	return nil
 }
 
-// IsBoolFlag lets --delegate stand alone.
-func (d *delegateFlag) IsBoolFlag() bool { return true }
+// IsBoolFlag lets the flag stand alone.
+func (f modeFlag[M]) IsBoolFlag() bool { return true }
 
 // Register defines the shared flags on fs.
 func Register(fs *flag.FlagSet) *Flags {
@@ -72,7 +86,10 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.BoolVar(&f.Verbose, "v", false, "log the exchange (never tokens or passwords) on standard error")
 	fs.StringVar(&f.Mutual, "mutual", "required", "mutual authentication: required, optional or disabled")
 	fs.BoolVar(&f.NoSanitize, "no-sanitize", false, "return unauthenticated error responses as they are")
-	fs.BoolVar(&f.Preemptive, "preemptive", false, "send a Kerberos token with every request, without waiting for a 401")
+	fs.Var(modeFlag[auth.PreemptiveMode]{&f.Preemptive, auth.PreemptiveAlways, auth.PreemptiveNever, auth.ParsePreemptiveMode}, "preemptive", "send Kerberos tokens without waiting for a 401: --preemptive or --preemptive=always "+
+		"with every request, --preemptive=after-challenge to hosts that have asked once")
+	fs.StringVar(&f.Scheme, "auth-scheme", "negotiate", "HTTP authentication scheme: negotiate, or kerberos (raw Kerberos tokens, as WinRM offers it)")
+	fs.DurationVar(&f.KDCTimeout, "kdc-timeout", 0, "how long to wait for each KDC before trying the next (default 3s)")
 	fs.StringVar(&f.HostnameOverride, "hostname-override", "", "host name to use in the service principal instead of the URL's")
 	fs.StringVar(&f.Service, "service", "HTTP", "service part of the service principal name")
 	fs.StringVar(&f.Principal, "principal", "", "client principal (picks its cache in a DIR: collection, or logs in with --password-file/--keytab)")
@@ -80,7 +97,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.Keytab, "keytab", "", "log the principal in with this client keytab")
 	fs.BoolVar(&f.RawKRB5, "raw-krb5", false, "send raw GSS-API Kerberos tokens instead of SPNEGO")
 	fs.StringVar(&f.CACert, "cacert", "", "PEM file of CA certificates to trust for HTTPS")
-	fs.Var((*delegateFlag)(&f.Delegate), "delegate", "delegate credentials (a forwarded TGT) to the server: --delegate or --delegate=always, "+
+	fs.Var(modeFlag[auth.DelegationPolicy]{&f.Delegate, auth.DelegateAlways, auth.DelegateNever, auth.ParseDelegationPolicy}, "delegate", "delegate credentials (a forwarded TGT) to the server: --delegate or --delegate=always, "+
 		"--delegate=policy only to services trusted for delegation (OK-AS-DELEGATE); needs a forwardable TGT (kinit -f)")
 	fs.BoolVar(&f.NoCBT, "no-cbt", false, "send no TLS channel bindings (for old servers that reject tokens carrying them)")
 	return f
@@ -92,12 +109,19 @@ func (f *Flags) Options(logger *slog.Logger) ([]auth.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []auth.Option{auth.WithMutualAuthentication(mode), auth.WithService(f.Service)}
+	scheme, err := auth.ParseScheme(f.Scheme)
+	if err != nil {
+		return nil, err
+	}
+	opts := []auth.Option{auth.WithMutualAuthentication(mode), auth.WithService(f.Service), auth.WithScheme(scheme)}
 	if f.NoSanitize {
 		opts = append(opts, auth.WithSanitize(false))
 	}
-	if f.Preemptive {
-		opts = append(opts, auth.WithForcePreemptive())
+	if f.Preemptive != auth.PreemptiveNever {
+		opts = append(opts, auth.WithPreemptive(f.Preemptive))
+	}
+	if f.KDCTimeout != 0 {
+		opts = append(opts, auth.WithKDCTimeout(f.KDCTimeout))
 	}
 	if f.HostnameOverride != "" {
 		opts = append(opts, auth.WithHostnameOverride(f.HostnameOverride))

@@ -62,3 +62,42 @@ func TestNoCBTFlag(t *testing.T) {
 		t.Fatalf("--no-cbt adds %d options", len(with)-len(without))
 	}
 }
+
+func TestPreemptiveFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want auth.PreemptiveMode
+		rest int
+	}{
+		{nil, auth.PreemptiveNever, 0},
+		{[]string{"--preemptive", "https://host/"}, auth.PreemptiveAlways, 1},
+		{[]string{"--preemptive=after-challenge"}, auth.PreemptiveAfterChallenge, 0},
+		{[]string{"--preemptive=never"}, auth.PreemptiveNever, 0},
+	} {
+		f, rest, err := parse(t, c.args...)
+		if err != nil || f.Preemptive != c.want || len(rest) != c.rest {
+			t.Errorf("%q: %v %v %q", c.args, f.Preemptive, err, rest)
+		}
+	}
+	if _, _, err := parse(t, "--preemptive=sometimes"); err == nil {
+		t.Error("--preemptive=sometimes accepted")
+	}
+}
+
+func TestSchemeAndKDCTimeoutFlags(t *testing.T) {
+	f, _, err := parse(t, "--auth-scheme", "Kerberos", "--kdc-timeout", "2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := f.Options(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auth.NewTransport(nil, opts...); err != nil {
+		t.Fatal(err)
+	}
+	f, _, _ = parse(t, "--auth-scheme", "ntlm")
+	if _, err := f.Options(nil); err == nil {
+		t.Fatal("--auth-scheme ntlm accepted")
+	}
+}

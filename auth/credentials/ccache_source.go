@@ -54,6 +54,7 @@ type ccState struct {
 var (
 	_ Source    = (*CCacheSource)(nil)
 	_ TGTSource = (*CCacheSource)(nil)
+	_ Dropper   = (*CCacheSource)(nil)
 )
 
 // NewCCacheSource returns a source reading the cache cacheName (""
@@ -96,6 +97,11 @@ func (s *CCacheSource) Name() string { return s.name.String() }
 // ServiceTicket implements Source.
 func (s *CCacheSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	return s.serviceTicket(ctx, s, spn)
+}
+
+// DropTicket implements Dropper.
+func (s *CCacheSource) DropTicket(spn string, tkt *ticket.Ticket) {
+	s.dropTicket(context.Background(), s, spn, tkt)
 }
 
 // TGT returns the cache's TGT for the client's realm.

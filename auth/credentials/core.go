@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,10 +45,26 @@ type core struct {
 	log    *slog.Logger
 	flight flight
 
-	mu      sync.Mutex // guards tickets and gen
+	mu      sync.Mutex // guards tickets, dropped and gen
 	tickets map[string]*kdc.Credential
-	gen     uint64 // bumped by reset, so work started before is not stored
+	dropped map[string]drop // by ticket key: the last ticket a server refused
+	gen     uint64          // bumped by reset, so work started before is not stored
 }
+
+// drop records a service ticket a server refused (see DropTicket).
+type drop struct {
+	at     time.Time
+	cipher []byte // the ticket's encrypted part, which tells tickets apart
+}
+
+// RefusedHoldOff is how long after dropping a refused service ticket a
+// source keeps the next one it got for that service even if the server
+// refuses it too. A key rotation costs one refused ticket; a server that
+// refuses every ticket (a wrong keytab, a clock far off) would otherwise
+// cost one KDC request per HTTP request. So a service refusing everything
+// costs one service-ticket request per RefusedHoldOff, and a second key
+// rotation within that time costs failed requests until it has passed.
+const RefusedHoldOff = time.Minute
 
 func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, error) {
 	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now}
@@ -79,6 +96,7 @@ func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, erro
 		opts:    o,
 		log:     log,
 		tickets: make(map[string]*kdc.Credential),
+		dropped: make(map[string]drop),
 	}
 	return cfg, c, nil
 }
@@ -125,43 +143,104 @@ func (c *core) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tickets = make(map[string]*kdc.Credential)
+	c.dropped = make(map[string]drop)
 	c.gen++
 }
 
-func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*ticket.Ticket, error) {
-	const op = "service ticket"
-	name, realm, err := ticket.ParseSPN(spn)
+// refused reports whether cred is the ticket last dropped for key.
+func (c *core) refused(key string, cred *kdc.Credential) bool {
+	if cred == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.dropped[key]
+	return ok && bytes.Equal(d.cipher, cred.Ticket.EncPart.Cipher)
+}
+
+// usable reports whether cred may be handed out for key without asking
+// the KDC: fresh and not refused.
+func (c *core) usable(key string, cred *kdc.Credential) bool {
+	return c.fresh(cred) && !c.refused(key, cred)
+}
+
+// ticketKey resolves spn to the principal it names and the key of its
+// tickets: the realm from domain_realm, else the client's own realm
+// (whose KDC may refer us on), better than default_realm for a cache
+// from elsewhere.
+func (c *core) ticketKey(id identity, spn string) (name types.PrincipalName, realm, key, client string, err error) {
+	name, realm, err = ticket.ParseSPN(spn)
 	if err != nil {
-		return nil, &Error{Op: op, SPN: spn, Err: withSentinel(ErrMalformed, "", err)}
+		return name, "", "", "", withSentinel(ErrMalformed, "", err)
 	}
 	cname, crealm, err := id.client()
 	if err != nil {
-		return nil, &Error{Op: op, SPN: spn, Err: err}
+		return name, "", "", "", err
 	}
-	client := ticket.PrincipalString(cname, crealm)
+	client = ticket.PrincipalString(cname, crealm)
 	if realm == "" {
-		// domain_realm, else the client's own realm (whose KDC may refer
-		// us on): better than default_realm for a cache from elsewhere.
 		if realm = c.cfg.DomainRealm(name.NameString[len(name.NameString)-1]); realm == "" {
 			realm = crealm
 		}
 	}
-	key := ticket.PrincipalString(name, realm)
-	if t, _ := c.lookup(key); c.fresh(t) {
+	return name, realm, ticket.PrincipalString(name, realm), client, nil
+}
+
+// dropTicket forgets tkt, a ticket for spn a server refused, so that the
+// next request for spn gets another from the KDC. It does nothing when
+// the ticket held for spn is already another one, and keeps tkt when a
+// ticket for spn was dropped less than RefusedHoldOff ago: the service
+// refused a fresh ticket too.
+func (c *core) dropTicket(ctx context.Context, id identity, spn string, tkt *ticket.Ticket) {
+	if tkt == nil {
+		return
+	}
+	_, _, key, client, err := c.ticketKey(id, spn)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur := c.tickets[key]; cur != nil && !bytes.Equal(cur.Ticket.EncPart.Cipher, tkt.Ticket.EncPart.Cipher) {
+		return // replaced since: the caller will get the new one
+	}
+	if d, ok := c.dropped[key]; ok && c.now().Sub(d.at) < RefusedHoldOff {
+		if !bytes.Equal(d.cipher, tkt.Ticket.EncPart.Cipher) {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "credentials: a fresh service ticket was refused too; keeping it for now",
+				slog.String("client", client), slog.String("spn", key), slog.Duration("hold_off", RefusedHoldOff))
+		}
+		return
+	}
+	delete(c.tickets, key)
+	c.dropped[key] = drop{at: c.now(), cipher: bytes.Clone(tkt.Ticket.EncPart.Cipher)}
+	c.log.LogAttrs(ctx, slog.LevelInfo, "credentials: dropped a service ticket the service refused",
+		slog.String("client", client), slog.String("spn", key), slog.Int("kvno", tkt.Ticket.EncPart.KVNO))
+}
+
+func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*ticket.Ticket, error) {
+	const op = "service ticket"
+	name, realm, key, client, err := c.ticketKey(id, spn)
+	if err != nil {
+		return nil, &Error{Op: op, SPN: spn, Err: err}
+	}
+	if t, _ := c.lookup(key); c.usable(key, t) {
 		return toTicket(t), nil
 	}
-	if t := id.stored(key); c.fresh(t) {
+	if t := id.stored(key); c.usable(key, t) {
 		return toTicket(t), nil
 	}
 	cred, err := c.flight.do(ctx, key, func(ctx context.Context) (*kdc.Credential, error) {
 		old, gen := c.lookup(key)
-		if c.fresh(old) {
+		if c.usable(key, old) {
 			return old, nil
 		}
+		if c.refused(key, old) {
+			old = nil
+		}
 		// kinit or kvno may have put a fresh ticket in the cache file.
-		if s := id.stored(key); c.fresh(s) {
+		if s := id.stored(key); c.usable(key, s) {
 			return s, nil
-		} else if !c.valid(old) && c.valid(s) {
+		} else if !c.valid(old) && c.valid(s) && !c.refused(key, s) {
 			old = s
 		}
 		tgt, err := id.tgt(ctx)

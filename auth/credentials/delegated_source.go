@@ -28,7 +28,10 @@ type DelegatedSource struct {
 	cred *kdc.Credential
 }
 
-var _ TGTSource = (*DelegatedSource)(nil)
+var (
+	_ TGTSource = (*DelegatedSource)(nil)
+	_ Dropper   = (*DelegatedSource)(nil)
+)
 
 // ErrNotTGT: a delegated credential is not a ticket-granting ticket
 // (krbtgt/REALM), so no service tickets can be obtained with it.
@@ -90,6 +93,11 @@ func (s *DelegatedSource) stored(string) *kdc.Credential { return nil }
 // user.
 func (s *DelegatedSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ticket, error) {
 	return s.serviceTicket(ctx, s, spn)
+}
+
+// DropTicket implements Dropper.
+func (s *DelegatedSource) DropTicket(spn string, tkt *ticket.Ticket) {
+	s.dropTicket(context.Background(), s, spn, tkt)
 }
 
 // TGT returns the delegated TGT while it is valid.

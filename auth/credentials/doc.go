@@ -20,8 +20,11 @@
 // service tickets it obtains in memory, keyed by service principal and
 // realm, makes one KDC request however many goroutines ask for the same
 // ticket at once, and replaces tickets before they expire (see
-// [DefaultRefreshBefore]). No source starts a goroutine: refreshing happens
-// in the call that needs it.
+// [DefaultRefreshBefore]). All also implement [Dropper]: a ticket a server
+// refused (its key was rotated) is dropped, and the next call gets a fresh
+// one, with a hold-off ([RefusedHoldOff]) for services that refuse every
+// ticket. No source starts a goroutine: refreshing happens in the call
+// that needs it.
 //
 // KDC exchanges take the caller's context, go to the KDCs listed in
 // krb5.conf over UDP then TCP, and fail with errors that match the

@@ -126,3 +126,18 @@ func writeFile(t *testing.T, path string, b []byte) {
 }
 
 func readFileBytes(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// cacheWithServiceTicket writes a cache file holding alice's TGT and a
+// ticket for webSPN, as kinit then kvno leave it, and returns its path and
+// that ticket.
+func (f *fixture) cacheWithServiceTicket(t *testing.T) (string, *kdc.Credential) {
+	t.Helper()
+	tgt := f.login(t, "alice")
+	st, err := kdc.New(f.cfg.Config, kdc.WithTransport(f.kdc)).ServiceTicket(context.Background(), tgt, types.PrincipalName{NameType: 3, NameString: []string{"HTTP", "web.example.test"}}, testRealm, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cc")
+	writeCache(t, path, tgt, st)
+	return path, st
+}

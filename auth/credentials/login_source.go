@@ -96,6 +96,11 @@ func (s *loginSource) ServiceTicket(ctx context.Context, spn string) (*ticket.Ti
 	return s.serviceTicket(ctx, s, spn)
 }
 
+// DropTicket implements Dropper.
+func (s *loginSource) DropTicket(spn string, tkt *ticket.Ticket) {
+	s.dropTicket(context.Background(), s, spn, tkt)
+}
+
 // TGT returns the current TGT, logging in first if there is none or it
 // nears expiry.
 func (s *loginSource) TGT(ctx context.Context) (*ticket.Ticket, error) { return s.tgtTicket(ctx, s) }
@@ -121,6 +126,8 @@ type KeytabSource struct{ *loginSource }
 var (
 	_ TGTSource = PasswordSource{}
 	_ TGTSource = KeytabSource{}
+	_ Dropper   = PasswordSource{}
+	_ Dropper   = KeytabSource{}
 )
 
 // NewPasswordSource returns a source for principal ("alice" or

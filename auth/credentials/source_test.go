@@ -284,13 +284,7 @@ func TestCCacheSourceFile(t *testing.T) {
 
 func TestCCacheSourceUsesStoredTicket(t *testing.T) {
 	f := newFixture(t)
-	tgt := f.login(t, "alice")
-	st, err := kdc.New(f.cfg.Config, kdc.WithTransport(f.kdc)).ServiceTicket(context.Background(), tgt, types.PrincipalName{NameType: 3, NameString: []string{"HTTP", "web.example.test"}}, testRealm, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "cc")
-	writeCache(t, path, tgt, st)
+	path, st := f.cacheWithServiceTicket(t)
 	src, _ := NewCCacheSource(f.cfg, path, "alice", f.opts()...)
 	tkt, err := src.ServiceTicket(context.Background(), webSPN)
 	if err != nil {

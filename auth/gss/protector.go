@@ -37,7 +37,8 @@ func (s *Sealer) SealParts(plaintext []byte) (header, data []byte, err error) {
 
 // ClientContext is the client side of one security context, whatever
 // builds its tokens: [*Initiator] from a ticket, or on Windows the
-// logged-on user's SSPI context (module auth chooses). It is what a
+// logged-on user's SSPI context (module auth chooses, and reports the
+// established context's Protector through its ClientTrace). It is what a
 // caller holds between sending the initial token and protecting messages.
 type ClientContext interface {
 	// Accept processes the acceptor's reply token (binary; empty for

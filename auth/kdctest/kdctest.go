@@ -387,6 +387,27 @@ func (r *Realm) Keytab(principal string) (string, error) {
 	return path, nil
 }
 
+// RotateKey gives principal a new random key, as a key rotation does (the
+// KDC then issues tickets under a new kvno), and returns the path of a new
+// keytab holding only the new key: a service restarted with it refuses
+// tickets issued before the rotation.
+func (r *Realm) RotateKey(principal string) (string, error) {
+	f, err := os.CreateTemp(r.Dir, "rotated-*.keytab")
+	if err != nil {
+		return "", err
+	}
+	path := f.Name()
+	_ = f.Close()
+	_ = os.Remove(path) // ktadd makes it
+	if _, err := r.kadmin(fmt.Sprintf("ktadd -k %s %s", path, r.Principal(principal))); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("kdctest: rotated keytab for %s not written: %w", principal, err)
+	}
+	return path, nil
+}
+
 // Kinit runs MIT kinit for principal into ccache (any name kinit accepts,
 // e.g. "FILE:/path" or "DIR::/dir/tkt"), with the password given to
 // AddPrincipal on standard input unless extraArgs select a keytab (-k).

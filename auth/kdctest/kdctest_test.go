@@ -24,3 +24,30 @@ func TestStartKinit(t *testing.T) {
 		t.Fatalf("ASCount = %d, %v", n, err)
 	}
 }
+
+func TestRotateKey(t *testing.T) {
+	r := Start(t)
+	const spn = "HTTP/web.krbhttp.test"
+	before, err := r.AddService(spn, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := r.RotateKey(spn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvno := func(path string) string {
+		t.Helper()
+		out, err := r.Klist("-k", "-K", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	// klist -k prints "KVNO Principal" rows: the new keytab holds only
+	// the next kvno.
+	old, cur := kvno(before), kvno(after)
+	if !strings.Contains(old, "   1 "+spn) || !strings.Contains(cur, "   2 "+spn) || strings.Contains(cur, "   1 "+spn) {
+		t.Fatalf("before:\n%s\nafter:\n%s", old, cur)
+	}
+}

@@ -88,9 +88,16 @@ func TestFetchReportsAnUnreachableKDC(t *testing.T) {
 // the keytab the service decrypts it with.
 func testTicket(t *testing.T, client, spn string) (*ticket.Ticket, *keytab.Keytab) {
 	t.Helper()
+	return testTicketWithKey(t, client, spn, "service key for tests")
+}
+
+// testTicketWithKey is testTicket with the service key derived from
+// password: another password stands for another key of the service.
+func testTicketWithKey(t *testing.T, client, spn, password string) (*ticket.Ticket, *keytab.Keytab) {
+	t.Helper()
 	const etype = etypeID.AES256_CTS_HMAC_SHA1_96
 	kt := keytab.New()
-	if err := kt.AddEntry(spn, realm, "service key for tests", time.Now(), 1, etype); err != nil {
+	if err := kt.AddEntry(spn, realm, password, time.Now(), 1, etype); err != nil {
 		t.Fatal(err)
 	}
 	cname := types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, client)
@@ -107,8 +114,10 @@ func testTicket(t *testing.T, client, spn string) (*ticket.Ticket, *keytab.Keyta
 	}, kt
 }
 
-func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
-	ticket, kt := testTicket(t, "alice", "HTTP/127.0.0.1")
+// helloServer greets the client a Kerberized request comes from, with the
+// service key in kt.
+func helloServer(t *testing.T, kt *keytab.Keytab) *httptest.Server {
+	t.Helper()
 	a, err := acceptor.New(kt)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +126,13 @@ func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
 		id, _ := acceptor.IdentityFromContext(r.Context())
 		fmt.Fprint(w, "hello, ", id.Principal)
 	})))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
+	ticket, kt := testTicket(t, "alice", "HTTP/127.0.0.1")
+	srv := helloServer(t, kt)
 	src := mockcredentials.NewMockSource(gomock.NewController(t))
 	src.EXPECT().ServiceTicket(gomock.Any(), "HTTP/127.0.0.1").Return(ticket, nil)
 
@@ -129,5 +144,24 @@ func TestFetchAuthenticatesWithATicketFromTheSource(t *testing.T) {
 	}
 	if got != "hello, alice@"+realm {
 		t.Errorf("Fetch = %q", got)
+	}
+}
+
+// TestFetchRecoversFromARotatedServiceKey: the service's key changed
+// since the source got its ticket. The transport tells a Dropper which
+// ticket was refused and retries once with the one it hands out next.
+func TestFetchRecoversFromARotatedServiceKey(t *testing.T) {
+	stale, _ := testTicketWithKey(t, "alice", "HTTP/127.0.0.1", "the key before the rotation")
+	fresh, kt := testTicket(t, "alice", "HTTP/127.0.0.1")
+	srv := helloServer(t, kt)
+	src := mockcredentials.NewMockDropper(gomock.NewController(t))
+	gomock.InOrder(
+		src.EXPECT().ServiceTicket(gomock.Any(), "HTTP/127.0.0.1").Return(stale, nil),
+		src.EXPECT().DropTicket("HTTP/127.0.0.1", stale),
+		src.EXPECT().ServiceTicket(gomock.Any(), "HTTP/127.0.0.1").Return(fresh, nil),
+	)
+	got, err := Fetch(t.Context(), client(t, src), srv.URL)
+	if err != nil || got != "hello, alice@"+realm {
+		t.Fatalf("Fetch = %q, %v", got, err)
 	}
 }

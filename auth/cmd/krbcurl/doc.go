@@ -5,9 +5,10 @@
 //
 //	krbcurl [-X METHOD] [-d DATA|@FILE] [-H 'K: V']... [-i] [-o FILE] [-L]
 //	        [-m SECONDS] [--cacert PEM] [--fail] [--mutual required|optional|disabled]
-//	        [--no-sanitize] [--preemptive] [--hostname-override H] [--service S]
+//	        [--no-sanitize] [--preemptive[=always|after-challenge|never]]
+//	        [--hostname-override H] [--service S] [--auth-scheme negotiate|kerberos]
 //	        [--principal P] [--password-file F] [--keytab F] [--raw-krb5]
-//	        [--delegate[=always|policy]] [--no-cbt] [-v] URL
+//	        [--kdc-timeout DUR] [--delegate[=always|policy]] [--no-cbt] [-v] URL
 //
 // Exit status:
 //

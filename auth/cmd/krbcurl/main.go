@@ -131,8 +131,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "< %s %s\n", resp.Proto, resp.Status)
 	}
 	if reason := auth.ResponseError(resp); reason != nil && resp.StatusCode == http.StatusUnauthorized {
-		fmt.Fprintln(stderr, "krbcurl: kerberos:", reason)
-		return exitKerberos
+		// A token the server refused is its answer, a response like any
+		// other (exit 0, or 22 with --fail), as with curl --negotiate; a
+		// token that could not be built is ours to report.
+		if !errors.Is(reason, auth.ErrTokenRefused) {
+			fmt.Fprintln(stderr, "krbcurl: kerberos:", reason)
+			return exitKerberos
+		}
+		if o.auth.Verbose {
+			fmt.Fprintln(stderr, "krbcurl: kerberos:", reason)
+		}
 	}
 	if err := o.write(resp, stdout); err != nil {
 		return failure(ctx, stderr, err)

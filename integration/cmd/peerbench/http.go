@@ -46,7 +46,7 @@ func (l *lab) startOurs() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := acceptor.New(kt, acceptor.WithKrb5Config(l.conf))
+	a, err := acceptor.New(kt, acceptor.WithConfig(l.conf))
 	if err != nil {
 		return nil, err
 	}
@@ -88,17 +88,17 @@ func (l *lab) httpScenarios(s *suite, n int) {
 	s.add(scGokrb5, n, l.gokrb5(protected, n))
 	s.add(scCurl, n, func() error { return curl(l.env, protected, n) })
 	s.add(scPython, n, func() error { return requestsKerberos(l.env, protected, n) })
-	s.add(scOursUpFront, n, l.ours(protected, n, auth.WithForcePreemptive()))
-	s.add(scOursAfter, n, l.ours(protected, n, auth.WithPreemptiveAfterChallenge()))
+	s.add(scOursUpFront, n, l.ours(protected, n, auth.WithPreemptive(auth.PreemptiveAlways)))
+	s.add(scOursAfter, n, l.ours(protected, n, auth.WithPreemptive(auth.PreemptiveAfterChallenge)))
 	s.add(scOursConn, n, l.ours(connBound, n))
 	s.add(scPythonConn, n, func() error { return requestsKerberos(l.env, connBound, n) })
 	s.add(scApachePublic, n, l.plain(l.apacheURL+apache.PathPublic, n))
-	s.add(scApacheAuth, n, l.ours(protected, n, auth.WithForcePreemptive()))
+	s.add(scApacheAuth, n, l.ours(protected, n, auth.WithPreemptive(auth.PreemptiveAlways)))
 	s.add(scOursPublic, n, l.plain(l.oursPublic, n))
-	s.add(scOursAuth, n, l.ours(l.oursAuth, n, auth.WithForcePreemptive()))
+	s.add(scOursAuth, n, l.ours(l.oursAuth, n, auth.WithPreemptive(auth.PreemptiveAlways)))
 	// The public server ignores Authorization: the difference between
 	// these two is what building a token costs the client.
-	s.add(scIgnoredToken, n, l.ours(l.oursPublic, n, auth.WithForcePreemptive(), auth.WithMutualAuthentication(auth.MutualDisabled)))
+	s.add(scIgnoredToken, n, l.ours(l.oursPublic, n, auth.WithPreemptive(auth.PreemptiveAlways), auth.WithMutualAuthentication(auth.MutualDisabled)))
 	s.add(scIgnoredNoToken, n, l.ours(l.oursPublic, n, auth.WithMutualAuthentication(auth.MutualDisabled)))
 }
 

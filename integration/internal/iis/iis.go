@@ -71,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 		acceptor.WithLogger(cfg.Logger),
 	}
 	if cfg.Krb5Config != nil {
-		opts = append(opts, acceptor.WithKrb5Config(cfg.Krb5Config))
+		opts = append(opts, acceptor.WithConfig(cfg.Krb5Config))
 	}
 	a, err := acceptor.New(cfg.Keytab, opts...)
 	if err != nil {

@@ -5,11 +5,13 @@
 // Usage:
 //
 //	winrs -r URL [--cacert PEM] [--encryption auto|always|never]
-//	      [--auth-scheme negotiate|kerberos] [--workdir DIR] [--env K=V]...
+//	      [--workdir DIR] [--env K=V]...
 //	      [--operation-timeout DUR] [--codepage N] [--no-profile] [--no-stdin] [-v]
-//	      [--mutual required|optional|disabled] [--no-sanitize] [--preemptive]
+//	      [--mutual required|optional|disabled] [--no-sanitize]
+//	      [--preemptive[=always|after-challenge|never]] [--auth-scheme negotiate|kerberos]
 //	      [--hostname-override H] [--service S] [--principal P]
-//	      [--password-file F] [--keytab F] [--raw-krb5] [--delegate[=policy]] [--no-cbt]
+//	      [--password-file F] [--keytab F] [--raw-krb5] [--kdc-timeout DUR]
+//	      [--delegate[=policy]] [--no-cbt]
 //	      [--] COMMAND [ARGS...]
 //
 // URL is the endpoint, e.g. http://host:5985/wsman or

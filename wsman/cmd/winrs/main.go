@@ -44,12 +44,12 @@ func (e envList) Set(v string) error {
 }
 
 type options struct {
-	endpoint, encryption, scheme string
-	shell                        wsman.ShellOptions
-	operationTimeout             time.Duration
-	noStdin                      bool
-	auth                         *authflag.Flags
-	command                      []string
+	endpoint, encryption string
+	shell                wsman.ShellOptions
+	operationTimeout     time.Duration
+	noStdin              bool
+	auth                 *authflag.Flags
+	command              []string
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -58,7 +58,6 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	o := &options{shell: wsman.ShellOptions{Environment: envList{}}}
 	fs.StringVar(&o.endpoint, "r", "", "WinRM endpoint URL, e.g. https://host:5986/wsman (required)")
 	fs.StringVar(&o.encryption, "encryption", "auto", "message encryption: auto (over http only), always or never")
-	fs.StringVar(&o.scheme, "auth-scheme", "negotiate", "HTTP authentication scheme of encrypted connections: negotiate or kerberos")
 	fs.StringVar(&o.shell.WorkingDirectory, "workdir", "", "working directory of the command")
 	fs.Var(envList(o.shell.Environment), "env", "environment variable NAME=VALUE for the command (repeatable)")
 	fs.DurationVar(&o.operationTimeout, "operation-timeout", wsman.DefaultOperationTimeout, "how long the server may hold a request for output")
@@ -84,15 +83,6 @@ func (o *options) client(logger *slog.Logger) (*wsman.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	var scheme wsman.AuthScheme
-	switch strings.ToLower(o.scheme) {
-	case "negotiate":
-		scheme = wsman.SchemeNegotiate
-	case "kerberos":
-		scheme = wsman.SchemeKerberos
-	default:
-		return nil, fmt.Errorf("--auth-scheme %q: want negotiate or kerberos", o.scheme)
-	}
 	authOpts, err := o.auth.Options(logger)
 	if err != nil {
 		return nil, err
@@ -102,11 +92,8 @@ func (o *options) client(logger *slog.Logger) (*wsman.Client, error) {
 		return nil, err
 	}
 	opts := []wsman.Option{
-		wsman.WithAuth(authOpts...), wsman.WithEncryption(enc), wsman.WithAuthScheme(scheme),
+		wsman.WithAuth(authOpts...), wsman.WithBaseTransport(base), wsman.WithEncryption(enc),
 		wsman.WithOperationTimeout(o.operationTimeout),
-	}
-	if base.TLSClientConfig != nil {
-		opts = append(opts, wsman.WithTLSConfig(base.TLSClientConfig))
 	}
 	if logger != nil {
 		opts = append(opts, wsman.WithLogger(logger))

@@ -17,7 +17,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--", "dir"}, "-r URL is required"},
 		{[]string{"-r", "http://h/wsman"}, "no command given"},
 		{[]string{"-r", "http://h/wsman", "--encryption", "maybe", "dir"}, "unknown encryption mode"},
-		{[]string{"-r", "http://h/wsman", "--auth-scheme", "ntlm", "dir"}, "--auth-scheme"},
+		{[]string{"-r", "http://h/wsman", "--auth-scheme", "ntlm", "dir"}, "unknown authentication scheme"},
 		{[]string{"-r", "http://h/wsman", "--env", "NOEQUALS", "dir"}, "want NAME=VALUE"},
 		{[]string{"-r", "ftp://h/wsman", "dir"}, "not an http or https URL"},
 		{[]string{"-r", "http://h/wsman", "--mutual", "sometimes", "dir"}, "mutual"},
