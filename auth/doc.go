@@ -19,7 +19,8 @@
 // Credentials come from the MIT default credential cache unless an option
 // says otherwise; see package credentials for the sources, and package
 // krb5conf for how KRB5CCNAME, KRB5_CONFIG and KRB5_CLIENT_KTNAME are
-// honoured.
+// honoured. On Windows, with no credential option, they are the
+// logged-on user's, through SSPI (the README's Windows section).
 //
 // Within the module this package sits above credentials (where tickets
 // come from) and gss (how a ticket becomes a token), and below the server

@@ -267,6 +267,9 @@ func ExampleWithClientTrace() {
 	defer stop()
 	trace := &auth.ClientTrace{Authenticated: func(a auth.Authenticated) {
 		fmt.Println("context established under", a.Scheme, "on a known connection:", a.Conn != nil)
+		// Messages are protected through a.Protector; a.Context holds the
+		// keys, except for a context whose keys stay in Windows (SSPI).
+		fmt.Println("protector:", a.Protector != nil, "keys:", a.Context != nil)
 	}}
 	req, _ := http.NewRequestWithContext(auth.WithClientTrace(context.Background(), trace), "GET", url, nil)
 	resp, err := exampleClient(src, conf).Do(req)
@@ -274,7 +277,9 @@ func ExampleWithClientTrace() {
 		panic(err)
 	}
 	resp.Body.Close()
-	// Output: context established under Negotiate on a known connection: true
+	// Output:
+	// context established under Negotiate on a known connection: true
+	// protector: true keys: true
 }
 
 func ExampleTransport() {

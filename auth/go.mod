@@ -3,6 +3,7 @@ module github.com/krbhttp/krbhttp/auth
 go 1.26.0
 
 require (
+	github.com/alexbrainman/sspi v0.0.0-20250919150558-7d374ff0d59e
 	github.com/jcmturner/gofork v1.7.6
 	github.com/jcmturner/gokrb5/v8 v8.4.4
 	golang.org/x/crypto v0.59.0

@@ -30,6 +30,11 @@ type Authenticated struct {
 	// sequence numbers protect messages with Wrap and Unwrap, as WinRM's
 	// message encryption (module wsman) does.
 	Context *gss.SecurityContext
+	// Protector seals and opens the context's messages. It is always
+	// set; Context is nil when the keys are out of reach, as for the
+	// logged-on user's SSPI context on Windows, whose messages Windows
+	// seals (EncryptMessage, DecryptMessage).
+	Protector gss.Protector
 	// Conn is the connection the server's response came on, which is the
 	// one a server that authenticates connections (IIS, HTTP.sys,
 	// WinRM) has bound the context to. It is nil when the base transport

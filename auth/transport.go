@@ -58,6 +58,8 @@ type Transport struct {
 	srcMu sync.Mutex // guards src
 	src   credentials.Source
 
+	platform platformCredentials // SSPI's credentials on Windows (sspi_windows.go)
+
 	confOnce sync.Once
 	conf     *krb5conf.Config
 	confErr  error
@@ -236,7 +238,7 @@ type exchange struct {
 
 // token is what one Authorization value was built from.
 type token struct {
-	init   *gss.Initiator
+	init   secContext
 	header string
 	spn    string
 	ticket *ticket.Ticket
@@ -302,7 +304,7 @@ func (x *exchange) run() (*http.Response, error) {
 		}
 		sent = next
 	}
-	var init *gss.Initiator
+	var init secContext
 	if sent != nil {
 		init = sent.init
 		if resp.StatusCode == http.StatusUnauthorized && x.tokenErr == nil {
@@ -412,6 +414,10 @@ func (x *exchange) token(cert *x509.Certificate) *token {
 // from the ticket it then hands out, unless that is the refused one again
 // (the source keeps it: nothing fresher to try). Nil means no retry.
 func (x *exchange) replaceRejected(sent *token, cert *x509.Certificate) *token {
+	if sent.ticket == nil {
+		// SSPI's: Windows holds the tickets; there is none to drop.
+		return nil
+	}
 	src, err := x.t.source()
 	if err != nil {
 		return nil
@@ -441,6 +447,21 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 		host = t.cfg.hostOverride
 	}
 	spns := t.spnCandidates(ctx, host)
+	if !t.cfg.channelBinding || !strings.EqualFold(req.URL.Scheme, "https") {
+		cert = nil
+	}
+	format := t.cfg.format
+	if t.cfg.scheme == SchemeKerberos {
+		format = gss.FormatKRB5
+	}
+	mutual := t.mutualMode(req) != MutualDisabled
+	if t.useSSPI() {
+		sc, raw, spn, err := t.platform.start(ctx, t, spns, format, cert, mutual)
+		if err != nil {
+			return nil, err
+		}
+		return &token{init: sc, header: string(t.cfg.scheme) + " " + base64.StdEncoding.EncodeToString(raw), spn: spn, cert: cert}, nil
+	}
 	src, err := t.source()
 	if err != nil {
 		return nil, &NegotiateError{SPN: spns[0], Err: err}
@@ -460,13 +481,10 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 		}
 	}
 	flags := gss.FlagSequence
-	if t.mutualMode(req) != MutualDisabled {
+	if mutual {
 		flags |= gss.FlagMutual
 	}
 	var bindings []byte
-	if !t.cfg.channelBinding || !strings.EqualFold(req.URL.Scheme, "https") {
-		cert = nil
-	}
 	if cert != nil {
 		bindings = gss.TLSServerEndPoint(cert)
 	}
@@ -476,10 +494,6 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	}
 	if deleg != nil {
 		flags |= gss.FlagDelegate
-	}
-	format := t.cfg.format
-	if t.cfg.scheme == SchemeKerberos {
-		format = gss.FormatKRB5
 	}
 	init, raw, err := gss.NewInitiator(gss.InitiatorConfig{
 		Ticket:          tkt,
@@ -503,7 +517,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 // verify applies the mutual authentication rules of mode (see
 // mutualpolicy.go) to a final response, and reports an established
 // context to the request's ClientTrace.
-func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Response, conn net.Conn, init *gss.Initiator) (*http.Response, error) {
+func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Response, conn net.Conn, init secContext) (*http.Response, error) {
 	if resp.StatusCode == http.StatusUnauthorized {
 		return resp, nil
 	}
@@ -557,14 +571,20 @@ func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Resp
 }
 
 // established reports a complete context to the request's ClientTrace.
-func (t *Transport) established(ctx context.Context, init *gss.Initiator, conn net.Conn) {
+func (t *Transport) established(ctx context.Context, init secContext, conn net.Conn) {
 	trace := ContextClientTrace(ctx)
 	if trace == nil || trace.Authenticated == nil {
 		return
 	}
-	if sc := init.SecurityContext(); sc != nil {
-		trace.Authenticated(Authenticated{Scheme: t.cfg.scheme, Context: sc, Conn: conn})
+	p, err := init.Protector()
+	if err != nil {
+		return
 	}
+	a := Authenticated{Scheme: t.cfg.scheme, Protector: p, Conn: conn}
+	if gi, ok := init.(*gss.Initiator); ok {
+		a.Context = gi.SecurityContext()
+	}
+	trace.Authenticated(a)
 }
 
 func refuse(resp *http.Response, reason string, err error) error {

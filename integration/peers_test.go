@@ -13,27 +13,44 @@ import (
 	"github.com/krbhttp/krbhttp/integration/internal/apache"
 )
 
-var (
-	apacheOnce sync.Once
-	apacheSrv  *apache.Server
-	apacheErr  error
-)
+// sharedApache is one Apache for the tests that need it.
+var sharedApache shared[*apache.Server]
 
-// startApache shares one Apache among the tests that need it; it lives as
-// long as the test binary (stopped by TestMain's cleanups), since no single
-// test's cleanup may stop it while others still use it.
+// startApache shares one Apache among the tests that need it.
 func startApache(t *testing.T) *apache.Server {
 	t.Helper()
-	apacheOnce.Do(func() {
-		apacheSrv, apacheErr = apache.New(apache.Config{Keytab: env.httpKeytab, Krb5Config: env.realm.ConfigPath})
-		if apacheSrv != nil {
-			addCleanup(apacheSrv.Stop)
+	return sharedApache.get(t, func() (*apache.Server, func(), error) {
+		s, err := apache.New(apache.Config{Keytab: env.httpKeytab, Krb5Config: env.realm.ConfigPath})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s.Stop, nil
+	})
+}
+
+// shared holds a server started once for the whole test binary. It lives
+// as long as the binary (stopped by TestMain's cleanups), since no single
+// test's cleanup may stop it while others still use it; a failure to
+// start it fails every test that asks.
+type shared[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (s *shared[T]) get(t *testing.T, start func() (T, func(), error)) T {
+	t.Helper()
+	s.once.Do(func() {
+		var stop func()
+		s.v, stop, s.err = start()
+		if s.err == nil {
+			addCleanup(stop)
 		}
 	})
-	if apacheErr != nil {
-		t.Fatal(apacheErr)
+	if s.err != nil {
+		t.Fatal(s.err)
 	}
-	return apacheSrv
+	return s.v
 }
 
 func TestApacheMutualAuthentication(t *testing.T) {
@@ -102,9 +119,20 @@ func runTool(t *testing.T, ccache string, name string, args ...string) (int, str
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+env.realm.ConfigPath, "KRB5CCNAME="+ccache)
+	return runCommand(t, cmd)
+}
+
+// runCommand runs cmd and returns its exit code and output. A command
+// that exited and left its output pipes to a child that lives on (a Wine
+// service) counts as exited.
+func runCommand(t *testing.T, cmd *exec.Cmd) (int, string, string) {
+	t.Helper()
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil
+	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -25,24 +25,34 @@ type builtTool struct {
 }
 
 // tool returns the path of the command built from pkg.
-func tool(t *testing.T, pkg string) string {
+func tool(t *testing.T, pkg string) string { return toolFor(t, pkg, "") }
+
+// windowsTool returns the path of the command built from pkg for
+// windows/amd64, to run under Wine.
+func windowsTool(t *testing.T, pkg string) string { return toolFor(t, pkg, "windows") }
+
+// toolFor builds pkg once for goos ("" for this system).
+func toolFor(t *testing.T, pkg, goos string) string {
 	t.Helper()
 	toolsMu.Lock()
-	b := tools[pkg]
+	b := tools[goos+":"+pkg]
 	if b == nil {
 		b = &builtTool{}
-		tools[pkg] = b
+		tools[goos+":"+pkg] = b
 	}
 	toolsMu.Unlock()
-	b.once.Do(func() { b.path, b.err = buildTool(pkg) })
+	b.once.Do(func() { b.path, b.err = buildTool(pkg, goos) })
 	if b.err != nil {
 		t.Fatal(b.err)
 	}
 	return b.path
 }
 
-func buildTool(pkg string) (string, error) {
+func buildTool(pkg, goos string) (string, error) {
 	name := path.Base(pkg)
+	if goos == "windows" {
+		name += ".exe"
+	}
 	if dir := os.Getenv("KRBHTTP_BIN_DIR"); dir != "" {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err != nil {
@@ -56,7 +66,11 @@ func buildTool(pkg string) (string, error) {
 	}
 	addCleanup(func() { _ = os.RemoveAll(dir) })
 	p := filepath.Join(dir, name)
-	if out, err := exec.Command("go", "build", "-o", p, pkg).CombinedOutput(); err != nil {
+	cmd := exec.Command("go", "build", "-o", p, pkg)
+	if goos != "" {
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=amd64")
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building %s: %v\n%s", pkg, err, out)
 	}
 	return p, nil

@@ -5,7 +5,8 @@
 # gssapi and pywinrm, sssd-kcm (the KCM cache daemon) and keyutils (keyctl,
 # for KEYRING caches), python3-kdcproxy (the reference KDC proxy), dnsmasq
 # (a DNS server for the discovery tests), Redis (the shared replay cache),
-# and staticcheck. Idempotent: a
+# Wine and the MinGW-w64 cross compiler (for the Windows tests), and
+# staticcheck. Idempotent: a
 # machine that has everything installs nothing. Services are never started
 # by the packages (policy-rc.d); the tests start their own on loopback.
 set -euo pipefail
@@ -14,8 +15,15 @@ packages=(krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssap
   curl python3-requests-kerberos python3-gssapi python3-winrm openssl sssd-kcm keyutils
   python3-kdcproxy krb5-k5tls dnsmasq-base redis-server)
 
+# Host-only test tools, in a list of their own: integration/docker/base.sh
+# bakes "packages" above into the compose base image and must not get
+# these (the Windows tests run on the host, under Wine: wine64 runs the
+# Windows builds, the MinGW-w64 compiler builds the one DLL Go needs that
+# Wine 8 lacks; see integration/internal/wine).
+host_packages=(wine64 gcc-mingw-w64-x86-64-win32)
+
 missing=()
-for p in "${packages[@]}"; do
+for p in "${packages[@]}" "${host_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project: formatting, vet, staticcheck,
-# then each module's tests with the race detector, standalone (GOWORK=off)
+# builds and vet for Windows and macOS of every module, then each
+# module's tests with the race detector, standalone (GOWORK=off)
 # so a module that only builds inside the workspace is caught; the
 # generated-code drift check; the lab scripts on this host; the compose lab
 # when a Docker engine answers; and one pass of every benchmark. The
@@ -23,6 +24,16 @@ if [[ -n $unformatted ]]; then echo "gofmt would change:"; echo "$unformatted"; 
 step "go vet and staticcheck (workspace)"
 go vet ./auth/... ./redisstore/... ./sdk/... ./wsman/... ./mocks/... ./tools/... ./integration/... || status=1
 staticcheck ./auth/... ./redisstore/... ./sdk/... ./wsman/... ./mocks/... ./tools/... ./integration/... || status=1
+# The Windows files (SSPI) only compile for Windows: check them there too.
+GOOS=windows staticcheck ./auth/... ./redisstore/... ./sdk/... ./wsman/... ./mocks/... ./tools/... ./integration/... || status=1
+
+step "every module builds and vets for Windows and macOS (GOWORK=off)"
+for m in "${modules[@]}"; do
+  for goos in windows darwin; do
+    (cd "$root/$m" && GOOS=$goos GOWORK=off go build ./... && GOOS=$goos GOWORK=off go vet ./...) ||
+      { echo "$m does not build or vet for $goos"; status=1; }
+  done
+done
 
 for m in "${modules[@]}"; do
   step "test $m (GOWORK=off, -race)"

@@ -294,7 +294,7 @@ func (s *encSender) setup(req *http.Request, sess *session, established **auth.A
 		if a.Scheme == auth.SchemeKerberos {
 			protocol = encryption.ProtocolKerberos
 		}
-		sess.enc, err = encryption.NewSession(a.Context, protocol)
+		sess.enc, err = encryption.NewSessionWith(a.Protector, protocol)
 		return err
 	}
 }

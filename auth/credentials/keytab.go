@@ -49,7 +49,7 @@ func defaultClientKeytab(cfg *krb5conf.Config) (*keytab.Keytab, string, error) {
 // keytab must give an error, not crash the program.
 func loadKeytab(name string) (kt *keytab.Keytab, err error) {
 	path := name
-	if typ, rest, ok := strings.Cut(name, ":"); ok && !strings.Contains(typ, "/") {
+	if typ, rest, ok := strings.Cut(name, ":"); ok && !strings.Contains(typ, "/") && !krb5conf.IsDriveLetter(typ) {
 		switch strings.ToUpper(typ) {
 		case "FILE", "WRFILE":
 			path = rest

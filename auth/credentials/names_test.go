@@ -125,4 +125,8 @@ func TestLoadKeytab(t *testing.T) {
 	if _, err := LoadKeytab(filepath.Join(dir, "missing")); !errors.Is(err, ErrNoCredentials) {
 		t.Errorf("missing: %v", err)
 	}
+	// A drive letter is no keytab type (MIT's rule): a missing file.
+	if _, err := LoadKeytab(`C:\missing\krb5.keytab`); !errors.Is(err, ErrNoCredentials) {
+		t.Errorf("drive letter: %v", err)
+	}
 }

@@ -298,3 +298,64 @@ func BenchmarkSession(b *testing.B) {
 		})
 	}
 }
+
+// opaqueProtector hides a *gss.Sealer behind the interface, as a context
+// whose keys are out of reach (Windows SSPI) is seen by NewSessionWith.
+type opaqueProtector struct{ s *gss.Sealer }
+
+func (o opaqueProtector) SealParts(pt []byte) ([]byte, []byte, error) { return o.s.SealParts(pt) }
+func (o opaqueProtector) OpenParts(h, d []byte) ([]byte, error)       { return o.s.OpenParts(h, d) }
+
+// TestSessionWithProtector: a Session over a Protector other than
+// *gss.Sealer frames what it seals exactly as the key-holding path, and
+// the peer opens it; tampering is refused the same way.
+func TestSessionWithProtector(t *testing.T) {
+	t.Parallel()
+	v, _, server := vectorSessions(t, "winrm-wrap-aes256-mit.json")
+	key, _ := hex.DecodeString(v.KeyHex)
+	ctx := &gss.SecurityContext{Initiator: true,
+		AcceptorSubkey: types.EncryptionKey{KeyType: v.EType, KeyValue: key}}
+	h, _ := hex.DecodeString(v.Messages[0].HeaderHex[:32])
+	ctx.InitiatorSeq = binary.BigEndian.Uint64(h[8:])
+	for _, m := range v.Messages {
+		if m.Dir == "server->client" {
+			h, _ := hex.DecodeString(m.HeaderHex[:32])
+			ctx.AcceptorSeq = binary.BigEndian.Uint64(h[8:])
+			break
+		}
+	}
+	sealer, err := gss.NewSealer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := encryption.NewSessionWith(opaqueProtector{sealer}, v.Protocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	envelope := []byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"/>`)
+	ct, body, err := client.Encrypt(envelope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := client.Overhead(len(envelope)); got != len(body)-len(envelope) {
+		t.Fatalf("Overhead %d, actual %d", got, len(body)-len(envelope))
+	}
+	if pt, err := server.Decrypt(ct, body); err != nil || !bytes.Equal(pt, envelope) {
+		t.Fatalf("server decrypts %q, %v", pt, err)
+	}
+	ct, reply, err := server.Encrypt([]byte("<reply/>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(reply)
+	flipped[len(flipped)-30] ^= 0x10
+	if _, err := client.Decrypt(ct, flipped); !errors.Is(err, encryption.ErrTampered) {
+		t.Fatalf("flipped bit: %v", err)
+	}
+	if pt, err := client.Decrypt(ct, reply); err != nil || string(pt) != "<reply/>" {
+		t.Fatalf("client decrypts %q, %v", pt, err)
+	}
+	if _, err := encryption.NewSessionWith(nil, v.Protocol); err == nil {
+		t.Fatal("nil Protector accepted")
+	}
+}

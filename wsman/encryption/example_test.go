@@ -47,3 +47,20 @@ func ExampleSession() {
 	// multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="Encrypted Boundary"
 	// <s:Envelope/> <nil>
 }
+
+func ExampleNewSessionWith() {
+	// A gss.Protector seals and opens without handing out keys: on
+	// Windows the logged-on user's SSPI context, which module auth hands
+	// out, is one. Here both ends hold keys.
+	key := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: make([]byte, 32)}
+	clientSealer, _ := gss.NewSealer(&gss.SecurityContext{Initiator: true, AcceptorSubkey: key, InitiatorSeq: 1, AcceptorSeq: 100})
+	var protector gss.Protector = clientSealer
+	cs, _ := encryption.NewSessionWith(protector, encryption.ProtocolKerberos)
+	ss, _ := encryption.NewSession(&gss.SecurityContext{AcceptorSubkey: key, InitiatorSeq: 1, AcceptorSeq: 100}, encryption.ProtocolKerberos)
+
+	contentType, body, _ := cs.Encrypt([]byte("<s:Envelope/>"))
+	envelope, err := ss.Decrypt(contentType, body)
+	fmt.Println(string(envelope), err)
+	// Output:
+	// <s:Envelope/> <nil>
+}

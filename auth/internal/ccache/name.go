@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/krbhttp/krbhttp/auth/krb5conf"
 )
 
 // Kind is a credential cache type, as the prefix of a cache name
@@ -81,7 +83,7 @@ func ParseName(s string) (Name, error) {
 		return Name{}, fmt.Errorf("%w: empty name", ErrBadName)
 	}
 	typ, rest, ok := strings.Cut(s, ":")
-	if !ok || strings.Contains(typ, "/") {
+	if !ok || strings.Contains(typ, "/") || krb5conf.IsDriveLetter(typ) {
 		return Name{Kind: KindFile, Residual: s, Path: s}, nil
 	}
 	n := Name{Type: typ, Residual: rest}

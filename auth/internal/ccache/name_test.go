@@ -24,6 +24,9 @@ func TestParseName(t *testing.T) {
 		"MEMORY:x":                {Kind: KindMemory, Type: "MEMORY", Residual: "x"},
 		"API:y":                   {Kind: KindOther, Type: "API", Residual: "y"},
 		"MSLSA:":                  {Kind: KindOther, Type: "MSLSA"},
+		// A drive letter, as MIT reads it on every system.
+		`C:\Users\alice\krb5cc`: {Kind: KindFile, Residual: `C:\Users\alice\krb5cc`, Path: `C:\Users\alice\krb5cc`},
+		"FILE:z:/tmp/cc":        {Kind: KindFile, Type: "FILE", Residual: "z:/tmp/cc", Path: "z:/tmp/cc"},
 	} {
 		got, err := ParseName(name)
 		if err != nil || got != want {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/krbhttp/krbhttp/integration/internal/procgroup"
 )
 
 // Packages lists the Debian packages this harness needs.
@@ -161,7 +163,7 @@ func start(dir string, cfg Config) (*Server, error) {
 		cmd := exec.Command(binary, "-f", conf, "-DFOREGROUND")
 		cmd.Env = append(os.Environ(), "KRB5_CONFIG="+krb5conf, "KRB5RCACHEDIR="+filepath.Join(dir, "rcache"),
 			"KRB5_KTNAME="+keytab)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		procgroup.Set(cmd)
 		log, err := os.Create(filepath.Join(dir, "stderr.log"))
 		if err != nil {
 			return nil, err
@@ -231,13 +233,13 @@ func (s *Server) kill() {
 		return
 	}
 	// SIGTERM to the group stops the parent and its prefork children.
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	procgroup.Signal(s.cmd, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		procgroup.Signal(s.cmd, syscall.SIGKILL)
 		<-done
 	}
 }

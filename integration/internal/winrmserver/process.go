@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/krbhttp/krbhttp/integration/internal/procgroup"
 )
 
 // streamNames index the two output streams.
@@ -83,7 +85,7 @@ func startCommand(id, line, dir string, env []string) (*command, error) {
 	proc := exec.Command("/bin/sh", "-c", line)
 	proc.Dir, proc.Env = dir, env
 	proc.Stdin, proc.Stdout, proc.Stderr = stdinR, outW, errW
-	proc.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	procgroup.Set(proc)
 	err = proc.Start()
 	// The child has its ends now (or failed to start); ours are the others.
 	closeAll(stdinR, outW, errW)
@@ -287,9 +289,7 @@ func (c *command) write(data []byte, end bool, deadline time.Time) error {
 
 // signal delivers sig to the command's process group.
 func (c *command) signal(sig syscall.Signal) {
-	if c.proc.Process != nil {
-		_ = syscall.Kill(-c.proc.Process.Pid, sig)
-	}
+	procgroup.Signal(c.proc, sig)
 }
 
 // terminate kills the command's process group and releases its pipes.
