@@ -44,7 +44,7 @@ func startWine(t *testing.T) *wine.Prefix {
 }
 
 // wineCache logs alice in on the host into a new cache of the given MIT
-// type (FILE or KEYRING), which Wine's Kerberos then reads.
+// type (FILE, KEYRING or KCM), which Wine's Kerberos then reads.
 func wineCache(t *testing.T, kind string) string {
 	t.Helper()
 	suffix := make([]byte, 6)
@@ -62,6 +62,15 @@ func wineCache(t *testing.T, kind string) string {
 			cmd.Env = append(os.Environ(), "KRB5_CONFIG="+env.realm.ConfigPath)
 			_ = cmd.Run()
 		})
+	case "KCM":
+		// The suite's sssd_kcm, named by the realm's krb5.conf
+		// (kcm_socket), which Wine's MIT library reads as kinit does.
+		// kinit makes alice's new cache the collection's primary: "KCM:"
+		// is that cache. The other tests that switch the primary
+		// (ccache_test.go) are sequential: they are over before this
+		// parallel test runs.
+		kcmDaemon(t)
+		cc = "KCM:"
 	default:
 		t.Fatalf("cache type %s", kind)
 	}
@@ -119,7 +128,8 @@ func corruptingProxy(t *testing.T, target string) string {
 // the cache the host's kinit filled. Against Apache mod_auth_gssapi and
 // the IIS-like server it gets 200 with mutual authentication (required
 // by default: exit 0 means the reply token verified) and exits 10 on a
-// corrupted reply token, as on Linux, for a FILE and a KEYRING cache.
+// corrupted reply token, as on Linux, for a FILE, a KEYRING and a KCM
+// cache.
 func TestWineKrbcurlLoggedOnUser(t *testing.T) {
 	t.Parallel()
 	exe := windowsTool(t, "github.com/krbhttp/krbhttp/auth/cmd/krbcurl")
@@ -127,7 +137,7 @@ func TestWineKrbcurlLoggedOnUser(t *testing.T) {
 	a := startApache(t)
 	iisp := startIISLike(t, false)
 	corrupted := corruptingProxy(t, iisp.URL)
-	for _, kind := range []string{"FILE", "KEYRING"} {
+	for _, kind := range []string{"FILE", "KEYRING", "KCM"} {
 		t.Run(kind, func(t *testing.T) {
 			cc := wineCache(t, kind)
 
@@ -137,6 +147,11 @@ func TestWineKrbcurlLoggedOnUser(t *testing.T) {
 			}
 			if !strings.Contains(errOut, "token from SSPI") || !strings.Contains(errOut, "server authenticated") {
 				t.Fatalf("apache: not through SSPI with a verified reply: %q", errOut)
+			}
+			// Wine's MIT stored the service ticket it got in the cache:
+			// the logon Wine used is this cache, not another one.
+			if out, err := env.realm.Klist("-c", cc); err != nil || !strings.Contains(out, env.realm.Principal("HTTP/localhost")) {
+				t.Fatalf("klist -c %s after krbcurl.exe does not list HTTP/localhost: %v\n%s", cc, err, out)
 			}
 			code, _, errOut = runWine(t, p, cc, exe, a.URL+apache.PathCorrupt)
 			if code != 10 || !strings.Contains(errOut, "mutual authentication") {
@@ -270,33 +285,43 @@ func TestWineWinrsTamperedReply(t *testing.T) {
 	}
 }
 
-// TestWineSSPIPackage runs auth/internal/sspi's own tests, built for
-// Windows, under Wine with alice logged on and the HTTP/localhost keytab:
-// its Windows-only tests put an SSPI context against the pure-Go
-// acceptor (mutual authentication, sealing both ways, a corrupted reply,
-// a tampered and a replayed message, an unknown service).
+// TestWineSSPIPackage runs the Windows-only tests of auth/internal/sspi
+// and auth, built for Windows, under Wine with alice logged on and the
+// HTTP/localhost keytab. auth/internal/sspi's put an SSPI context against
+// the pure-Go acceptor (mutual authentication, sealing both ways, a
+// corrupted reply, a tampered and a replayed message, an unknown
+// service); auth's check that the request's mutual authentication mode
+// (context, policy, transport) reaches SSPI.
 func TestWineSSPIPackage(t *testing.T) {
 	t.Parallel()
-	exe := filepath.Join(t.TempDir(), "sspi.test.exe")
-	build := exec.Command("go", "test", "-c", "-o", exe, "github.com/krbhttp/krbhttp/auth/internal/sspi")
-	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the test binary: %v\n%s", err, out)
-	}
 	p := startWine(t)
 	cc := wineCache(t, "FILE")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := p.Command(ctx, exe, "-test.v", "-test.run", "^TestSSPI")
-	cmd.Env = append(cmd.Env, "KRB5_CONFIG="+env.realm.ConfigPath, "KRB5CCNAME="+cc,
-		"KRBHTTP_SSPI_KEYTAB="+winePath(env.httpKeytab), "KRBHTTP_SSPI_SPN=HTTP/localhost")
-	code, out, errOut := runCommand(t, cmd)
-	if code != 0 || strings.Contains(out, "SKIP") {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	for _, name := range []string{"TestSSPIAgainstGoAcceptor", "TestSSPICorruptedReply", "TestSSPIUnknownService"} {
-		if !strings.Contains(out, "--- PASS: "+name) {
-			t.Fatalf("%s did not pass:\n%s", name, out)
+	for _, pkg := range []struct {
+		path  string
+		tests []string
+	}{
+		{"github.com/krbhttp/krbhttp/auth/internal/sspi", []string{"TestSSPIAgainstGoAcceptor", "TestSSPICorruptedReply", "TestSSPIUnknownService"}},
+		{"github.com/krbhttp/krbhttp/auth", []string{"TestSSPIPerRequestMutual"}},
+	} {
+		exe := filepath.Join(t.TempDir(), filepath.Base(pkg.path)+".test.exe")
+		build := exec.Command("go", "test", "-c", "-o", exe, pkg.path)
+		build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building the test binary of %s: %v\n%s", pkg.path, err, out)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := p.Command(ctx, exe, "-test.v", "-test.run", "^TestSSPI")
+		cmd.Env = append(cmd.Env, "KRB5_CONFIG="+env.realm.ConfigPath, "KRB5CCNAME="+cc,
+			"KRBHTTP_SSPI_KEYTAB="+winePath(env.httpKeytab), "KRBHTTP_SSPI_SPN=HTTP/localhost")
+		code, out, errOut := runCommand(t, cmd)
+		cancel()
+		if code != 0 || strings.Contains(out, "SKIP") {
+			t.Fatalf("%s: exit %d\n%s\n%s", pkg.path, code, out, errOut)
+		}
+		for _, name := range pkg.tests {
+			if !strings.Contains(out, "--- PASS: "+name) {
+				t.Fatalf("%s did not pass:\n%s", name, out)
+			}
 		}
 	}
 }

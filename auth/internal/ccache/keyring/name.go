@@ -59,20 +59,3 @@ func (n Name) CollectionName() string { return "KEYRING:" + n.Anchor + ":" + n.C
 // String is the full cache name MIT gives a cache of a collection,
 // "KEYRING:anchor:collection:subsidiary".
 func (n Name) String() string { return n.CollectionName() + ":" + n.Subsidiary }
-
-// isLegacyCache reports whether the cache is linked into the session
-// keyring too, for the single-cache code before collections (MIT's
-// is_legacy_cache_name).
-func (n Name) isLegacyCache() bool {
-	return n.Anchor == AnchorLegacy && n.HasSubsidiary && n.Subsidiary == n.Collection
-}
-
-// defaultSubsidiary is the primary cache name of a new collection: the
-// collection name, or "tkt" when it is empty (a key cannot have an empty
-// name).
-func (n Name) defaultSubsidiary() string {
-	if n.Collection == "" {
-		return "tkt"
-	}
-	return n.Collection
-}

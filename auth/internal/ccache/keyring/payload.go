@@ -9,21 +9,8 @@ import (
 	"github.com/krbhttp/krbhttp/auth/internal/ccache"
 )
 
-// Key names and types of MIT's layout.
-const (
-	keyPrincipal   = "__krb5_princ__"
-	keyTimeOffsets = "__krb5_time_offsets__"
-	keyPrimary     = "krb_ccache:primary"
-	collPrefix     = "_krb_"
-	persistentName = "_krb"
-	uniquePrefix   = "krb_ccache_"
-
-	typeKeyring = "keyring"
-	typeUser    = "user"
-	typeBigKey  = "big_key"
-
-	indexVersion = 1
-)
+// indexVersion is the version of MIT's primary index (krb_ccache:primary).
+const indexVersion = 1
 
 // ErrBadKey: a key in a cache keyring does not hold what MIT's layout puts
 // there (a key that is not a credential, a primary index of another
