@@ -146,6 +146,37 @@ func TestPreparedTicketFollowsChanges(t *testing.T) {
 	}
 }
 
+// Copies of one Ticket (what a credential source hands out per request)
+// share one preparation; a copy whose key version differs does not.
+func TestPreparedTicketSharedByCopies(t *testing.T) {
+	t.Parallel()
+	svc := krbtest.NewService(t, "HTTP/oracle.example.test", "EXAMPLE.TEST")
+	tkt := svc.Ticket(t, "alice")
+	p1, err := prepareTicket(tkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := *tkt
+	if p2, _ := prepareTicket(&cp); p2 != p1 {
+		t.Fatal("a copy of the ticket was prepared again")
+	}
+	cp.Ticket.EncPart.KVNO++
+	p3, err := prepareTicket(&cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p3 == p1 || !bytes.Equal(p3.ticketDER[len(p3.ticketDER)-len(cp.Ticket.EncPart.Cipher):], cp.Ticket.EncPart.Cipher) {
+		t.Fatal("stale preparation used for a ticket with another key version")
+	}
+	want, err := cp.Ticket.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(p3.ticketDER, want) {
+		t.Fatal("prepared DER differs from gokrb5's encoding")
+	}
+}
+
 // encAPRepPartOracle is EncAPRepPart as gofork encodes it with the
 // sequence number always present.
 type encAPRepPartOracle struct {
