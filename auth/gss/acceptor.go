@@ -571,13 +571,7 @@ func marshalAPRep(sessionKey *cryptoKey, ctime time.Time, cusec int, subkey type
 		return nil, fmt.Errorf("gss: encrypt EncAPRepPart: %w", err)
 	}
 	b := derBuilder{buf: make([]byte, 0, len(ed.Cipher)+48)}
-	b.open(tagGSSApp0)
-	b.raw(oidKRB5)
-	b.raw(tokIDAPRep[:])
-	b.open(0x60 | asnAppTag.APREP)
-	b.open(tagSequence)
-	b.explicitInt(0, iana.PVNO)
-	b.explicitInt(1, msgtype.KRB_AP_REP)
+	openKerberosMessage(&b, tokIDAPRep, asnAppTag.APREP, msgtype.KRB_AP_REP)
 	b.open(contextTag(2))
 	appendEncryptedData(&b, ed)
 	b.close()

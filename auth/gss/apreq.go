@@ -188,6 +188,20 @@ func (a *authenticator) marshal(p *preparedTicket, dst []byte) ([]byte, error) {
 	return b.buf, nil
 }
 
+// openKerberosMessage opens the RFC 4121 4.1 framing (the GSS-API
+// [APPLICATION 0] with the Kerberos OID and the token ID) around a
+// Kerberos message [APPLICATION appTag] SEQUENCE, and writes its pvno [0]
+// and msg-type [1]. The caller closes the three open constructions.
+func openKerberosMessage(b *derBuilder, tokID [2]byte, appTag, msgType int) {
+	b.open(tagGSSApp0)
+	b.raw(oidKRB5)
+	b.raw(tokID[:])
+	b.open(byte(0x60 | appTag))
+	b.open(tagSequence)
+	b.explicitInt(0, iana.PVNO)
+	b.explicitInt(1, int64(msgType))
+}
+
 // appendEncryptionKey appends EncryptionKey ::= SEQUENCE { keytype [0]
 // Int32, keyvalue [1] OCTET STRING }.
 func appendEncryptionKey(b *derBuilder, k types.EncryptionKey) {
@@ -254,13 +268,7 @@ func marshalAPReqToken(p *preparedTicket, auth *authenticator, mutual bool, form
 		b.open(contextTag(2))
 		b.open(tagOctetString)
 	}
-	b.open(tagGSSApp0)
-	b.raw(oidKRB5)
-	b.raw(tokIDAPReq[:])
-	b.open(0x60 | asnAppTag.APREQ)
-	b.open(tagSequence)
-	b.explicitInt(0, iana.PVNO)
-	b.explicitInt(1, msgtype.KRB_AP_REQ)
+	openKerberosMessage(&b, tokIDAPReq, asnAppTag.APREQ, msgtype.KRB_AP_REQ)
 	b.open(contextTag(2))
 	var opts [5]byte // no unused bits, then 32 option bits
 	if mutual {
