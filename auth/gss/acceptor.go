@@ -215,8 +215,8 @@ func (a *Acceptor) AcceptContext(ctx context.Context, token []byte) (*Accepted, 
 	if err := checkAPReqFields(in.krb5.msg); err != nil {
 		return nil, err
 	}
-	var apReq messages.APReq
-	if err := guard("AP-REQ", func() error { return apReq.Unmarshal(in.krb5.msg) }); err != nil {
+	apReq, err := parseAPReq(in.krb5.msg)
+	if err != nil {
 		return nil, err
 	}
 	if apReq.PVNO != iana.PVNO || apReq.Ticket.TktVNO != iana.PVNO {
@@ -387,7 +387,7 @@ func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart,
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: ticket for %s does not decrypt with the keytab key (stale keytab?): %v", ErrIntegrity, sname, err)
 	}
-	if err := guard("EncTicketPart", func() error { return tkt.DecryptedEncPart.Unmarshal(pt) }); err != nil {
+	if tkt.DecryptedEncPart, err = parseEncTicketPart(pt); err != nil {
 		return nil, nil, err
 	}
 	etp := &tkt.DecryptedEncPart
@@ -423,8 +423,8 @@ func (a *Acceptor) decryptAuthenticator(apReq *messages.APReq, etp *messages.Enc
 	if err != nil {
 		return nil, fmt.Errorf("%w: authenticator does not decrypt with the ticket session key: %v", ErrIntegrity, err)
 	}
-	var auth types.Authenticator
-	if err := guard("authenticator", func() error { return auth.Unmarshal(pt) }); err != nil {
+	auth, err := parseAuthenticator(pt)
+	if err != nil {
 		return nil, err
 	}
 	if auth.AVNO != iana.PVNO {
