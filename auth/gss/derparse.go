@@ -497,3 +497,56 @@ func parseAuthenticator(pt []byte) (types.Authenticator, error) {
 	}
 	return a, nil
 }
+
+// parseAPRep decodes AP-REP ::= [APPLICATION 15] SEQUENCE.
+func parseAPRep(msg []byte) (messages.APRep, error) {
+	var r messages.APRep
+	f, err := readFields(msg, asnAppTag.APREP, "AP-REP", false)
+	if err != nil {
+		return r, err
+	}
+	pvno, err := f.int(0, 64)
+	if err != nil {
+		return r, err
+	}
+	mt, err := f.int(1, 64)
+	if err != nil {
+		return r, err
+	}
+	r.PVNO, r.MsgType = int(pvno), int(mt)
+	ep, err := f.need(2)
+	if err != nil {
+		return r, err
+	}
+	r.EncPart, err = derEncryptedData(ep)
+	return r, err
+}
+
+// parseEncAPRepPart decodes EncAPRepPart ::= [APPLICATION 27] SEQUENCE
+// from a decrypted AP-REP.
+func parseEncAPRepPart(pt []byte) (messages.EncAPRepPart, error) {
+	var e messages.EncAPRepPart
+	f, err := readFields(pt, asnAppTag.EncAPRepPart, "EncAPRepPart", true)
+	if err != nil {
+		return e, err
+	}
+	if e.CTime, err = f.time(0); err != nil {
+		return e, err
+	}
+	cusec, err := f.int(1, 64)
+	if err != nil {
+		return e, err
+	}
+	e.Cusec = int(cusec)
+	if f.has(2) {
+		if e.Subkey, err = derEncryptionKey(f.el[2]); err != nil {
+			return e, err
+		}
+	}
+	if f.has(3) {
+		if e.SequenceNumber, err = f.int(3, 64); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}

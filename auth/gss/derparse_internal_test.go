@@ -2,11 +2,13 @@ package gss
 
 import (
 	"context"
+	"time"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/keytab"
@@ -201,6 +203,24 @@ func FuzzDERParsers(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(apt)
+		rep, err := marshalAPRep(sk, time.Now().UTC().Truncate(time.Second), 1234, tkt.SessionKey, 7)
+		if err != nil {
+			f.Fatal(err)
+		}
+		krb, err := parseKRB5(rep)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(krb.msg)
+		ap, err := parseAPRep(krb.msg)
+		if err != nil {
+			f.Fatal(err)
+		}
+		ept, err := sk.decrypt(ap.EncPart, keyusage.AP_REP_ENCPART)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(ept)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, err := parseAPReq(b); err == nil {
@@ -219,6 +239,27 @@ func FuzzDERParsers(f *testing.F) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("EncTicketPart:\n got %+v\nwant %+v", got, want)
+			}
+		}
+		if got, err := parseAPRep(b); err == nil {
+			var want messages.APRep
+			if err := guard("AP-REP", func() error {
+				_, err := asn1.UnmarshalWithParams(b, &want, "application,explicit,tag:15")
+				return err
+			}); err != nil {
+				t.Fatalf("AP-REP accepted here, refused by gofork: %v", err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("AP-REP:\n got %+v\nwant %+v", got, want)
+			}
+		}
+		if got, err := parseEncAPRepPart(b); err == nil {
+			var want messages.EncAPRepPart
+			if err := guard("EncAPRepPart", func() error { return want.Unmarshal(b) }); err != nil {
+				t.Fatalf("EncAPRepPart accepted here, refused by gokrb5: %v", err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("EncAPRepPart:\n got %+v\nwant %+v", got, want)
 			}
 		}
 		if got, err := parseAuthenticator(b); err == nil {
