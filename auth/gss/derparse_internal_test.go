@@ -2,11 +2,11 @@ package gss
 
 import (
 	"context"
-	"time"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
