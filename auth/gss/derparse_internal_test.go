@@ -203,7 +203,7 @@ func FuzzDERParsers(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(apt)
-		rep, err := marshalAPRep(sk, time.Now().UTC().Truncate(time.Second), 1234, tkt.SessionKey, 7)
+		rep, err := marshalAPRep(sk, time.Now().UTC().Truncate(time.Second), 1234, tkt.SessionKey, 7, FormatKRB5, nil)
 		if err != nil {
 			f.Fatal(err)
 		}
