@@ -162,11 +162,13 @@ type UsageKey struct {
 	kc     []byte // set by kcOnce
 	// spare is one idle state, so that a key used once or by one
 	// goroutine at a time never touches pool: a sync.Pool's first use
-	// allocates its per-P arrays, which an acceptor's per-request session
-	// keys would pay on every request. pool takes the overflow of
-	// concurrent users.
-	spare atomic.Pointer[state]
-	pool  sync.Pool // of *state
+	// allocates its per-P arrays under a process-wide lock, which an
+	// acceptor's per-request session keys would pay on every request and
+	// many sessions starting at once would queue on. pool takes the
+	// overflow of concurrent users.
+	spare  atomic.Pointer[state]
+	pooled atomic.Bool // pool has been given a state
+	pool   sync.Pool   // of *state
 }
 
 // state is the per-call scratch: CBC modes over Ke with a settable IV and
@@ -191,11 +193,14 @@ func (u *UsageKey) newState() *state {
 func (u *UsageKey) get() *state {
 	s := u.spare.Swap(nil)
 	if s == nil {
-		if v := u.pool.Get(); v != nil {
-			s = v.(*state)
-		} else {
+		if !u.pooled.Load() {
 			return u.newState()
 		}
+		v := u.pool.Get()
+		if v == nil {
+			return u.newState()
+		}
+		s = v.(*state)
 	}
 	s.mac.Reset()
 	return s
@@ -204,6 +209,7 @@ func (u *UsageKey) get() *state {
 func (u *UsageKey) put(s *state) {
 	if !u.spare.CompareAndSwap(nil, s) {
 		u.pool.Put(s)
+		u.pooled.Store(true)
 	}
 }
 
