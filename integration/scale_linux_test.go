@@ -2,15 +2,22 @@ package integration
 
 import (
 	"os"
-	"syscall"
+	"strconv"
+	"strings"
 )
 
-// peakRSS returns the peak resident set size in bytes of a process that
-// ended.
-func peakRSS(ps *os.ProcessState) (int64, bool) {
-	ru, ok := ps.SysUsage().(*syscall.Rusage)
-	if !ok {
+// peakRSS returns this process's peak resident set size in bytes
+// (VmHWM).
+func peakRSS() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
 		return 0, false
 	}
-	return ru.Maxrss << 10, true // getrusage(2) counts kilobytes on Linux
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
 }
