@@ -53,4 +53,3 @@ func TestSpecsValidate(t *testing.T) {
 		})
 	}
 }
-
