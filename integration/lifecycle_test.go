@@ -34,7 +34,7 @@ const (
 	soakRenew      = 10 * time.Minute
 	soakOutage     = 6 * time.Second
 	soakGoroutines = 64
-	soakPause      = 100 * time.Millisecond// between one goroutine's requests: load, not a CPU benchmark
+	soakPause      = 100 * time.Millisecond // between one goroutine's requests: load, not a CPU benchmark
 	soakSPN        = "HTTP/localhost"
 	soakFaults     = 3
 	// The bounds: the first login and service ticket, one replacement

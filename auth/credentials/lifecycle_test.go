@@ -261,6 +261,10 @@ func TestRealRenewal(t *testing.T) {
 					t.Errorf("renewed TGT has auth time %v, first %v: a new login, not a renewal", second.AuthTime, first.AuthTime)
 				}
 			}
+			// The second login pre-authenticated at once (the memo).
+			if n, err := r.PreauthRequiredCount("alice"); err != nil || n != 1 {
+				t.Errorf("the KDC asked for pre-authentication %d times (%v); want once, at the first login", n, err)
+			}
 			if as != wantAS || s.Renewals != wantRenewals || s.Logins != uint64(wantAS) || s.ServiceTickets != 2 || s.Refreshes != 2 {
 				t.Fatalf("%d AS requests, stats %+v; want %d AS and %d renewals", as, s, wantAS, wantRenewals)
 			}
@@ -321,5 +325,35 @@ func TestRealCCacheRenewal(t *testing.T) {
 		if !strings.Contains(out, realSPN) {
 			t.Errorf("klist does not list the service ticket written back after the renewal:\n%s", out)
 		}
+	}
+}
+
+// TestReloginOneExchange: the first login costs two AS exchanges (the
+// KDC asks for pre-authentication), the next ones one, with the
+// enctype and salt it named the first time.
+func TestReloginOneExchange(t *testing.T) {
+	f := newFixture(t)
+	ct := &countingTransport{Transport: f.kdc}
+	src, err := NewPasswordSource(f.cfg, "alice", "alice-pw", withTransport(ct), WithClock(f.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.TGT(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := ct.n.Load(); n != 2 {
+		t.Fatalf("first login: %d exchanges, want 2", n)
+	}
+	for i := range 3 {
+		f.clock.Advance(8 * time.Hour) // past the refresh point of 10-hour TGTs
+		if _, err := src.TGT(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n := ct.n.Load(); n != int64(3+i) {
+			t.Fatalf("login %d: %d exchanges in all, want %d", i+2, n, 3+i)
+		}
+	}
+	if as := f.kdc.ASCount("alice"); as != 4 {
+		t.Fatalf("%d TGTs issued, want 4", as)
 	}
 }

@@ -24,6 +24,9 @@ type loginSource struct {
 	realm       string
 	secret      kdc.Secret
 	forwardable bool
+	// preauth remembers how the KDC wants pre-authentication, so a
+	// login after the first costs one AS exchange, not two.
+	preauth kdc.PreauthMemo
 
 	mu  sync.Mutex // guards tgt
 	cur *kdc.Credential
@@ -126,7 +129,7 @@ func (s *loginSource) renewOrLogin(ctx context.Context, cur *kdc.Credential) (*k
 		s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: TGT renewal refused, logging in again",
 			slog.String("client", client), slog.Any("error", err))
 	}
-	cred, err := s.kdc.Login(ctx, s.cname, s.realm, s.secret, kdc.LoginOptions{Forwardable: s.forwardable})
+	cred, err := s.kdc.Login(ctx, s.cname, s.realm, s.secret, kdc.LoginOptions{Forwardable: s.forwardable, Preauth: &s.preauth})
 	if err != nil {
 		if !isContextErr(err) {
 			s.counts.loginFailures.Add(1)

@@ -607,6 +607,14 @@ func (r *Realm) ASCount(client string) (int, error) {
 	return r.countLog(re)
 }
 
+// PreauthRequiredCount counts the AS requests of client the KDC answered
+// by asking for pre-authentication (the first round of a login that did
+// not pre-authenticate at once), from its log.
+func (r *Realm) PreauthRequiredCount(client string) (int, error) {
+	re := regexp.MustCompile(`AS_REQ .*: NEEDED_PREAUTH: ` + regexp.QuoteMeta(r.Principal(client)) + ` for krbtgt/`)
+	return r.countLog(re)
+}
+
 func (r *Realm) countLog(re *regexp.Regexp) (int, error) {
 	f, err := os.Open(r.LogPath)
 	if err != nil {
