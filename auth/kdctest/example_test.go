@@ -3,6 +3,9 @@ package kdctest_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/krbhttp/krbhttp/auth/kdctest"
 )
@@ -29,4 +32,35 @@ func ExampleTrust() {
 	conf, _ := os.ReadFile(a.ConfigPath)
 	fmt.Println(a.Realm, "trusts", b.Realm, "whose hosts are under", b.Domain, len(conf) > 0)
 	// Output: KRBHTTP.TEST trusts PARTNER.TEST whose hosts are under partner.test true
+}
+
+// A realm with compressed time, for tests of ticket refresh and renewal:
+// 30-second TGTs, renewable for 10 minutes.
+func ExampleWithLifetimes() {
+	r, err := kdctest.NewTemp(kdctest.WithLifetimes(30*time.Second, 10*time.Minute))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	if err := r.AddPrincipal("alice", "alice-password"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	cc := "FILE:" + filepath.Join(r.Dir, "cc")
+	if _, err := r.Run("kinit", "-c", cc, "-k", "-t", mustKeytab(r, "alice"), "alice"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := r.Klist("-c", cc)
+	fmt.Println(strings.Contains(out, "renew until"))
+	// Output: true
+}
+
+func mustKeytab(r *kdctest.Realm, principal string) string {
+	kt, err := r.Keytab(principal)
+	if err != nil {
+		panic(err)
+	}
+	return kt
 }
