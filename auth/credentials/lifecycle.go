@@ -89,7 +89,7 @@ type BackoffError struct {
 }
 
 func (e *BackoffError) Error() string {
-	return fmt.Sprintf("%v (%d failed attempts; next at %s)", e.Err, e.Failures, e.Until.Local().Format(time.TimeOnly))
+	return fmt.Sprintf("%v (failed %d times; next attempt at %s)", e.Err, e.Failures, e.Until.Local().Format(time.TimeOnly))
 }
 
 func (e *BackoffError) Unwrap() error { return e.Err }
