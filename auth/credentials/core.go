@@ -323,11 +323,17 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 					slog.String("client", client), slog.String("spn", key), slog.Time("end", cred.EndTime))
 				return cred, nil
 			}
+			// Only the TGS exchange is backed off here: a login is, by the
+			// source, and a cache without a valid TGT is no KDC failure
+			// (the user's next kinit must be used at once).
+			if !c.valid(old) {
+				old = nil
+			}
+			c.failed(key, err, old)
 		}
 		if !c.valid(old) {
 			old = nil
 		}
-		c.failed(key, err, old)
 		if old != nil {
 			c.counts.refreshFailures.Add(1)
 			c.log.LogAttrs(ctx, slog.LevelDebug, "credentials: refresh failed, using the current ticket until it expires",

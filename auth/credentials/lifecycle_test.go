@@ -357,3 +357,26 @@ func TestReloginOneExchange(t *testing.T) {
 		t.Fatalf("%d TGTs issued, want 4", as)
 	}
 }
+
+// TestExpiredCacheNotBackedOff: a cache whose TGT expired is no KDC
+// failure: the kinit that follows is used at the next call.
+func TestExpiredCacheNotBackedOff(t *testing.T) {
+	f := newFixture(t)
+	f.kdc.SetLifetime(time.Minute)
+	path := filepath.Join(t.TempDir(), "cc")
+	writeCache(t, path, f.login(t, "alice"))
+	src, err := NewCCacheSource(f.cfg, "FILE:"+path, "", f.opts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(2 * time.Minute)
+	for range 3 {
+		if _, err := src.ServiceTicket(t.Context(), webSPN); !errors.Is(err, ErrExpired) {
+			t.Fatalf("expired TGT: %v", err)
+		}
+	}
+	writeCache(t, path, f.login(t, "alice")) // kinit
+	if _, err := src.ServiceTicket(t.Context(), webSPN); err != nil {
+		t.Fatalf("right after kinit: %v", err)
+	}
+}
