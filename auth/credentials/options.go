@@ -17,7 +17,7 @@ import (
 // short it is, and a long one is replaced well before it ends. While
 // replacing fails (KDC down), the ticket is still handed out until it
 // actually expires, and the replacement is retried with a backoff (see
-// [Stats] and the package documentation).
+// [BackoffError]).
 const DefaultRefreshFraction = 0.75
 
 // An Option configures a source. The same options apply to every source;
