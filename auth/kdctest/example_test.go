@@ -34,6 +34,29 @@ func ExampleTrust() {
 	// Output: KRBHTTP.TEST trusts PARTNER.TEST whose hosts are under partner.test true
 }
 
+// A realm and a logged-in user for a program that has no testing.TB (a
+// demo, a lab): Login leaves a TGT in the cache, as kinit does.
+func ExampleRealm_Login() {
+	r, err := kdctest.NewTemp()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	if err := r.AddPrincipal("alice", "a-password-1"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	cache := "FILE:" + filepath.Join(r.Dir, "alice.ccache")
+	if err := r.Login("alice", cache); err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := r.Klist("-c", cache)
+	fmt.Println(strings.Contains(out, "krbtgt/"+r.Realm))
+	// Output: true
+}
+
 // A realm with compressed time, for tests of ticket refresh and renewal:
 // 30-second TGTs, renewable for 10 minutes.
 func ExampleWithLifetimes() {
@@ -43,24 +66,16 @@ func ExampleWithLifetimes() {
 		return
 	}
 	defer r.Close()
-	if err := r.AddPrincipal("alice", "alice-password"); err != nil {
+	if err := r.AddPrincipal("alice", "a-password-1"); err != nil {
 		fmt.Println(err)
 		return
 	}
-	cc := "FILE:" + filepath.Join(r.Dir, "cc")
-	if _, err := r.Run("kinit", "-c", cc, "-k", "-t", mustKeytab(r, "alice"), "alice"); err != nil {
+	cache := "FILE:" + filepath.Join(r.Dir, "alice.ccache")
+	if err := r.Login("alice", cache); err != nil {
 		fmt.Println(err)
 		return
 	}
-	out, _ := r.Klist("-c", cc)
+	out, _ := r.Klist("-c", cache)
 	fmt.Println(strings.Contains(out, "renew until"))
 	// Output: true
-}
-
-func mustKeytab(r *kdctest.Realm, principal string) string {
-	kt, err := r.Keytab(principal)
-	if err != nil {
-		panic(err)
-	}
-	return kt
 }
