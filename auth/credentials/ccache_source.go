@@ -318,7 +318,7 @@ func unchanged(a, b os.FileInfo) bool {
 // when it was read before since (a zero time: a stamp-less cache read
 // within reloadAfter is used as it is).
 func (s *CCacheSource) load(ctx context.Context, since time.Time) (*ccState, error) {
-	if st := s.fresh(); st != nil {
+	if st := s.unchangedFile(); st != nil {
 		return st, nil
 	}
 	s.mu.Lock()
@@ -341,12 +341,12 @@ func (s *CCacheSource) load(ctx context.Context, since time.Time) (*ccState, err
 	return st, nil
 }
 
-// fresh returns what was read from a single FILE: cache when the file has
+// unchangedFile returns what was read from a single FILE: cache when the file has
 // not changed since (what loadLocked would return), or nil. The file is
 // checked without holding mu: every request asks, and concurrent ones
 // (200 WinRM shells opened at once) would otherwise queue on the lock
 // behind one another's stat.
-func (s *CCacheSource) fresh() *ccState {
+func (s *CCacheSource) unchangedFile() *ccState {
 	f, ok := s.target.single.(*file.Cache)
 	if !ok {
 		return nil
