@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unsafe"
 )
 
 // maxTokenLen bounds the decoded size of a token taken from a header. Real
@@ -122,4 +123,16 @@ func decodeToken(s string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: token is not base64", ErrMalformedHeader)
 	}
 	return b, nil
+}
+
+// encodeToken returns the header value "scheme base64(raw)" with one
+// allocation (a token goes with every request sent with one). As
+// strings.Builder does, the string shares the buffer, which nothing
+// writes after.
+func encodeToken(scheme Scheme, raw []byte) string {
+	b := make([]byte, 0, len(scheme)+1+base64.StdEncoding.EncodedLen(len(raw)))
+	b = append(b, scheme...)
+	b = append(b, ' ')
+	b = base64.StdEncoding.AppendEncode(b, raw)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"testing"
@@ -70,4 +71,14 @@ func FuzzParseChallenges(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestEncodeToken(t *testing.T) {
+	t.Parallel()
+	for _, raw := range [][]byte{{}, {0xff}, []byte("any token bytes\x00\x01")} {
+		want := "Negotiate " + base64.StdEncoding.EncodeToString(raw)
+		if got := encodeToken(SchemeNegotiate, raw); got != want {
+			t.Errorf("encodeToken(%x) = %q, want %q", raw, got, want)
+		}
+	}
 }

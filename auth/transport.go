@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
@@ -479,7 +478,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 		if err != nil {
 			return nil, err
 		}
-		return &token{init: sc, header: string(t.cfg.scheme) + " " + base64.StdEncoding.EncodeToString(raw), spn: spn, cert: cert}, nil
+		return &token{init: sc, header: encodeToken(t.cfg.scheme, raw), spn: spn, cert: cert}, nil
 	}
 	src, err := t.source()
 	if err != nil {
@@ -526,7 +525,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	}
 	return &token{
 		init:   init,
-		header: string(t.cfg.scheme) + " " + base64.StdEncoding.EncodeToString(raw),
+		header: encodeToken(t.cfg.scheme, raw),
 		spn:    spn,
 		ticket: tkt,
 		cert:   cert,

@@ -40,6 +40,13 @@ const partnerRealm = "PARTNER.TEST"
 const alicePassword = "alice-secret-1"
 
 func TestMain(m *testing.M) {
+	if ok, err := uploadChild(); ok {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	os.Exit(run(m))
 }
 

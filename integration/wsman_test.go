@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -644,4 +645,40 @@ func BenchmarkWinRMCommands(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commands/s")
 	})
+}
+
+// BenchmarkWinRMConcurrentRuns starts 200 Runs at once from one client
+// against the local endpoint (encryption on) per iteration, and reports
+// the time goroutines spent blocked on mutexes per iteration (run with
+// -mutexprofile to see where) and the peak live heap.
+func BenchmarkWinRMConcurrentRuns(b *testing.B) {
+	const concurrent = 200
+	ep := startWinRM(b, winrmSetup{server: winrmserver.Config{MaxShellsPerUser: concurrent, MaxOperationsPerUser: 10 * concurrent}})
+	c := winrmClient(b, ep, "")
+	ctx := b.Context()
+	samples := []metrics.Sample{{Name: "/sync/mutex/wait/total:seconds"}, {Name: "/gc/heap/live:bytes"}}
+	metrics.Read(samples)
+	waitBefore := samples[0].Value.Float64()
+	var peakLive uint64
+	for b.Loop() {
+		var wg sync.WaitGroup
+		errs := make(chan error, concurrent)
+		for range concurrent {
+			wg.Go(func() {
+				if code, err := c.Run(ctx, wsman.RunRequest{Command: "true"}); err != nil || code != 0 {
+					errs <- fmt.Errorf("exit %d: %w", code, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+		metrics.Read(samples)
+		peakLive = max(peakLive, samples[1].Value.Uint64())
+	}
+	b.ReportMetric(float64(concurrent*b.N)/b.Elapsed().Seconds(), "runs/s")
+	b.ReportMetric((samples[0].Value.Float64()-waitBefore)/float64(b.N), "mutex-wait-s/op")
+	b.ReportMetric(float64(peakLive)/(1<<20), "peak-live-MiB")
 }

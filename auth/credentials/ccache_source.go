@@ -318,6 +318,9 @@ func unchanged(a, b os.FileInfo) bool {
 // when it was read before since (a zero time: a stamp-less cache read
 // within reloadAfter is used as it is).
 func (s *CCacheSource) load(ctx context.Context, since time.Time) (*ccState, error) {
+	if st := s.unchangedFile(); st != nil {
+		return st, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, err := s.loadLocked(ctx, since, false)
@@ -336,6 +339,28 @@ func (s *CCacheSource) load(ctx context.Context, since time.Time) (*ccState, err
 	}
 	s.st = st
 	return st, nil
+}
+
+// unchangedFile returns what was read from a single FILE: cache when the file has
+// not changed since (what loadLocked would return), or nil. The file is
+// checked without holding mu: every request asks, and concurrent ones
+// (200 WinRM shells opened at once) would otherwise queue on the lock
+// behind one another's stat.
+func (s *CCacheSource) unchangedFile() *ccState {
+	f, ok := s.target.single.(*file.Cache)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	st := s.st
+	s.mu.Unlock()
+	if st == nil || st.store.Name() != f.Name() {
+		return nil
+	}
+	if fi, err := os.Stat(f.Path()); err != nil || !unchanged(st.stamp, fi) {
+		return nil
+	}
+	return st
 }
 
 func (s *CCacheSource) loadLocked(ctx context.Context, since time.Time, rescan bool) (*ccState, error) {

@@ -215,8 +215,8 @@ func (a *Acceptor) AcceptContext(ctx context.Context, token []byte) (*Accepted, 
 	if err := checkAPReqFields(in.krb5.msg); err != nil {
 		return nil, err
 	}
-	var apReq messages.APReq
-	if err := guard("AP-REQ", func() error { return apReq.Unmarshal(in.krb5.msg) }); err != nil {
+	apReq, err := parseAPReq(in.krb5.msg)
+	if err != nil {
 		return nil, err
 	}
 	if apReq.PVNO != iana.PVNO || apReq.Ticket.TktVNO != iana.PVNO {
@@ -387,7 +387,7 @@ func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart,
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: ticket for %s does not decrypt with the keytab key (stale keytab?): %v", ErrIntegrity, sname, err)
 	}
-	if err := guard("EncTicketPart", func() error { return tkt.DecryptedEncPart.Unmarshal(pt) }); err != nil {
+	if tkt.DecryptedEncPart, err = parseEncTicketPart(pt); err != nil {
 		return nil, nil, err
 	}
 	etp := &tkt.DecryptedEncPart
@@ -423,8 +423,8 @@ func (a *Acceptor) decryptAuthenticator(apReq *messages.APReq, etp *messages.Enc
 	if err != nil {
 		return nil, fmt.Errorf("%w: authenticator does not decrypt with the ticket session key: %v", ErrIntegrity, err)
 	}
-	var auth types.Authenticator
-	if err := guard("authenticator", func() error { return auth.Unmarshal(pt) }); err != nil {
+	auth, err := parseAuthenticator(pt)
+	if err != nil {
 		return nil, err
 	}
 	if auth.AVNO != iana.PVNO {
@@ -520,7 +520,6 @@ func (a *Acceptor) reply(acc *Accepted, in initialToken, sk *cryptoKey, auth *ty
 		InitiatorSeq:    seq,
 		AcceptorSeq:     seq,
 	}
-	var apRep []byte
 	if acc.Flags&FlagMutual != 0 {
 		// The acceptor subkey has the session key's enctype, which is
 		// what MIT picks when the client does not negotiate one.
@@ -532,27 +531,29 @@ func (a *Acceptor) reply(acc *Accepted, in initialToken, sk *cryptoKey, auth *ty
 		if err != nil {
 			return fmt.Errorf("gss: acceptor sequence number: %w", err)
 		}
-		if apRep, err = marshalAPRep(sk, auth.CTime.UTC(), auth.Cusec, subkey, aseq); err != nil {
+		if acc.ReplyToken, err = marshalAPRep(sk, auth.CTime.UTC(), auth.Cusec, subkey, aseq, in.format, in.mech); err != nil {
 			return err
 		}
 		acc.Context.AcceptorSubkey, acc.Context.AcceptorSeq = subkey, aseq
+		return nil
 	}
-	switch in.format {
-	case FormatSPNEGO:
-		acc.ReplyToken = marshalNegTokenResp(negAcceptCompleted, in.mech, apRep)
-	case FormatKRB5:
-		acc.ReplyToken = apRep
+	if in.format == FormatSPNEGO {
+		acc.ReplyToken = marshalNegTokenResp(negAcceptCompleted, in.mech, nil)
 	}
 	return nil
 }
 
-// marshalAPRep builds the AP-REP token (RFC 4120 5.5.2 inside RFC 4121
-// framing), encrypted under the ticket session key with key usage 12. The
-// sequence number is always encoded (gokrb5's struct marks it optional,
-// which would drop a zero); the tests compare the encoding with gofork's.
-func marshalAPRep(sessionKey *cryptoKey, ctime time.Time, cusec int, subkey types.EncryptionKey, seq uint64) ([]byte, error) {
-	var e derBuilder
-	e.buf = make([]byte, 0, 96)
+// marshalAPRep builds the reply token in one buffer: the AP-REP
+// (RFC 4120 5.5.2) in its RFC 4121 framing, inside a NegTokenResp
+// (accept-completed, mech) for FormatSPNEGO. EncAPRepPart is encrypted
+// under the ticket session key with key usage 12, its cipher text written
+// straight into the token. The sequence number is always encoded
+// (gokrb5's struct marks it optional, which would drop a zero); the tests
+// compare the result with gofork's encoding and the separately built
+// framing.
+func marshalAPRep(sessionKey *cryptoKey, ctime time.Time, cusec int, subkey types.EncryptionKey, seq uint64, format Format, mech []byte) ([]byte, error) {
+	var pb [128]byte // EncAPRepPart: about 80 bytes with an AES-256 subkey
+	e := derBuilder{buf: pb[:0]}
 	e.open(0x60 | asnAppTag.EncAPRepPart)
 	e.open(tagSequence)
 	e.open(contextTag(0))
@@ -565,25 +566,34 @@ func marshalAPRep(sessionKey *cryptoKey, ctime time.Time, cusec int, subkey type
 	e.explicitInt(3, int64(seq))
 	e.close()
 	e.close()
-	ed, err := sessionKey.encrypt(keyusage.AP_REP_ENCPART, e.buf)
-	clear(e.buf) // it holds the acceptor subkey
-	if err != nil {
+	defer clear(e.buf) // it holds the acceptor subkey
+
+	b := derBuilder{buf: make([]byte, 0, len(e.buf)+len(mech)+128)}
+	if format == FormatSPNEGO {
+		b.open(tagNegResp)
+		b.open(tagSequence)
+		b.open(contextTag(0))
+		b.primitive(tagEnumerated, []byte{negAcceptCompleted})
+		b.close()
+		b.open(contextTag(1))
+		b.raw(mech)
+		b.close()
+		b.open(contextTag(2))
+		b.open(tagOctetString)
+	}
+	openKerberosMessage(&b, tokIDAPRep, asnAppTag.APREP, msgtype.KRB_AP_REP)
+	b.open(contextTag(2))
+	b.open(tagSequence)
+	b.explicitInt(0, int64(sessionKey.raw.KeyType))
+	b.open(contextTag(2))
+	b.open(tagOctetString)
+	var err error
+	if b.buf, err = sessionKey.encryptAppend(b.buf, keyusage.AP_REP_ENCPART, e.buf); err != nil {
 		return nil, fmt.Errorf("gss: encrypt EncAPRepPart: %w", err)
 	}
-	b := derBuilder{buf: make([]byte, 0, len(ed.Cipher)+48)}
-	b.open(tagGSSApp0)
-	b.raw(oidKRB5)
-	b.raw(tokIDAPRep[:])
-	b.open(0x60 | asnAppTag.APREP)
-	b.open(tagSequence)
-	b.explicitInt(0, iana.PVNO)
-	b.explicitInt(1, msgtype.KRB_AP_REP)
-	b.open(contextTag(2))
-	appendEncryptedData(&b, ed)
-	b.close()
-	b.close()
-	b.close()
-	b.close()
+	for b.depth > 0 {
+		b.close()
+	}
 	return b.buf, nil
 }
 

@@ -37,18 +37,29 @@ type preparedTicket struct {
 	realm      string
 	sname      types.PrincipalName
 	srealm     string
+	tktVNO     int
+	etype      int32
+	kvno       int
 
 	ticketDER []byte
 	clientDER []byte // [1] crealm [2] cname of the authenticator
 	session   *cryptoKey
 }
 
-// preparedTickets caches preparations by ticket, without keeping the
-// tickets alive: an entry goes when its ticket is collected.
-var preparedTickets sync.Map // weak.Pointer[ticket.Ticket] -> *preparedTicket
+// preparedTickets caches preparations by the ticket's encrypted part,
+// without keeping it alive: an entry goes when the cipher text is
+// collected. Keyed by the cipher text rather than by the *ticket.Ticket,
+// because credential sources hand out a fresh Ticket value per request
+// that shares the cipher text of the credential they hold: keyed by the
+// Ticket, every token would marshal the ticket and derive its keys again.
+var preparedTickets sync.Map // weak.Pointer[byte] -> *preparedTicket
 
 func prepareTicket(tkt *ticket.Ticket) (*preparedTicket, error) {
-	wp := weak.Make(tkt)
+	c := tkt.Ticket.EncPart.Cipher
+	if len(c) == 0 {
+		return newPreparedTicket(tkt)
+	}
+	wp := weak.Make(unsafe.SliceData(c))
 	if v, ok := preparedTickets.Load(wp); ok {
 		if p := v.(*preparedTicket); p.matches(tkt) {
 			return p, nil
@@ -59,7 +70,7 @@ func prepareTicket(tkt *ticket.Ticket) (*preparedTicket, error) {
 		return nil, err
 	}
 	if _, loaded := preparedTickets.Swap(wp, p); !loaded {
-		runtime.AddCleanup(tkt, func(wp weak.Pointer[ticket.Ticket]) { preparedTickets.Delete(wp) }, wp)
+		runtime.AddCleanup(unsafe.SliceData(c), func(wp weak.Pointer[byte]) { preparedTickets.Delete(wp) }, wp)
 	}
 	return p, nil
 }
@@ -69,7 +80,8 @@ func (p *preparedTicket) matches(tkt *ticket.Ticket) bool {
 	return unsafe.SliceData(c) == p.cipher && len(c) == p.cipherLen &&
 		bytes.Equal(tkt.SessionKey.KeyValue, p.sessionKey) && tkt.SessionKey.KeyType == p.session.raw.KeyType &&
 		tkt.ClientRealm == p.realm && principalsEqual(tkt.Client, p.client) &&
-		tkt.Ticket.Realm == p.srealm && principalsEqual(tkt.Ticket.SName, p.sname)
+		tkt.Ticket.Realm == p.srealm && principalsEqual(tkt.Ticket.SName, p.sname) &&
+		tkt.Ticket.TktVNO == p.tktVNO && tkt.Ticket.EncPart.EType == p.etype && tkt.Ticket.EncPart.KVNO == p.kvno
 }
 
 func principalsEqual(a, b types.PrincipalName) bool {
@@ -89,6 +101,9 @@ func newPreparedTicket(tkt *ticket.Ticket) (*preparedTicket, error) {
 		realm:      tkt.ClientRealm,
 		sname:      clonePrincipal(tkt.Ticket.SName),
 		srealm:     tkt.Ticket.Realm,
+		tktVNO:     tkt.Ticket.TktVNO,
+		etype:      tkt.Ticket.EncPart.EType,
+		kvno:       tkt.Ticket.EncPart.KVNO,
 		ticketDER:  der,
 	}
 	if p.session, err = newCryptoKey(types.EncryptionKey{KeyType: tkt.SessionKey.KeyType, KeyValue: p.sessionKey}); err != nil {
@@ -173,6 +188,20 @@ func (a *authenticator) marshal(p *preparedTicket, dst []byte) ([]byte, error) {
 	return b.buf, nil
 }
 
+// openKerberosMessage opens the RFC 4121 4.1 framing (the GSS-API
+// [APPLICATION 0] with the Kerberos OID and the token ID) around a
+// Kerberos message [APPLICATION appTag] SEQUENCE, and writes its pvno [0]
+// and msg-type [1]. The caller closes the three open constructions.
+func openKerberosMessage(b *derBuilder, tokID [2]byte, appTag, msgType int) {
+	b.open(tagGSSApp0)
+	b.raw(oidKRB5)
+	b.raw(tokID[:])
+	b.open(byte(0x60 | appTag))
+	b.open(tagSequence)
+	b.explicitInt(0, iana.PVNO)
+	b.explicitInt(1, int64(msgType))
+}
+
 // appendEncryptionKey appends EncryptionKey ::= SEQUENCE { keytype [0]
 // Int32, keyvalue [1] OCTET STRING }.
 func appendEncryptionKey(b *derBuilder, k types.EncryptionKey) {
@@ -239,13 +268,7 @@ func marshalAPReqToken(p *preparedTicket, auth *authenticator, mutual bool, form
 		b.open(contextTag(2))
 		b.open(tagOctetString)
 	}
-	b.open(tagGSSApp0)
-	b.raw(oidKRB5)
-	b.raw(tokIDAPReq[:])
-	b.open(0x60 | asnAppTag.APREQ)
-	b.open(tagSequence)
-	b.explicitInt(0, iana.PVNO)
-	b.explicitInt(1, msgtype.KRB_AP_REQ)
+	openKerberosMessage(&b, tokIDAPReq, asnAppTag.APREQ, msgtype.KRB_AP_REQ)
 	b.open(contextTag(2))
 	var opts [5]byte // no unused bits, then 32 option bits
 	if mutual {

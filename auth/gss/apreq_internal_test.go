@@ -146,6 +146,97 @@ func TestPreparedTicketFollowsChanges(t *testing.T) {
 	}
 }
 
+// Copies of one Ticket (what a credential source hands out per request)
+// share one preparation; a copy whose key version differs does not.
+func TestPreparedTicketSharedByCopies(t *testing.T) {
+	t.Parallel()
+	svc := krbtest.NewService(t, "HTTP/oracle.example.test", "EXAMPLE.TEST")
+	tkt := svc.Ticket(t, "alice")
+	p1, err := prepareTicket(tkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := *tkt
+	if p2, _ := prepareTicket(&cp); p2 != p1 {
+		t.Fatal("a copy of the ticket was prepared again")
+	}
+	cp.Ticket.EncPart.KVNO++
+	p3, err := prepareTicket(&cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p3 == p1 || !bytes.Equal(p3.ticketDER[len(p3.ticketDER)-len(cp.Ticket.EncPart.Cipher):], cp.Ticket.EncPart.Cipher) {
+		t.Fatal("stale preparation used for a ticket with another key version")
+	}
+	want, err := cp.Ticket.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(p3.ticketDER, want) {
+		t.Fatal("prepared DER differs from gokrb5's encoding")
+	}
+}
+
+// The reply built in one buffer equals the same AP-REP framed step by
+// step (marshalKRB5, then marshalNegTokenResp for SPNEGO) around its
+// cipher text, for AES and RC4 session keys.
+func TestAPRepOneBufferFraming(t *testing.T) {
+	t.Parallel()
+	for _, et := range []int32{etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_SHA256_128, etypeID.RC4_HMAC} {
+		svc := krbtest.NewService(t, "HTTP/oracle.example.test", "EXAMPLE.TEST")
+		tkt := svc.Ticket(t, "alice", krbtest.WithEType(et))
+		sk, err := newCryptoKey(tkt.SessionKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, _ := newSubkey(et, len(tkt.SessionKey.KeyValue))
+		ctime := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+		for _, c := range []struct {
+			format Format
+			mech   []byte
+		}{{FormatKRB5, nil}, {FormatSPNEGO, oidKRB5}, {FormatSPNEGO, oidMSKRB5}} {
+			tok, err := marshalAPRep(sk, ctime, 4321, sub, 77, c.format, c.mech)
+			if err != nil {
+				t.Fatal(err)
+			}
+			krb, err := replyKRB5Token(tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, err := parseKRB5(krb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := parseAPRep(k.msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := asn1.Marshal(messages.APRep{PVNO: 5, MsgType: 15, EncPart: rep.EncPart})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := marshalKRB5(tokIDAPRep, derApp(15, ref))
+			if c.format == FormatSPNEGO {
+				want = marshalNegTokenResp(negAcceptCompleted, c.mech, want)
+			}
+			if !bytes.Equal(tok, want) {
+				t.Fatalf("%v: one buffer\n%x\nstep by step\n%x", c.format, tok, want)
+			}
+			pt, err := sk.decrypt(rep.EncPart, 12)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inner, err := asn1.Marshal(encAPRepPartOracle{CTime: ctime, Cusec: 4321, Subkey: sub, Seq: 77})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(pt, derApp(27, inner)) {
+				t.Fatal("EncAPRepPart differs from gofork's")
+			}
+		}
+	}
+}
+
 // encAPRepPartOracle is EncAPRepPart as gofork encodes it with the
 // sequence number always present.
 type encAPRepPartOracle struct {
@@ -167,7 +258,7 @@ func TestAPRepMatchesGofork(t *testing.T) {
 		sub, _ := newSubkey(et, len(tkt.SessionKey.KeyValue))
 		ctime := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 		for _, seq := range []uint64{0, 1, 0x3fffffff} {
-			tok, err := marshalAPRep(sk, ctime, 999999, sub, seq)
+			tok, err := marshalAPRep(sk, ctime, 999999, sub, seq, FormatKRB5, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -137,6 +137,18 @@ func (c *cryptoKey) encrypt(usage uint32, plaintext []byte) (types.EncryptedData
 	return types.EncryptedData{EType: c.raw.KeyType, Cipher: ct}, nil
 }
 
+// encryptAppend appends the cipher text of plaintext to dst.
+func (c *cryptoKey) encryptAppend(dst []byte, usage uint32, plaintext []byte) ([]byte, error) {
+	if c.fast == nil {
+		ed, err := crypto.GetEncryptedData(plaintext, c.raw, usage, 0)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, ed.Cipher...), nil
+	}
+	return c.fast.Usage(usage).Encrypt(dst, plaintext)
+}
+
 // decrypt decrypts ed under key once; see cryptoKey.decrypt.
 func decrypt(ed types.EncryptedData, key types.EncryptionKey, usage uint32) ([]byte, error) {
 	if ed.EType != key.KeyType {

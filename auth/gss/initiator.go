@@ -11,7 +11,6 @@ import (
 	"github.com/jcmturner/gokrb5/v8/crypto/etype"
 	"github.com/jcmturner/gokrb5/v8/iana"
 	"github.com/jcmturner/gokrb5/v8/iana/adtype"
-	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/messages"
@@ -308,13 +307,7 @@ func (i *Initiator) verifyAPRep(msg []byte) (*SecurityContext, error) {
 	if err := checkDER(msg, "AP-REP"); err != nil {
 		return nil, err
 	}
-	var rep messages.APRep
-	// Not rep.Unmarshal: on a decoding error it tries to read the bytes
-	// as a KRB-ERROR and returns that as the error.
-	err := guard("AP-REP", func() error {
-		_, err := asn1.UnmarshalWithParams(msg, &rep, fmt.Sprintf("application,explicit,tag:%d", asnAppTag.APREP))
-		return err
-	})
+	rep, err := parseAPRep(msg)
 	if err != nil {
 		return nil, err
 	}
@@ -331,8 +324,8 @@ func (i *Initiator) verifyAPRep(msg []byte) (*SecurityContext, error) {
 			return nil, fmt.Errorf("%w: AP-REP does not decrypt with the session key (%v) nor the initiator subkey (%v)", ErrMutualAuth, err, err2)
 		}
 	}
-	var enc messages.EncAPRepPart
-	if err := guard("EncAPRepPart", func() error { return enc.Unmarshal(pt) }); err != nil {
+	enc, err := parseEncAPRepPart(pt)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMutualAuth, err)
 	}
 	if !enc.CTime.Equal(i.ctime) || enc.Cusec != i.cusec {

@@ -106,18 +106,11 @@ func frameOverhead(protocol string, length int) int {
 // (Exchange), a missing final "--" or CRLF, LF line ends and part headers
 // in any case with or without leading whitespace.
 func Parse(contentType string, body []byte) (*Message, error) {
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil || !strings.EqualFold(mt, MediaType) {
-		return nil, malformed("Content-Type %q is not %s", contentType, MediaType)
+	protocol, boundary, err := parseContentType(contentType)
+	if err != nil {
+		return nil, err
 	}
-	m := &Message{Protocol: params["protocol"], Length: -1}
-	if m.Protocol == "" {
-		return nil, malformed("Content-Type %q has no protocol", contentType)
-	}
-	boundary := params["boundary"]
-	if boundary == "" {
-		boundary = Boundary
-	}
+	m := &Message{Protocol: protocol, Length: -1}
 	p := parser{b: body, boundary: boundary}
 	if err := p.boundaryLine(); err != nil {
 		return nil, err
@@ -131,18 +124,19 @@ func Parse(contentType string, body []byte) (*Message, error) {
 		if p.isBoundary(line) {
 			break
 		}
-		name, value, ok := strings.Cut(strings.TrimSpace(line), ":")
+		name, value, ok := bytes.Cut(bytes.TrimSpace(line), []byte(":"))
 		if !ok {
 			return nil, malformed("part header %q", line)
 		}
-		value = strings.TrimSpace(value)
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "content-type":
-			if !strings.EqualFold(value, m.Protocol) {
+		value = bytes.TrimSpace(value)
+		name = bytes.TrimSpace(name)
+		switch {
+		case bytes.EqualFold(name, []byte("content-type")):
+			if !bytes.EqualFold(value, []byte(m.Protocol)) {
 				return nil, malformed("first part of type %q under protocol %q", value, m.Protocol)
 			}
-		case "originalcontent":
-			if m.Length, err = originalLength(value); err != nil {
+		case bytes.EqualFold(name, []byte("originalcontent")):
+			if m.Length, err = originalLength(string(value)); err != nil {
 				return nil, err
 			}
 		}
@@ -156,8 +150,8 @@ func Parse(contentType string, body []byte) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, value, _ := strings.Cut(strings.TrimSpace(line), ":")
-	if !strings.EqualFold(strings.TrimSpace(name), "content-type") || !strings.EqualFold(strings.TrimSpace(value), octetStream) {
+	name, value, _ := bytes.Cut(bytes.TrimSpace(line), []byte(":"))
+	if !bytes.EqualFold(bytes.TrimSpace(name), []byte("content-type")) || !bytes.EqualFold(bytes.TrimSpace(value), []byte(octetStream)) {
 		return nil, malformed("second part header %q, want Content-Type: %s", line, octetStream)
 	}
 	payload, err := p.untilClosingBoundary()
@@ -174,6 +168,36 @@ func Parse(contentType string, body []byte) (*Message, error) {
 	m.Header = payload[4 : 4+hl]
 	m.Data = payload[4+hl:]
 	return m, nil
+}
+
+// Content-Types as ContentType writes them, which is how Windows, pywinrm
+// and this package send them: recognized without mime.ParseMediaType,
+// which allocates a map and a string per parameter on every message.
+var (
+	contentTypeSPNEGO   = ContentType(ProtocolSPNEGO)
+	contentTypeKerberos = ContentType(ProtocolKerberos)
+)
+
+// parseContentType returns the protocol and boundary of a
+// multipart/encrypted Content-Type.
+func parseContentType(contentType string) (protocol, boundary string, err error) {
+	switch contentType {
+	case contentTypeSPNEGO:
+		return ProtocolSPNEGO, Boundary, nil
+	case contentTypeKerberos:
+		return ProtocolKerberos, Boundary, nil
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || !strings.EqualFold(mt, MediaType) {
+		return "", "", malformed("Content-Type %q is not %s", contentType, MediaType)
+	}
+	if protocol = params["protocol"]; protocol == "" {
+		return "", "", malformed("Content-Type %q has no protocol", contentType)
+	}
+	if boundary = params["boundary"]; boundary == "" {
+		boundary = Boundary
+	}
+	return protocol, boundary, nil
 }
 
 // originalLength reads Length from "type=application/soap+xml;charset=UTF-8;Length=123".
@@ -198,21 +222,22 @@ type parser struct {
 	boundary string
 }
 
-// line returns the next line without its line end.
-func (p *parser) line() (string, error) {
+// line returns the next line without its line end. It shares the body's
+// bytes: nothing is copied for a line that is only looked at.
+func (p *parser) line() ([]byte, error) {
 	rest := p.b[p.pos:]
 	i := bytes.IndexByte(rest[:min(len(rest), maxLineLen)], '\n')
 	if i < 0 {
-		return "", malformed("unterminated or overlong line at byte %d", p.pos)
+		return nil, malformed("unterminated or overlong line at byte %d", p.pos)
 	}
 	p.pos += i + 1
-	return strings.TrimSuffix(string(rest[:i]), "\r"), nil
+	return bytes.TrimSuffix(rest[:i], []byte("\r")), nil
 }
 
 // isBoundary recognizes "--B" and "-- B" (Exchange's variant).
-func (p *parser) isBoundary(line string) bool {
-	rest, ok := strings.CutPrefix(strings.TrimRight(line, " \t"), "--")
-	return ok && strings.TrimLeft(rest, " ") == p.boundary
+func (p *parser) isBoundary(line []byte) bool {
+	rest, ok := bytes.CutPrefix(bytes.TrimRight(line, " \t"), []byte("--"))
+	return ok && string(bytes.TrimLeft(rest, " ")) == p.boundary
 }
 
 func (p *parser) boundaryLine() error {

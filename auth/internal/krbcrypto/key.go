@@ -28,6 +28,7 @@ type Key struct {
 	base   []byte
 	usages atomic.Pointer[[]*UsageKey] // copy-on-write list, few entries
 	mu     sync.Mutex                  // serializes additions to usages
+	blk    cipher.Block                // AES over base (RFC 3962 DK); guarded by mu
 }
 
 // NewKey returns the Key for a protocol key of a supported enctype. The
@@ -73,25 +74,48 @@ func (k *Key) Usage(usage uint32) *UsageKey {
 	return u
 }
 
-// derive computes Ke, Ki and Kc for a usage.
+// derive computes Ke and Ki for a usage; Kc waits for the first checksum
+// (see kcKey): an acceptor's per-request session key only encrypts and
+// decrypts, and each derivation costs AES blocks or an HMAC.
 func (k *Key) derive(usage uint32) *UsageKey {
 	p := k.p
-	u := &UsageKey{p: p, usage: usage}
+	u := &UsageKey{p: p, usage: usage, key: k}
 	var ke []byte
 	if p.rfc8009 {
 		ke = kdfHMACSHA2(p, k.base, usageLabel(usage, kindEncrypt), p.keLen)
 		u.ki = kdfHMACSHA2(p, k.base, usageLabel(usage, kindIntegrity), p.kiLen)
-		u.kc = kdfHMACSHA2(p, k.base, usageLabel(usage, kindChecksum), p.kiLen)
 	} else {
-		blk, _ := aes.NewCipher(k.base) // length checked in NewKey
+		blk := k.baseBlock()
 		ke = dk(blk, usageConstant(usage, kindEncrypt), p.keLen)
 		u.ki = dk(blk, usageConstant(usage, kindIntegrity), p.kiLen)
-		u.kc = dk(blk, usageConstant(usage, kindChecksum), p.kiLen)
 	}
 	u.ke, _ = aes.NewCipher(ke)
 	clear(ke)
-	u.pool.New = func() any { return u.newState() }
 	return u
+}
+
+// baseBlock returns the AES cipher over the base key, made once: the
+// derivations of every usage share it. The caller holds k.mu.
+func (k *Key) baseBlock() cipher.Block {
+	if k.blk == nil {
+		k.blk, _ = aes.NewCipher(k.base) // length checked in NewKey
+	}
+	return k.blk
+}
+
+// kcKey returns Kc, derived on first use.
+func (u *UsageKey) kcKey() []byte {
+	u.kcOnce.Do(func() {
+		k, p := u.key, u.p
+		if p.rfc8009 {
+			u.kc = kdfHMACSHA2(p, k.base, usageLabel(u.usage, kindChecksum), p.kiLen)
+			return
+		}
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		u.kc = dk(k.baseBlock(), usageConstant(u.usage, kindChecksum), p.kiLen)
+	})
+	return u.kc
 }
 
 // dk is RFC 3961 DK for AES: the folded constant encrypted, then the
@@ -131,9 +155,20 @@ func kdfHMACSHA2(p *profile, key, label []byte, n int) []byte {
 type UsageKey struct {
 	p      *profile
 	usage  uint32
+	key    *Key // for Kc, derived on first use
 	ke     cipher.Block
-	ki, kc []byte
-	pool   sync.Pool // of *state
+	ki     []byte
+	kcOnce sync.Once
+	kc     []byte // set by kcOnce
+	// spare is one idle state, so that a key used once or by one
+	// goroutine at a time never touches pool: a sync.Pool's first use
+	// allocates its per-P arrays under a process-wide lock, which an
+	// acceptor's per-request session keys would pay on every request and
+	// many sessions starting at once would queue on. pool takes the
+	// overflow of concurrent users.
+	spare  atomic.Pointer[state]
+	pooled atomic.Bool // pool has been given a state
+	pool   sync.Pool   // of *state
 }
 
 // state is the per-call scratch: CBC modes over Ke with a settable IV and
@@ -156,9 +191,26 @@ func (u *UsageKey) newState() *state {
 }
 
 func (u *UsageKey) get() *state {
-	s := u.pool.Get().(*state)
+	s := u.spare.Swap(nil)
+	if s == nil {
+		if !u.pooled.Load() {
+			return u.newState()
+		}
+		v := u.pool.Get()
+		if v == nil {
+			return u.newState()
+		}
+		s = v.(*state)
+	}
 	s.mac.Reset()
 	return s
+}
+
+func (u *UsageKey) put(s *state) {
+	if !u.spare.CompareAndSwap(nil, s) {
+		u.pool.Put(s)
+		u.pooled.Store(true)
+	}
 }
 
 // resetIV starts a CBC mode over with IV 0. crypto/aes's modes have
@@ -214,7 +266,7 @@ func (u *UsageKey) EncryptInPlace(msg, mac []byte) error {
 // seal encrypts msg (confounder included) in place and writes the MAC.
 func (u *UsageKey) seal(msg, mac []byte) {
 	s := u.get()
-	defer u.pool.Put(s)
+	defer u.put(s)
 	if u.p.rfc8009 {
 		u.ctsEncrypt(s, msg)
 		// RFC 8009 5: the MAC covers the IV (zeros) and the ciphertext.
@@ -247,7 +299,7 @@ func (u *UsageKey) DecryptInPlace(ct []byte) ([]byte, error) {
 	}
 	body, mac := ct[:len(ct)-u.p.macLen], ct[len(ct)-u.p.macLen:]
 	s := u.get()
-	defer u.pool.Put(s)
+	defer u.put(s)
 	if u.p.rfc8009 {
 		s.mac.Write(zeroIV[:])
 		s.mac.Write(body)
@@ -268,7 +320,7 @@ func (u *UsageKey) DecryptInPlace(ct []byte) ([]byte, error) {
 // Checksum appends the keyed checksum of data (HMAC with Kc, truncated:
 // RFC 3962 hmac-sha1-96-aes, RFC 8009 hmac-sha256-128/-sha384-192) to dst.
 func (u *UsageKey) Checksum(dst, data []byte) []byte {
-	m := hmac.New(u.p.hash, u.kc)
+	m := hmac.New(u.p.hash, u.kcKey())
 	m.Write(data)
 	var sum [64]byte
 	return append(dst, m.Sum(sum[:0])[:u.p.macLen]...)

@@ -84,6 +84,16 @@ func (r *report) write(w io.Writer) {
 				fmt.Fprintf(w, "\n%s: %.0f MB/s, %.0f%% of the raw AES-CBC + HMAC-SHA1 floor (%s)", pair[0], a.median("MB/s"), 100*a.median("MB/s")/b.median("MB/s"), pair[1])
 			}
 		}
+		// Differences and ratios of benchmarks run side by side in one
+		// process: what a token costs the client's transport, and what
+		// per-request authentication costs our acceptor.
+		if tok, none := findBench(r.gobench, "BenchmarkTokenCost/token"), findBench(r.gobench, "BenchmarkTokenCost/none"); tok != nil && none != nil {
+			fmt.Fprintf(w, "\nBenchmarkTokenCost: a token costs the transport %.1f us (token %.1f us, none %.1f us per request)",
+				(tok.median("ns/op")-none.median("ns/op"))/1e3, tok.median("ns/op")/1e3, none.median("ns/op")/1e3)
+		}
+		if auth, plain := findBench(r.gobench, "BenchmarkPerRequestAuthentication/memory"), findBench(r.gobench, "BenchmarkPerRequestAuthentication/unauthenticated"); auth != nil && plain != nil && plain.median("ns/op") > 0 {
+			fmt.Fprintf(w, "\nBenchmarkPerRequestAuthentication: authenticated / unauthenticated %.2fx (memory replay store)", auth.median("ns/op")/plain.median("ns/op"))
+		}
 		fmt.Fprintln(w)
 	}
 }
