@@ -248,11 +248,11 @@ func (tok *token) spnOr() string {
 	return tok.spn
 }
 
-// finishProxy ends an exchange that went through a plain-http proxy: a
-// 407 left (the proxy does not offer Negotiate) goes to the caller as it
-// is, and a reply token from the proxy must verify.
-func (x *exchange) finishProxy(resp *http.Response) error {
-	if x.proxy.url == nil || x.proxy.tok == nil || resp.StatusCode == http.StatusProxyAuthRequired {
+// checkProxyReply verifies the reply token of a plain-http proxy that
+// was sent a token and let the request through (whatever the server
+// answered: a 401 crosses the proxy as well as a 200).
+func (x *exchange) checkProxyReply(resp *http.Response) error {
+	if x.proxy.tok == nil || resp.StatusCode == http.StatusProxyAuthRequired {
 		return nil
 	}
 	if err := x.t.verifyProxy(x.proxy.url, resp.Header, x.proxy.tok); err != nil {

@@ -318,9 +318,6 @@ func (x *exchange) run() (*http.Response, error) {
 		}
 		sent = next
 	}
-	if err := x.finishProxy(resp); err != nil {
-		return nil, err
-	}
 	if resp.StatusCode == http.StatusProxyAuthRequired {
 		// The proxy's, not the server's, and not a challenge this
 		// transport answers (Basic only, or no proxy configured).
@@ -404,6 +401,9 @@ func (x *exchange) send(body io.ReadCloser, tok *token, h http.Header) (*http.Re
 				return x.send(body, tok, h)
 			}
 		}
+		return nil, nil, err
+	}
+	if err := x.checkProxyReply(resp); err != nil {
 		return nil, nil, err
 	}
 	if leaf := leafCert(resp); leaf != nil {
