@@ -320,3 +320,49 @@ func TestProxySquidWinrs(t *testing.T) {
 	}
 	accessLogHas(t, p, "POST "+ep.URL, "alice@"+env.realm.Realm)
 }
+
+// TestLabProxy: the lab's proxy (compose service proxy, Squid requiring
+// Negotiate as HTTP/proxy.example.test) between the lab user and the
+// lab's IIS-like server, over http and through CONNECT; its access log,
+// in the lab volume, names the user. It runs where KRBHTTP_LAB_PROXY
+// names the proxy: docker-compose's client service sets it.
+func TestLabProxy(t *testing.T) {
+	proxy := os.Getenv("KRBHTTP_LAB_PROXY")
+	if proxy == "" {
+		t.Skip("the lab's proxy: set KRBHTTP_LAB_PROXY (docker-compose's client service does)")
+	}
+	l := newComposeLab(t)
+	u, err := url.Parse(proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := l.base(t)
+	base.Proxy = http.ProxyURL(u)
+	tr, err := auth.NewTransport(base, auth.WithConfig(l.conf), auth.WithPrincipal(labUser+"@"+l.realm), auth.WithPassword(labUserPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	user := labUser + "@" + l.realm
+	for _, target := range []string{l.url, l.tlsURL} {
+		resp, body := getResponse(t, c, target+"/whoami?through-the-lab-proxy")
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"principal":"`+user+`"`) {
+			t.Fatalf("GET %s through %s: %s %q", target, proxy, resp.Status, body)
+		}
+	}
+	tr.CloseIdleConnections() // Squid logs a tunnel when it closes
+	logFile := filepath.Join(getenv("KRBHTTP_LAB_DIR", "/lab"), "squid", "access.log")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(logFile)
+		log := string(b)
+		if strings.Contains(log, "GET "+l.url+"/whoami?through-the-lab-proxy "+user) &&
+			strings.Contains(log, "CONNECT "+strings.TrimPrefix(l.tlsURL, "https://")+":443 "+user) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not name %s for both requests:\n%s", logFile, user, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/krbhttp/krbhttp/integration/internal/procgroup"
+	"github.com/krbhttp/krbhttp/integration/lab"
 )
 
 // Packages lists the Debian packages this harness needs.
@@ -143,25 +144,22 @@ func start(dir string, cfg Config) (*Proxy, error) {
 }
 
 func squidConf(dir string, port int, keytab string, cfg Config) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "http_port 127.0.0.1:%d\n", port)
-	fmt.Fprintf(&b, "pid_filename %s\ncoredump_dir %s\n", filepath.Join(dir, "squid.pid"), dir)
-	fmt.Fprintf(&b, "access_log stdio:%s squid\ncache_log %s\ncache_store_log none\n", filepath.Join(dir, "access.log"), filepath.Join(dir, "cache.log"))
-	b.WriteString("visible_hostname krbhttp-proxy\ncache deny all\nshutdown_lifetime 0 seconds\nstrip_query_terms off\n")
-	// Log and answer at once; the lab does not resolve names beyond
-	// /etc/hosts.
-	fmt.Fprintf(&b, "buffered_logs off\nhosts_file %s\n", filepath.Join(dir, "hosts"))
-	if os.Geteuid() == 0 {
-		b.WriteString("cache_effective_user proxy\n")
+	on := func(b bool) string {
+		if b {
+			return ""
+		}
+		return "# "
 	}
-	if cfg.Open {
-		b.WriteString("http_access allow all\n")
-		return b.String()
-	}
-	fmt.Fprintf(&b, "auth_param negotiate program %s -k %s -s %s\n", helper, keytab, cfg.SPN)
-	b.WriteString("auth_param negotiate children 4 startup=1 idle=1\nauth_param negotiate keep_alive on\n")
-	b.WriteString("acl authed proxy_auth REQUIRED\nhttp_access allow authed\nhttp_access deny all\n")
-	return b.String()
+	return strings.NewReplacer(
+		"@LISTEN@", fmt.Sprintf("127.0.0.1:%d", port),
+		"@DIR@", dir,
+		"@HOSTS@", filepath.Join(dir, "hosts"),
+		"@KEYTAB@", keytab,
+		"@SPN@", cfg.SPN,
+		"@ROOT@", on(os.Geteuid() == 0),
+		"@AUTH@", on(!cfg.Open),
+		"@OPEN@", on(cfg.Open),
+	).Replace(lab.SquidConf)
 }
 
 // AccessLog returns Squid's access log: one line per request or tunnel,
