@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/acceptor"
 	"github.com/krbhttp/krbhttp/integration/internal/squid"
 	"github.com/krbhttp/krbhttp/integration/internal/testcert"
 )
@@ -307,18 +308,32 @@ func TestProxySquidKrbcurl(t *testing.T) {
 	}
 }
 
-// TestProxySquidWinrs: winrs --proxy runs a command over http with
-// Kerberos message encryption through Squid.
+// TestProxySquidWinrs: winrs --proxy runs a command through Squid over
+// http with Kerberos message encryption (Squid keeps the client's
+// connection pinned to the server's, as the encryption session needs) and
+// over https with channel bindings the server requires (CONNECT).
 func TestProxySquidWinrs(t *testing.T) {
 	t.Parallel()
 	p := startSquid(t, false)
 	cc := kinit(t, "alice")
-	ep := startWinRM(t, winrmSetup{})
-	code, stdout, stderr := winrs(t, cc, "through the proxy\n", "--proxy", p.URL, "-r", ep.URL, "--encryption", "always", "--", "cat")
-	if code != 0 || stdout != "through the proxy\n" {
-		t.Fatalf("winrs --proxy: exit %d, %q %s\n%s", code, stdout, stderr, p.Logs())
+	httpEP := startWinRM(t, winrmSetup{})
+	httpsEP := startWinRM(t, winrmSetup{tls: true, binding: acceptor.BindingStrict})
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"http, encrypted", []string{"-r", httpEP.URL, "--encryption", "always"}},
+		{"https, bound", []string{"-r", httpsEP.URL, "--cacert", httpsEP.site.caFile}},
+	} {
+		args := append(append([]string{"--proxy", p.URL}, c.args...), "--", "cat")
+		code, stdout, stderr := winrs(t, cc, "through the proxy\n", args...)
+		if code != 0 || stdout != "through the proxy\n" {
+			t.Fatalf("%s: winrs --proxy: exit %d, %q %s\n%s", c.name, code, stdout, stderr, p.Logs())
+		}
 	}
-	accessLogHas(t, p, "POST "+ep.URL, "alice@"+env.realm.Realm)
+	user := "alice@" + env.realm.Realm
+	accessLogHas(t, p, "POST "+httpEP.URL, user)
+	accessLogHas(t, p, "CONNECT "+strings.TrimPrefix(httpsEP.URL[:strings.LastIndex(httpsEP.URL, "/")], "https://"), user)
 }
 
 // TestLabProxy: the lab's proxy (compose service proxy, Squid requiring
