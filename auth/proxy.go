@@ -283,7 +283,7 @@ func (x *exchange) retryConnect(err error) bool {
 // [NewTransport] does this by itself to a base *http.Transport that has a
 // Proxy function (the default base has http.ProxyFromEnvironment); it is
 // exported for code that clones transports of its own from a base under a
-// Transport, as wsman does for its encrypted sessions.
+// Transport, as wsman does for its per-connection encrypted transports.
 func ProxyConnectTransport(tr *http.Transport) *http.Transport {
 	c := tr.Clone()
 	installConnectHooks(c)

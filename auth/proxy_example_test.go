@@ -13,7 +13,7 @@ import (
 func ExampleProxyConnectTransport() {
 	// A transport of your own, through a proxy, from which you clone
 	// transports that requests sent through an auth.Transport use (as
-	// wsman's encrypted sessions are): the clones answer the proxy's
+	// wsman's per-connection encrypted transports are): the clones answer the proxy's
 	// Negotiate on CONNECT. auth.NewTransport does this by itself to the
 	// *http.Transport it is given.
 	base := http.DefaultTransport.(*http.Transport).Clone()

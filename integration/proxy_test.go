@@ -310,7 +310,7 @@ func TestProxySquidKrbcurl(t *testing.T) {
 
 // TestProxySquidWinrs: winrs --proxy runs a command through Squid over
 // http with Kerberos message encryption (Squid keeps the client's
-// connection pinned to the server's, as the encryption session needs) and
+// connection pinned to the server's, as message encryption needs) and
 // over https with channel bindings the server requires (CONNECT).
 func TestProxySquidWinrs(t *testing.T) {
 	t.Parallel()

@@ -22,7 +22,7 @@ dir=$(cd "$dir" && pwd)
 data=$dir/squid
 
 [[ -x /usr/sbin/squid && -x /usr/lib/squid/negotiate_kerberos_auth ]] ||
-  lab_die "squid or its negotiate_kerberos_auth helper not found (apt-get install squid, or bash scripts/setup.sh)"
+  lab_die "squid or its negotiate_kerberos_auth not found (apt-get install squid, or bash scripts/setup.sh)"
 
 # config LISTEN SPN HOSTS: squid.conf from the template. Squid refuses to
 # run as root: under root it becomes the proxy user, which must own its

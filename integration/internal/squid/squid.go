@@ -22,14 +22,14 @@ import (
 const Packages = "squid"
 
 const (
-	binary = "/usr/sbin/squid"
-	helper = "/usr/lib/squid/negotiate_kerberos_auth"
+	binary      = "/usr/sbin/squid"
+	authProgram = "/usr/lib/squid/negotiate_kerberos_auth"
 )
 
 // Config says how the proxy authenticates.
 type Config struct {
 	// Keytab holds the key of SPN; Krb5Config is the KRB5_CONFIG of the
-	// proxy and its helper.
+	// proxy and its negotiate_kerberos_auth.
 	Keytab     string
 	Krb5Config string
 	// SPN is the proxy's own principal, HTTP/<the host clients name the
@@ -56,7 +56,7 @@ type Proxy struct {
 }
 
 // Start starts Squid for the test and stops it when the test ends. It
-// fails (never skips) when Squid or its Kerberos helper is missing.
+// fails (never skips) when Squid or negotiate_kerberos_auth is missing.
 func Start(t testing.TB, cfg Config) *Proxy {
 	t.Helper()
 	p, err := New(cfg)
@@ -70,7 +70,7 @@ func Start(t testing.TB, cfg Config) *Proxy {
 // New starts Squid in a new temporary directory; Stop stops it and
 // removes the directory.
 func New(cfg Config) (*Proxy, error) {
-	for _, f := range []string{binary, helper} {
+	for _, f := range []string{binary, authProgram} {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("squid: %s missing: apt-get install -y %s", f, Packages)
 		}
@@ -118,7 +118,7 @@ func start(dir string, cfg Config) (*Proxy, error) {
 		if err := os.WriteFile(conf, []byte(squidConf(dir, port, keytab, cfg)), 0o644); err != nil {
 			return nil, err
 		}
-		// -N: in the foreground, one process (plus its helpers), so that
+		// -N: in the foreground, one process (plus its negotiate_kerberos_auth children), so that
 		// the process group holds everything.
 		cmd := exec.Command(binary, "-N", "-f", conf)
 		cmd.Env = append(os.Environ(), "KRB5_CONFIG="+krb5conf, "KRB5RCACHEDIR="+filepath.Join(dir, "rcache"))
@@ -197,7 +197,7 @@ func (p *Proxy) kill() {
 		procgroup.Signal(p.cmd, syscall.SIGKILL)
 		<-done
 	}
-	// Helpers that outlived Squid belong to the same group.
+	// negotiate_kerberos_auth children that outlived Squid belong to the same group.
 	procgroup.Signal(p.cmd, syscall.SIGKILL)
 }
 
