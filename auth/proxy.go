@@ -382,8 +382,12 @@ func installConnectHooks(tr *http.Transport) {
 	}
 }
 
-// connectBase returns the base to use under a Transport: a base
-// *http.Transport that uses a proxy gets the CONNECT hooks, on a clone.
+// connectBase returns the base requests go through under a Transport: a
+// base *http.Transport that uses a proxy gets the CONNECT hooks, on a
+// clone (the caller's transport is not changed; WrappedRoundTripper still
+// returns it). A base that has them already (a ProxyConnectTransport)
+// gets them twice, which is harmless: the inner hooks answer, the outer
+// ones find the token set and taken.
 func connectBase(base http.RoundTripper) http.RoundTripper {
 	tr, ok := base.(*http.Transport)
 	if !ok || tr.Proxy == nil {

@@ -412,6 +412,11 @@ func TestProxyConnectTransportKeepsCallerHooks(t *testing.T) {
 	if base.GetProxyConnectHeader == nil || base.OnProxyConnectResponse == nil {
 		t.Fatal("the caller's transport lost its hooks")
 	}
+	// Requests went through a clone; the caller's transport is still the
+	// one the Transport reports wrapping.
+	if tr.WrappedRoundTripper() != base {
+		t.Fatal("WrappedRoundTripper is not the transport given")
+	}
 }
 
 // newAcceptorServer serves h behind our acceptor for svc.

@@ -40,6 +40,7 @@ type Transport struct {
 	initOnce   sync.Once
 	configured bool // made by NewTransport: cfg holds the options
 	base       http.RoundTripper
+	given      http.RoundTripper // base as the caller gave it (see connectBase)
 	cfg        config
 	conns      *connTracker
 
@@ -101,9 +102,13 @@ func (t *Transport) init() {
 			t.cfg = defaultConfig()
 		}
 		if t.base == nil {
-			t.base = http1Transport()
+			tr := http1Transport()
+			installConnectHooks(tr) // ours: no clone needed
+			t.base, t.given = tr, tr
+		} else {
+			t.given = t.base
+			t.base = connectBase(t.base)
 		}
-		t.base = connectBase(t.base)
 		t.conns = newConnTracker()
 		t.negotiateHosts = newLRU[string, struct{}](maxOrigins)
 		t.certs = newLRU[string, *x509.Certificate](maxOrigins)
@@ -130,18 +135,25 @@ func http1Transport() *http.Transport {
 	return tr
 }
 
-// WrappedRoundTripper returns the base transport.
+// WrappedRoundTripper returns the base transport, as it was given to
+// NewTransport (see [ProxyConnectTransport] for the clone requests go
+// through when it uses a proxy).
 func (t *Transport) WrappedRoundTripper() http.RoundTripper {
 	t.init()
-	return t.base
+	return t.given
 }
 
 // CloseIdleConnections forwards to the base transport when it has the
 // method.
 func (t *Transport) CloseIdleConnections() {
 	t.init()
-	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
+	for _, rt := range []http.RoundTripper{t.base, t.given} {
+		if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			c.CloseIdleConnections()
+		}
+		if t.given == t.base {
+			break
+		}
 	}
 }
 

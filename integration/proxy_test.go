@@ -185,6 +185,15 @@ func TestProxySquidUnauthenticatedTarget(t *testing.T) {
 		t.Fatalf("GET through the proxy: %d %q", status, body)
 	}
 	accessLogHas(t, p, "GET "+target+"/open", "alice@"+env.realm.Realm)
+
+	// The same with krbcurl -x.
+	cmd := exec.Command(krbcurl(t), "-x", p.URL, "--mutual", "optional", "--fail", target+"/krbcurl")
+	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+env.realm.ConfigPath, "KRB5CCNAME="+kinit(t, "alice"))
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != `authorization="" proxy-authorization=""` {
+		t.Fatalf("krbcurl -x to a server without authentication: %v, %q", err, out)
+	}
+	accessLogHas(t, p, "GET "+target+"/krbcurl", "alice@"+env.realm.Realm)
 }
 
 func mustCA(t *testing.T) *testcert.CA {
