@@ -10,7 +10,8 @@
 #      network, attached to the lab's realm, reaching HTTP/iis.example.test;
 #   4. from the host, through the published ports, the compose tests with
 #      the KDC container stopped mid-run (docker-compose stop/start kdc),
-#      then the redis container (docker-compose stop/start redis);
+#      then the redis container (docker-compose stop/start redis), and
+#      through the proxy container (Squid requiring Negotiate);
 #   5. docker-compose down -v, always.
 # Every wait is bounded. KRBHTTP_LAB_PEERS=1 bakes Apache and
 # requests-kerberos into the base image so the client also runs those
@@ -88,7 +89,7 @@ step "lab up"
 
 step "client: the integration suite on the compose network"
 timeout 900 "${compose[@]}" --profile test run --rm --no-deps client -test.count=1 -test.timeout=10m \
-  -test.v 2>&1 | tee "$work/client.log" | grep -E '^(=== RUN   Test(Compose|LabProxy)|--- (FAIL|SKIP)|    compose_test|client.sh|PASS$|FAIL|ok |panic)' || true
+  -test.v 2>&1 | tee "$work/client.log" | grep -E '^(=== RUN   TestCompose|--- (FAIL|SKIP)|    compose_test|client.sh|PASS$|FAIL|ok |panic)' || true
 if ! grep -q '^PASS$' "$work/client.log"; then
   cp "$work/client.log" "${TMPDIR:-/tmp}/krbhttp-compose-client.log"
   grep -E -A8 '^\s*--- FAIL' "$work/client.log" | head -n 80
@@ -115,6 +116,9 @@ timeout 60 "${compose[@]}" exec -T iis cat /lab/tls/ca.pem >"$work/ca.pem"
     KRBHTTP_LAB_KDC_START="${compose[*]} start kdc" \
     KRBHTTP_LAB_REDIS_STOP="${compose[*]} stop redis" \
     KRBHTTP_LAB_REDIS_START="${compose[*]} start redis" \
+    KRBHTTP_LAB_PROXY=http://proxy.example.test:3128 \
+    KRBHTTP_LAB_PROXY_ADDR=127.0.0.1:$KRBHTTP_PROXY_PORT \
+    KRBHTTP_LAB_PROXY_LOG_CMD="${compose[*]} exec -T proxy cat /lab/squid/access.log" \
     go test -count=1 -v -timeout 5m -run '^TestCompose' .
 )
 
