@@ -81,7 +81,11 @@ type NegotiateError struct {
 }
 
 func (e *NegotiateError) Error() string {
-	return fmt.Sprintf("auth: cannot authenticate to %s: %v", e.SPN, e.Err)
+	msg := fmt.Sprintf("auth: cannot authenticate to %s: %v", e.SPN, e.Err)
+	if r := remedy(e.Err); r != "" {
+		msg += " (" + r + ")"
+	}
+	return msg
 }
 
 func (e *NegotiateError) Unwrap() error { return e.Err }
@@ -131,6 +135,9 @@ type errorSlot struct {
 	// authenticated: the response verified the server (see
 	// MutuallyAuthenticated in mutualpolicy.go).
 	authenticated bool
+	// sanitized: the transport replaced the response by its status (see
+	// Sanitized in sanitize.go).
+	sanitized bool
 }
 
 func (s *errorSlot) set(err error) {

@@ -618,9 +618,16 @@ func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Resp
 		case resp.StatusCode >= 400:
 			t.log(ctx, slog.LevelWarn, "negotiate: error response without a mutual authentication token", "status", resp.StatusCode)
 			if t.cfg.sanitize {
+				markSanitized(ctx)
 				return sanitized(resp), nil
 			}
 			return resp, nil
+		}
+		if init == nil {
+			// Nothing was asked: the client sent no token, so the server
+			// cannot have authenticated anyone.
+			return nil, refuse(resp, "the server did not authenticate: it answered without a "+string(t.cfg.scheme)+
+				" challenge, and mutual authentication is required (MutualOptional accepts such responses)", nil)
 		}
 		return nil, refuse(resp, "the response carries no "+string(t.cfg.scheme)+" token", nil)
 	}

@@ -5,9 +5,9 @@ go 1.26.0
 require (
 	github.com/google/uuid v1.6.0
 	github.com/jcmturner/gokrb5/v8 v8.4.4
-	github.com/krbhttp/krbhttp/auth v0.0.0
-	github.com/krbhttp/krbhttp/redisstore v0.0.0
-	github.com/krbhttp/krbhttp/sdk v0.0.0
+	github.com/krbhttp/krbhttp/auth v0.1.0
+	github.com/krbhttp/krbhttp/redisstore v0.1.0
+	github.com/krbhttp/krbhttp/sdk v0.1.0
 )
 
 require (
@@ -30,7 +30,7 @@ require (
 	github.com/jcmturner/dnsutils/v2 v2.0.0 // indirect
 	github.com/jcmturner/gofork v1.7.6 // indirect
 	github.com/jcmturner/rpc/v2 v2.0.3 // indirect
-	github.com/krbhttp/krbhttp/wsman v0.0.0
+	github.com/krbhttp/krbhttp/wsman v0.1.0
 	github.com/oapi-codegen/runtime v1.9.0 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/net v0.62.0 // indirect

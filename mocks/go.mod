@@ -5,9 +5,9 @@ go 1.26.0
 require (
 	github.com/google/uuid v1.6.0
 	github.com/jcmturner/gokrb5/v8 v8.4.4
-	github.com/krbhttp/krbhttp/auth v0.0.0
-	github.com/krbhttp/krbhttp/sdk v0.0.0
-	github.com/krbhttp/krbhttp/wsman v0.0.0
+	github.com/krbhttp/krbhttp/auth v0.1.0
+	github.com/krbhttp/krbhttp/sdk v0.1.0
+	github.com/krbhttp/krbhttp/wsman v0.1.0
 	go.uber.org/mock v0.6.0
 )
 

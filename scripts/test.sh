@@ -3,7 +3,8 @@
 # builds and vet for Windows and macOS of every module, then each
 # module's tests with the race detector, standalone (GOWORK=off)
 # so a module that only builds inside the workspace is caught; the
-# generated-code drift check; the lab scripts on this host; the compose lab
+# generated-code drift check; an outside module built against the modules
+# served from a local module proxy; the lab scripts on this host; the compose lab
 # when a Docker engine answers; and one pass of every benchmark. The
 # end-to-end tests start their own MIT KDC and servers on loopback.
 set -euo pipefail
@@ -42,6 +43,9 @@ done
 
 step "README package table matches the tree; imports point down"
 bash scripts/check-layers.sh || status=1
+
+step "an outside module can require the modules (release-check.sh)"
+bash scripts/release-check.sh || status=1
 
 step "generated code matches its specs"
 bash scripts/check-generated.sh || status=1

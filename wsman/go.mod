@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/jcmturner/gokrb5/v8 v8.4.4
-	github.com/krbhttp/krbhttp/auth v0.0.0
+	github.com/krbhttp/krbhttp/auth v0.1.0
 )
 
 require (

@@ -108,6 +108,14 @@ func Register(fs *flag.FlagSet) *Flags {
 
 // Options converts the flags into transport options; logger may be nil.
 func (f *Flags) Options(logger *slog.Logger) ([]auth.Option, error) {
+	// Refused here rather than by auth, whose message would name Go
+	// options instead of flags.
+	switch {
+	case f.PasswordFile != "" && f.Keytab != "":
+		return nil, errors.New("--password-file and --keytab exclude each other")
+	case f.KDCTimeout < 0:
+		return nil, fmt.Errorf("--kdc-timeout %v: must be positive", f.KDCTimeout)
+	}
 	mode, err := auth.ParseMutualMode(f.Mutual)
 	if err != nil {
 		return nil, err
@@ -188,11 +196,12 @@ func readPassword(path string) (string, error) {
 		return "", err
 	}
 	defer file.Close()
-	line, err := bufio.NewReader(file).ReadString('\n')
-	if err != nil && line == "" {
-		return "", fmt.Errorf("%s: %w", path, errors.New("empty password file"))
+	line, _ := bufio.NewReader(file).ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", fmt.Errorf("--password-file %s: %w", path, errors.New("empty password file"))
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return line, nil
 }
 
 // Logger returns a debug-level logger writing to w when -v was given, and

@@ -1,12 +1,19 @@
 package authflag_test
 
 import (
+	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth"
 	"github.com/krbhttp/krbhttp/auth/authflag"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 )
 
 func parse(t *testing.T, args ...string) (*authflag.Flags, []string, error) {
@@ -104,5 +111,87 @@ func TestSchemeAndKDCTimeoutFlags(t *testing.T) {
 	f, _, _ = parse(t, "--auth-scheme", "ntlm")
 	if _, err := f.Options(nil); err == nil {
 		t.Fatal("--auth-scheme ntlm accepted")
+	}
+}
+
+// TestReorder: operands move after the flags; whether a flag takes the
+// next argument is read from the flag set, so a value flag keeps its value
+// and a boolean one (or a mode flag that may stand alone) does not.
+func TestReorder(t *testing.T) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Bool("i", false, "")
+	fs.String("o", "", "")
+	f := authflag.Register(fs)
+	args := authflag.Reorder(fs, []string{"https://h/", "-i", "--delegate", "-o", "out", "--principal", "alice", "--mutual=optional", "--", "-x"})
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if f.Delegate != auth.DelegateAlways || f.Principal != "alice" || f.Mutual != "optional" ||
+		fs.Lookup("o").Value.String() != "out" || fs.Lookup("i").Value.String() != "true" {
+		t.Fatalf("parsed %+v from %q", f, args)
+	}
+	if got := fs.Args(); len(got) != 2 || got[0] != "https://h/" || got[1] != "-x" {
+		t.Fatalf("operands %q", got)
+	}
+}
+
+func TestOptionsNameFlags(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--password-file", empty, "--keytab", "k"}, "--password-file and --keytab exclude each other"},
+		{[]string{"--password-file", empty}, "--password-file"},
+		{[]string{"--kdc-timeout", "-1s"}, "--kdc-timeout"},
+	} {
+		f, _, err := parse(t, c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Options(nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "With") {
+			t.Errorf("%q: %v; want an error naming %s and no Go option", c.args, err, c.want)
+		}
+	}
+}
+
+// TestExplain: each typed cause gets its own advice, naming flags, through
+// the wrapping auth and credentials put around it.
+func TestExplain(t *testing.T) {
+	wrap := func(err error) error {
+		return &auth.NegotiateError{SPN: "HTTP/web.example.test", Err: &credentials.Error{Op: "service ticket", Err: err}}
+	}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{wrap(&credentials.KDCError{Code: 7, Name: "KDC_ERR_S_PRINCIPAL_UNKNOWN"}), "--hostname-override"},
+		{wrap(&credentials.KDCError{Code: 6, Name: "KDC_ERR_C_PRINCIPAL_UNKNOWN"}), "--principal"},
+		{wrap(&credentials.KDCError{Code: 24, Name: "KDC_ERR_PREAUTH_FAILED"}), "--password-file or --keytab"},
+		{wrap(credentials.ErrExpired), "kinit"},
+		{wrap(credentials.ErrNoCredentials), "kinit"},
+		{wrap(credentials.ErrKDCUnreachable), "krb5.conf"},
+		{fmt.Errorf("send: %w", auth.ErrBodyNotReplayable), "--preemptive"},
+		{&auth.MutualAuthenticationError{Reason: "no token"}, "--mutual=optional"},
+	} {
+		got := authflag.Explain(c.err)
+		if !strings.Contains(got, c.want) || strings.Contains(got, "With") {
+			t.Errorf("%v: %q; want it to name %s", c.err, got, c.want)
+		}
+	}
+	for _, err := range []error{errors.New("other"), fmt.Errorf("x: %w", context.DeadlineExceeded), nil} {
+		if got := authflag.Explain(err); got != "" {
+			t.Errorf("%v: %q; want no advice", err, got)
+		}
+	}
+	// The library's own message gives the advice in terms of options.
+	if msg := wrap(&credentials.KDCError{Code: 7}).Error(); !strings.Contains(msg, "WithHostnameOverride") {
+		t.Errorf("NegotiateError message %q gives no advice", msg)
 	}
 }

@@ -3,6 +3,8 @@ package kdctest_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/krbhttp/krbhttp/auth/kdctest"
 )
@@ -29,4 +31,27 @@ func ExampleTrust() {
 	conf, _ := os.ReadFile(a.ConfigPath)
 	fmt.Println(a.Realm, "trusts", b.Realm, "whose hosts are under", b.Domain, len(conf) > 0)
 	// Output: KRBHTTP.TEST trusts PARTNER.TEST whose hosts are under partner.test true
+}
+
+// A realm and a logged-in user for a program that has no testing.TB (a
+// demo, a lab): Login leaves a TGT in the cache, as kinit does.
+func ExampleRealm_Login() {
+	r, err := kdctest.NewTemp()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	if err := r.AddPrincipal("alice", "a-password-1"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	cache := "FILE:" + filepath.Join(r.Dir, "alice.ccache")
+	if err := r.Login("alice", cache); err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := r.Klist("-c", cache)
+	fmt.Println(strings.Contains(out, "krbtgt/"+r.Realm))
+	// Output: true
 }

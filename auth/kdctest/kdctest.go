@@ -513,9 +513,18 @@ func (r *Realm) RotateKey(principal string) (string, error) {
 // KRB5CCNAME rather than -c, as a user's default cache would be: kinit
 // then reuses the principal's cache in the collection or makes a new one
 // and switches the primary to it (with -c it would overwrite the primary
-// cache). It fails the test on error.
+// cache). It fails the test on error; [Realm.Login] does the same for
+// programs without a testing.TB.
 func (r *Realm) Kinit(t testing.TB, principal, ccache string, extraArgs ...string) {
 	t.Helper()
+	if err := r.Login(principal, ccache, extraArgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Login is [Realm.Kinit] returning its error: it runs MIT kinit for
+// principal into ccache and so leaves a TGT there, as a user's kinit does.
+func (r *Realm) Login(principal, ccache string, extraArgs ...string) error {
 	var args, env []string
 	if isCollection(ccache) {
 		env = []string{"KRB5CCNAME=" + ccache}
@@ -531,9 +540,8 @@ func (r *Realm) Kinit(t testing.TB, principal, ccache string, extraArgs ...strin
 	if ok {
 		stdin = []byte(pw + "\n")
 	}
-	if _, err := r.runEnv(env, stdin, r.bins["kinit"], args...); err != nil {
-		t.Fatal(err)
-	}
+	_, err := r.runEnv(env, stdin, r.bins["kinit"], args...)
+	return err
 }
 
 // isCollection reports whether a cache name names a collection rather than

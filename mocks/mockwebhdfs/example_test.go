@@ -48,10 +48,9 @@ func response(status int) *http.Response {
 func TestPublishMakesTheDirectoryThenCreatesTheFile(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	c := mockwebhdfs.NewMockClientWithResponsesInterface(ctrl)
-	yes := true
 	gomock.InOrder(
 		c.EXPECT().PutWithBodyWithResponse(gomock.Any(), "data/in", op(webhdfs.PutOpMKDIRS), "", nil).
-			Return(&webhdfs.PutResponse{HTTPResponse: response(200), JSON200: &webhdfs.PutResult{Boolean: &yes}}, nil),
+			Return(&webhdfs.PutResponse{HTTPResponse: response(200), JSON200: &webhdfs.PutResult{Boolean: true}}, nil),
 		c.EXPECT().PutWithBodyWithResponse(gomock.Any(), "data/in/report.csv", op(webhdfs.PutOpCREATE), "application/octet-stream", gomock.Any()).
 			DoAndReturn(func(_ context.Context, _ webhdfs.Path, p *webhdfs.PutParams, _ string, body io.Reader, _ ...webhdfs.RequestEditorFn) (*webhdfs.PutResponse, error) {
 				got, _ := io.ReadAll(body)

@@ -53,3 +53,25 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckWithoutAnHTTPResponse(t *testing.T) {
+	t.Parallel()
+	if err := Check[body]("api", response{}); !errors.Is(err, ErrNoHTTPResponse) || err.Error()[:5] != "api: " {
+		t.Errorf("status 0: %v", err)
+	}
+	if err := Check[body]("api", nil); !errors.Is(err, ErrNoHTTPResponse) {
+		t.Errorf("nil: %v", err)
+	}
+}
+
+func TestErrorUnwrapsTheCause(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("kerberos cause")
+	e := &Error[body]{API: "api", StatusCode: 401, Err: cause}
+	if !errors.Is(e, cause) || e.Error() != "api: 401 Unauthorized: kerberos cause" {
+		t.Errorf("%v", e)
+	}
+	if JavaException("", "") != "" || JavaException("E", "m") != "E: m" {
+		t.Error("JavaException")
+	}
+}

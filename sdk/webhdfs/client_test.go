@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/credentials"
+	"github.com/krbhttp/krbhttp/sdk/apierror"
 )
 
 // seen is what a test server recorded of one request.
@@ -136,7 +138,7 @@ func TestPathsKeepTheirSlashes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := CheckResponse(resp); err != nil || resp.JSON200 == nil || !*resp.JSON200.Boolean {
+		if err := CheckResponse(resp); err != nil || resp.JSON200 == nil || !resp.JSON200.Boolean {
 			t.Fatalf("MKDIRS %q: %v, %+v", p, err, resp.JSON200)
 		}
 	}
@@ -329,6 +331,37 @@ func TestFileBodyRewinds(t *testing.T) {
 		}
 		if err := rc.Close(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestCheckResponseReachesTheKerberosCause: a 401 the transport could not
+// answer (here: no credential cache) comes back from CheckResponse with
+// the Kerberos reason, which errors.Is reaches; a mocked response without
+// HTTPResponse is a clear error, not "webhdfs: 0 ".
+func TestCheckResponseReachesTheKerberosCause(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("WWW-Authenticate", "Negotiate")
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(srv.Close)
+	cl, err := New(srv.URL, auth.WithCCache("FILE:"+filepath.Join(t.TempDir(), "none")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cl.GetWithResponse(t.Context(), "x", &GetParams{Op: GetOpGETFILESTATUS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckResponse(resp)
+	var neg *auth.NegotiateError
+	if !errors.Is(err, credentials.ErrNoCredentials) || !errors.As(err, &neg) || !strings.Contains(err.Error(), "webhdfs: 401 Unauthorized: auth: ") {
+		t.Fatalf("CheckResponse = %v", err)
+	}
+	for _, r := range []*GetResponse{{}, nil} {
+		if err := CheckResponse(r); !errors.Is(err, apierror.ErrNoHTTPResponse) || !strings.Contains(err.Error(), "HTTPResponse") {
+			t.Errorf("CheckResponse(%#v) = %v", r, err)
 		}
 	}
 }

@@ -18,9 +18,5 @@ func CheckResponse(r apierror.Response[RemoteExceptionResult]) error {
 // Summary describes the exception, e.g. "FileNotFoundException: File does
 // not exist: /x".
 func (r RemoteExceptionResult) Summary() string {
-	x := r.RemoteException
-	if x.Exception == "" && x.Message == "" {
-		return ""
-	}
-	return x.Exception + ": " + x.Message
+	return apierror.JavaException(r.RemoteException.Exception, r.RemoteException.Message)
 }

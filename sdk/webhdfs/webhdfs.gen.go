@@ -716,7 +716,7 @@ type PostOp string
 // PostResult boolean for TRUNCATE; Location for APPEND with noredirect=true.
 type PostResult struct {
 	Location *string `json:"Location,omitempty"`
-	Boolean  *bool   `json:"boolean,omitempty"`
+	Boolean  bool    `json:"boolean,omitempty"`
 }
 
 // PutOp defines model for PutOp.
@@ -726,7 +726,7 @@ type PutOp string
 type PutResult struct {
 	Location *string `json:"Location,omitempty"`
 	Path     *string `json:"Path,omitempty"`
-	Boolean  *bool   `json:"boolean,omitempty"`
+	Boolean  bool    `json:"boolean,omitempty"`
 
 	// Long The token's new expiry, in milliseconds since the epoch.
 	Long *int64 `json:"long,omitempty"`

@@ -16,9 +16,5 @@ func CheckResponse(r apierror.Response[RemoteExceptionResult]) error {
 // Summary describes the exception, e.g. "NotFoundException:
 // java.lang.Exception: app with id: application_1_0001 not found".
 func (r RemoteExceptionResult) Summary() string {
-	x := r.RemoteException
-	if x.Exception == "" && x.Message == "" {
-		return ""
-	}
-	return x.Exception + ": " + x.Message
+	return apierror.JavaException(r.RemoteException.Exception, r.RemoteException.Message)
 }

@@ -26,5 +26,12 @@
 //	11  Kerberos failure: no ticket, KDC unreachable, unknown service principal,
 //	    a proxy's 407 that could not be answered
 //	22  --fail and the status was 400 or above (curl's code)
-//	28  the -m time limit ran out (curl's code)
+//	28  the -m time limit ran out (curl's code), also while reaching a KDC
+//
+// Failures come with what to do, naming flags (package authflag's
+// Explain): --hostname-override for a service principal the KDC does not
+// know, kinit or --password-file/--keytab for a missing or expired
+// ticket, krb5.conf for an unreachable KDC. When an unauthenticated error
+// response is stripped (see --no-sanitize), and when an http:// URL
+// reaches a port that speaks TLS, krbcurl says so on standard error.
 package main

@@ -65,40 +65,13 @@ func parse(args []string, stderr io.Writer) (*options, string, error) {
 	fs.StringVar(&o.proxy, "proxy", "", proxyUsage)
 	fs.StringVar(&o.noProxy, "noproxy", "", "comma-separated hosts (and their subdomains, IP addresses, CIDR ranges) reached without the proxy; * for all")
 	o.auth = authflag.Register(fs)
-	if err := fs.Parse(reorder(args)); err != nil {
+	if err := fs.Parse(authflag.Reorder(fs, args)); err != nil {
 		return nil, "", err
 	}
 	if fs.NArg() != 1 {
 		return nil, "", errors.New("exactly one URL is needed")
 	}
 	return o, fs.Arg(0), nil
-}
-
-// reorder moves the URL after the flags, so that "krbcurl URL -i" works as
-// in curl; the flag package stops at the first non-flag argument.
-func reorder(args []string) []string {
-	boolFlags := map[string]bool{"-i": true, "-L": true, "-v": true, "--fail": true, "-fail": true,
-		"--no-sanitize": true, "-no-sanitize": true, "--preemptive": true, "-preemptive": true,
-		"--raw-krb5": true, "-raw-krb5": true, "--delegate": true, "-delegate": true,
-		"--no-cbt": true, "-no-cbt": true, "--no-write-back": true, "-no-write-back": true}
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			rest = append(rest, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			flags = append(flags, a)
-			if !boolFlags[a] && !strings.Contains(a, "=") && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-		default:
-			rest = append(rest, a)
-		}
-	}
-	return append(flags, rest...)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -130,7 +103,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return failure(ctx, stderr, err)
+		code := failure(ctx, stderr, err)
+		explainHTTPToTLS(ctx, stderr, req, nil, err)
+		return code
 	}
 	defer resp.Body.Close()
 	if o.auth.Verbose {
@@ -141,13 +116,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// other (exit 0, or 22 with --fail), as with curl --negotiate; a
 		// token that could not be built is ours to report.
 		if !errors.Is(reason, auth.ErrTokenRefused) {
-			fmt.Fprintln(stderr, "krbcurl: kerberos:", reason)
+			fmt.Fprintln(stderr, "krbcurl: kerberos:", cause(reason))
+			hint(stderr, reason)
 			return exitKerberos
 		}
 		if o.auth.Verbose {
-			fmt.Fprintln(stderr, "krbcurl: kerberos:", reason)
+			fmt.Fprintln(stderr, "krbcurl: kerberos:", cause(reason))
+			hint(stderr, reason)
 		}
 	}
+	if auth.Sanitized(resp) {
+		fmt.Fprintf(stderr, "krbcurl: the %s response did not authenticate the server, so its body and headers were dropped; "+
+			"--no-sanitize shows them\n", resp.Status)
+	}
+	explainHTTPToTLS(ctx, stderr, req, resp, nil)
 	if err := o.write(resp, stdout); err != nil {
 		return failure(ctx, stderr, err)
 	}
@@ -248,6 +230,42 @@ func (o *options) write(resp *http.Response, stdout io.Writer) error {
 	return err
 }
 
+// cause is the message of a Kerberos failure without the advice auth adds
+// for programs (which names Go options): hint gives the flags instead.
+func cause(err error) string {
+	var neg *auth.NegotiateError
+	if errors.As(err, &neg) {
+		return fmt.Sprintf("cannot authenticate to %s: %v", neg.SPN, neg.Err)
+	}
+	return err.Error()
+}
+
+func hint(stderr io.Writer, err error) {
+	if h := authflag.Explain(err); h != "" {
+		fmt.Fprintln(stderr, "krbcurl:", h)
+	}
+}
+
+// explainHTTPToTLS explains, on stderr, a plain-HTTP request sent to a port
+// that speaks TLS: the server answers 400 (Go, nginx: "client sent an
+// HTTP request to an HTTPS server") or a TLS alert that is no HTTP
+// response, and neither says what happened once sanitized.
+func explainHTTPToTLS(ctx context.Context, stderr io.Writer, req *http.Request, resp *http.Response, err error) {
+	if req.URL.Scheme != "http" {
+		return
+	}
+	if resp != nil && resp.StatusCode != http.StatusBadRequest {
+		return
+	}
+	if err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		return
+	}
+	if !authflag.SpeaksTLS(context.WithoutCancel(ctx), req.URL) {
+		return
+	}
+	fmt.Fprintf(stderr, "krbcurl: %s speaks HTTPS, and this request went in plain HTTP: use https://%s\n", req.URL.Host, req.URL.Host)
+}
+
 func failure(ctx context.Context, stderr io.Writer, err error) int {
 	var (
 		mutual *auth.MutualAuthenticationError
@@ -258,9 +276,11 @@ func failure(ctx context.Context, stderr io.Writer, err error) int {
 		// Before the mutual case: a proxy token that does not verify is
 		// both, and the proxy is what the user must look at.
 		fmt.Fprintln(stderr, "krbcurl: kerberos:", proxy.Error())
+		hint(stderr, err)
 		return exitKerberos
 	case errors.As(err, &mutual):
 		fmt.Fprintln(stderr, "krbcurl: mutual authentication failed:", mutual.Error())
+		hint(stderr, err)
 		return exitMutual
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		fmt.Fprintln(stderr, "krbcurl: operation timed out:", err)

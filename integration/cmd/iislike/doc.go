@@ -15,6 +15,51 @@
 //	        [--replay-cache DIR | --replay-redis HOST:PORT [--replay-redis-fail-open]]
 //	        [--replay-cache-size N]
 //
+// Routes. On --listen, behind Kerberos Negotiate (IIS's rules: a 401 with
+// "WWW-Authenticate: Negotiate", the connection authenticated once unless
+// --persistent-auth=false):
+//
+//	GET  /whoami                JSON: principal, delegated, delegation_usable,
+//	                            channel_bound, connection_auth
+//	POST /wsman                 WS-Management (WinRM shells: create, command,
+//	                            send, receive, signal, delete); over http the
+//	                            messages are Kerberos-encrypted unless
+//	                            --allow-unencrypted
+//	     /reports/api/v2.0/...  SQL Server Reporting Services REST API
+//	POST /KdcProxy              MS-KKDCP, without authentication (--kdc-proxy)
+//
+// On --namenode-listen, /webhdfs/v1/PATH?op=... (SPNEGO as Hadoop does it,
+// then the hadoop.auth cookie; OPEN, CREATE, APPEND and GETFILECHECKSUM
+// redirect to --datanode-listen with a delegation token, so the datanode
+// needs no principal of its own). On --rm-listen, /ws/v1/cluster/...
+// (YARN ResourceManager). Every server uses the keys of --keytab: the
+// principal is HTTP/HOST for the host name clients put in their URLs
+// (HTTP/localhost for http://localhost:PORT), whatever address it listens
+// on.
+//
+// Flags:
+//
+//	--listen ADDR                 address of the IIS-like server (default 127.0.0.1:8080)
+//	--keytab FILE                 keytab with the HTTP/HOST keys (required)
+//	--tls-cert FILE --tls-key FILE  serve HTTPS (and the Hadoop daemons over TLS)
+//	--cbt none|relaxed|strict     channel binding (Extended Protection) policy; needs --tls-cert
+//	--persistent-auth BOOL        authenticate a connection once (default true), as IIS does
+//	--clock-skew DUR              tolerated clock skew (default 5m)
+//	--allow-unencrypted           WinRM: accept plaintext SOAP over http
+//	--max-shells-per-user N       WinRM: open shells per user
+//	--max-operations-per-user N   WinRM: operations under way per user
+//	--namenode-listen ADDR        WebHDFS namenode (with --datanode-listen)
+//	--datanode-listen ADDR        WebHDFS datanode (with --namenode-listen)
+//	--rm-listen ADDR              YARN ResourceManager REST API
+//	--kdc-proxy                   serve /KdcProxy for the realms of KRB5_CONFIG; needs --tls-cert
+//	--realms A,B                  client realms accepted (default: the keytab's)
+//	--replay-cache DIR, --replay-cache-size N, --replay-redis HOST:PORT,
+//	--replay-redis-fail-open      replay protection (below)
+//	-v                            log authentication failures
+//
+// For a realm, a user and all of these running in one command, see
+// integration/cmd/krblab.
+//
 // Besides /whoami, the IIS-like server mounts WS-Management (/wsman) and the
 // Reporting Services REST API (/reports/api/v2.0). With --namenode-listen
 // and --datanode-listen it also runs an in-memory Hadoop namenode and

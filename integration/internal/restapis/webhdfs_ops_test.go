@@ -82,11 +82,11 @@ func TestWebHDFSPermissions(t *testing.T) {
 		t.Errorf("bob reads %q after becoming the owner", got)
 	}
 	sr := ok(u.put(t, "bob", "tmp/a.txt", webhdfs.PutParams{Op: webhdfs.PutOpSETREPLICATION, Replication: new(int32(2))}, ""))(t)
-	if sr.JSON200 == nil || !*sr.JSON200.Boolean {
+	if sr.JSON200 == nil || !sr.JSON200.Boolean {
 		t.Errorf("SETREPLICATION: %+v", sr.JSON200)
 	}
 	sr = ok(u.put(t, "hdfs", "tmp", webhdfs.PutParams{Op: webhdfs.PutOpSETREPLICATION, Replication: new(int32(2))}, ""))(t)
-	if *sr.JSON200.Boolean {
+	if sr.JSON200.Boolean {
 		t.Error("SETREPLICATION of a directory answered true")
 	}
 }

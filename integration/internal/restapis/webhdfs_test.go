@@ -166,7 +166,7 @@ func TestWebHDFSFiles(t *testing.T) {
 	ok(put("a/b/g", webhdfs.PutParams{Op: webhdfs.PutOpCREATE}, "XYZ"))(t)
 	ok(c.PostWithBodyWithResponse(ctx, "a/b/f", &webhdfs.PostParams{Op: webhdfs.PostOpCONCAT, Sources: new("/a/b/g")}, "", nil))(t)
 	tr := ok(c.PostWithBodyWithResponse(ctx, "a/b/f", &webhdfs.PostParams{Op: webhdfs.PostOpTRUNCATE, Newlength: new(int64(11))}, "", nil))(t)
-	if tr.JSON200 == nil || tr.JSON200.Boolean == nil || !*tr.JSON200.Boolean {
+	if tr.JSON200 == nil || !tr.JSON200.Boolean {
 		t.Errorf("TRUNCATE: %+v", tr.JSON200)
 	}
 	if got := ok(c.GetWithResponse(ctx, "a/b/f", &webhdfs.GetParams{Op: webhdfs.GetOpOPEN}))(t).Body; string(got) != "0123456789a" {
@@ -195,14 +195,14 @@ func TestWebHDFSNamespace(t *testing.T) {
 	mkdirs := func(p string) {
 		t.Helper()
 		r := ok(c.PutWithBodyWithResponse(ctx, p, &webhdfs.PutParams{Op: webhdfs.PutOpMKDIRS, Permission: new("1777")}, "", nil))(t)
-		if !*r.JSON200.Boolean {
+		if !r.JSON200.Boolean {
 			t.Fatalf("MKDIRS %s: false", p)
 		}
 	}
 	rename := func(src, dst string) bool {
 		t.Helper()
 		r := ok(c.PutWithBodyWithResponse(ctx, src, &webhdfs.PutParams{Op: webhdfs.PutOpRENAME, Destination: &dst}, "", nil))(t)
-		return *r.JSON200.Boolean
+		return r.JSON200.Boolean
 	}
 	mkdirs("x/y/z")
 	mkdirs("x/y/z") // again: true

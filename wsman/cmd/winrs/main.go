@@ -137,24 +137,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return code
 }
 
-// describe adds a hint to the errors users can act on.
+// describe adds what to do to the errors users can act on; Kerberos
+// failures get the advice of package authflag, which names the flags.
 func describe(err error) string {
 	var (
-		neg    *auth.NegotiateError
-		mutual *auth.MutualAuthenticationError
-		fault  *wsman.Fault
+		neg   *auth.NegotiateError
+		fault *wsman.Fault
 	)
-	switch {
-	case errors.Is(err, auth.ErrProxyAuth):
-		return err.Error() + " (the proxy did not let the request through: run kinit, or check --proxy)"
-	case errors.As(err, &mutual):
-		return err.Error() + " (the server could not prove its identity)"
-	case errors.As(err, &neg):
-		return err.Error() + " (no usable Kerberos ticket: run kinit, or pass --principal with --password-file or --keytab)"
-	case errors.As(err, &fault):
-		return fmt.Sprintf("%v [WSManFault %d]", err, fault.Code)
-	case errors.Is(err, wsman.ErrTampered):
-		return err.Error() + " (the connection is not to be trusted)"
+	msg := err.Error()
+	if errors.As(err, &neg) {
+		// auth's own advice names Go options.
+		msg = fmt.Sprintf("cannot authenticate to %s: %v", neg.SPN, neg.Err)
 	}
-	return err.Error()
+	switch {
+	case errors.As(err, &fault):
+		return fmt.Sprintf("%s [WSManFault %d]", msg, fault.Code)
+	case errors.Is(err, wsman.ErrTampered):
+		return msg + " (the connection is not to be trusted)"
+	}
+	if h := authflag.Explain(err); h != "" {
+		msg += " (" + h + ")"
+	}
+	return msg
 }

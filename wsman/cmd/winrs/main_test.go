@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/krbhttp/krbhttp/auth"
+	"github.com/krbhttp/krbhttp/auth/credentials"
 )
 
 // TestUsageErrors: winrs refuses bad command lines with exit status 125
@@ -41,5 +45,27 @@ func TestParse(t *testing.T) {
 	if o.shell.Environment["A"] != "1" || o.shell.Environment["B"] != "x=y" || o.shell.WorkingDirectory != `C:\temp` ||
 		!o.shell.NoProfile || o.shell.Codepage != 437 || strings.Join(o.command, " ") != "cmd /c dir" {
 		t.Fatalf("%+v", o)
+	}
+}
+
+// TestDescribeKerberosFailures: each Kerberos failure gets the advice for
+// its cause, in flags; "run kinit" only where a ticket is missing.
+func TestDescribeKerberosFailures(t *testing.T) {
+	t.Parallel()
+	neg := func(err error) error {
+		return fmt.Errorf("wsman: Create: %w", &auth.NegotiateError{SPN: "HTTP/alias.example.test", Err: err})
+	}
+	for _, c := range []struct {
+		err       error
+		want, not string
+	}{
+		{neg(&credentials.KDCError{Code: 7, Name: "KDC_ERR_S_PRINCIPAL_UNKNOWN"}), "--hostname-override", "kinit"},
+		{neg(credentials.ErrKDCUnreachable), "krb5.conf", "kinit"},
+		{neg(credentials.ErrNoCredentials), "run kinit", "With"},
+	} {
+		got := describe(c.err)
+		if !strings.Contains(got, c.want) || strings.Contains(got, c.not) {
+			t.Errorf("%q: want %q and no %q", got, c.want, c.not)
+		}
 	}
 }
