@@ -254,12 +254,33 @@ func ExampleWithKDCTimeout() {
 	// Output: <nil>
 }
 
-func ExampleWithRefreshBefore() {
-	// Tickets are replaced when less than 5 minutes (or a tenth of their
-	// lifetime) are left.
-	_, err := auth.NewTransport(nil, auth.WithRefreshBefore(5*time.Minute))
+func ExampleWithRenewal() {
+	// A service running for days on the cache kinit -r filled: its TGT
+	// is renewed, and written back, until its renew-till.
+	_, err := auth.NewTransport(nil, auth.WithCCache("FILE:/tmp/krb5cc_service"), auth.WithRenewal(true))
 	fmt.Println(err)
 	// Output: <nil>
+}
+
+func ExampleWithRefreshFraction() {
+	// Tickets are replaced once half their lifetime has passed.
+	_, err := auth.NewTransport(nil, auth.WithRefreshFraction(0.5))
+	fmt.Println(err)
+	// Output: <nil>
+}
+
+func ExampleTransport_CredentialStats() {
+	_, _, conf, stop := exampleLab()
+	defer stop()
+	tr, err := auth.NewTransport(nil, auth.WithConfig(conf), auth.WithPrincipal("alice"), auth.WithPassword("secret"))
+	if err != nil {
+		panic(err)
+	}
+	// A service exports these, for example as metrics, to watch the load
+	// it puts on its KDC. Nothing has been asked yet.
+	s := tr.CredentialStats()
+	fmt.Printf("logins %d, service tickets %d, cache hits %d\n", s.Logins, s.ServiceTickets, s.CacheHits)
+	// Output: logins 0, service tickets 0, cache hits 0
 }
 
 func ExampleWithClientTrace() {

@@ -71,6 +71,7 @@ type config struct {
 	keytabPath     string
 	ccacheName     string
 	writeBack      *bool
+	renewal        bool
 	mutual         MutualMode
 	mutualPolicy   func(*http.Request) MutualMode // see mutualpolicy.go
 	sanitize       bool
@@ -85,8 +86,7 @@ type config struct {
 	logger         *slog.Logger
 	resolver       *net.Resolver
 	kdcTimeout     time.Duration
-	refreshBefore  time.Duration
-	refreshSet     bool
+	refreshAt      float64 // 0: the source's default
 }
 
 func defaultConfig() config {
@@ -192,6 +192,18 @@ func WithCCache(name string) Option {
 func WithWriteBack(on bool) Option {
 	return func(c *config) error {
 		c.writeBack = &on
+		return nil
+	}
+}
+
+// WithRenewal says whether the TGT of a credential cache is renewed, as
+// kinit -R would, when it has passed its refresh point and is renewable
+// (the default is false). It is [credentials.WithRenewal] for the cache
+// source this transport makes; ignored with WithPassword and WithKeytab
+// (whose sources always renew) and WithCredentials.
+func WithRenewal(on bool) Option {
+	return func(c *config) error {
+		c.renewal = on
 		return nil
 	}
 }
@@ -474,17 +486,17 @@ func WithKDCTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRefreshBefore sets the least time before their end at which the
+// WithRefreshFraction sets the part of their lifetime after which the
 // transport's own tickets are replaced (see
-// [credentials.DefaultRefreshBefore], the default). A source given with
+// [credentials.WithRefreshFraction]; the default is
+// [credentials.DefaultRefreshFraction]). A source given with
 // [WithCredentials] has its own.
-func WithRefreshBefore(d time.Duration) Option {
+func WithRefreshFraction(f float64) Option {
 	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("auth: WithRefreshBefore: negative duration %v", d)
+		if !(f > 0 && f < 1) {
+			return fmt.Errorf("auth: WithRefreshFraction: %v is not between 0 and 1", f)
 		}
-		c.refreshBefore = d
-		c.refreshSet = true
+		c.refreshAt = f
 		return nil
 	}
 }
@@ -523,8 +535,8 @@ func (c *config) validate() error {
 	if c.password != "" && c.principal == "" {
 		return errors.New("auth: WithPassword needs WithPrincipal")
 	}
-	if c.source != nil && (explicit || c.principal != "" || c.ccacheName != "" || c.kdcTimeout != 0 || c.refreshSet) {
-		return errors.New("auth: WithCredentials excludes the other credential options (WithPrincipal, WithPassword, WithKeytab, WithCCache, WithKDCTimeout, WithRefreshBefore): configure the source instead")
+	if c.source != nil && (explicit || c.principal != "" || c.ccacheName != "" || c.kdcTimeout != 0 || c.refreshAt != 0) {
+		return errors.New("auth: WithCredentials excludes the other credential options (WithPrincipal, WithPassword, WithKeytab, WithCCache, WithKDCTimeout, WithRefreshFraction): configure the source instead")
 	}
 	if c.ccacheName != "" && explicit {
 		return errors.New("auth: WithCCache excludes WithPassword and WithKeytab")

@@ -196,6 +196,22 @@ func (t *Transport) source() (credentials.Source, error) {
 	return src, nil
 }
 
+// CredentialStats returns the counters of the transport's ticket source
+// (logins, service tickets from the KDC, cache hits, refreshes; see
+// [credentials.Stats]): the source the transport made, or the one given to
+// [WithCredentials] if it implements [credentials.StatsSource]. It is the
+// zero Stats before the first request and for a source that counts
+// nothing.
+func (t *Transport) CredentialStats() credentials.Stats {
+	t.srcMu.Lock()
+	src := t.src
+	t.srcMu.Unlock()
+	if s, ok := src.(credentials.StatsSource); ok {
+		return s.Stats()
+	}
+	return credentials.Stats{}
+}
+
 func (t *Transport) credentialOptions() []credentials.Option {
 	var opts []credentials.Option
 	if t.cfg.logger != nil {
@@ -214,8 +230,11 @@ func (t *Transport) credentialOptions() []credentials.Option {
 	if t.cfg.kdcTimeout > 0 {
 		opts = append(opts, credentials.WithKDCTimeout(t.cfg.kdcTimeout))
 	}
-	if t.cfg.refreshSet {
-		opts = append(opts, credentials.WithRefreshBefore(t.cfg.refreshBefore))
+	if t.cfg.renewal {
+		opts = append(opts, credentials.WithRenewal(true))
+	}
+	if t.cfg.refreshAt != 0 {
+		opts = append(opts, credentials.WithRefreshFraction(t.cfg.refreshAt))
 	}
 	return opts
 }

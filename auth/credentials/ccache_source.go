@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,9 +37,11 @@ import (
 // kinit by the user is picked up without a restart: a file by its size and
 // time (a stat, plus reading DIR:'s small primary file), caches without
 // those (KCM:, KEYRING:, MEMORY:) at most once a second, and at once when
-// a ticket is missing. A source cannot renew the TGT itself: when it has
-// expired, calls fail with an error matching ErrExpired until the cache is
-// refreshed.
+// a ticket is missing. With WithRenewal(true) the source renews a
+// renewable TGT past its refresh point as kinit -R does, and writes it to
+// the cache; otherwise, or once it can no longer be renewed, calls fail
+// when it has expired, with an error matching ErrExpired, until the cache
+// is refreshed.
 //
 // A CCacheSource is safe for concurrent use.
 type CCacheSource struct {
@@ -47,8 +50,12 @@ type CCacheSource struct {
 	target ccacheTarget
 	want   *ccache.Principal // nil: the cache's default principal
 
-	mu sync.Mutex // guards st, serializes reading the cache
+	mu sync.Mutex // guards st and renewed, serializes reading the cache
 	st *ccState
+	// renewed is the TGT this source last renewed (WithRenewal), used
+	// while the cache holds an older one: when the write to the cache
+	// failed or WithWriteBack(false) kept it out.
+	renewed *kdc.Credential
 }
 
 // reloadAfter is how long what was read from a cache without a change
@@ -147,17 +154,100 @@ func (s *CCacheSource) client(ctx context.Context) (types.PrincipalName, string,
 }
 
 func (s *CCacheSource) tgt(ctx context.Context) (*kdc.Credential, error) {
-	st, err := s.load(ctx, time.Time{})
+	st, tgt, err := s.currentTGT(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if st.tgt == nil {
-		return nil, withSentinel(ErrNoCredentials, fmt.Sprintf("no TGT for %s in %s", st.principal, st.store.Name()), nil)
+	if s.opts.renewal && !s.fresh(tgt) && s.renewable(tgt) {
+		return s.renew(ctx)
 	}
-	if !s.valid(st.tgt) {
-		return nil, expiredError(st.principal.String(), st.tgt.EndTime)
+	if !s.valid(tgt) {
+		return nil, expiredError(st.principal.String(), tgt.EndTime)
 	}
-	return st.tgt, nil
+	return tgt, nil
+}
+
+// currentTGT returns the cache's TGT, or the one this source renewed if
+// that is newer and the cache still belongs to its client.
+func (s *CCacheSource) currentTGT(ctx context.Context) (*ccState, *kdc.Credential, error) {
+	st, err := s.load(ctx, time.Time{})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	renewed := s.renewed
+	s.mu.Unlock()
+	tgt := st.tgt
+	if renewed != nil && renewed.ClientRealm == st.principal.Realm && slices.Equal(renewed.Client.NameString, st.principal.Components) &&
+		(tgt == nil || renewed.EndTime.After(tgt.EndTime)) {
+		tgt = renewed
+	}
+	if tgt == nil {
+		return nil, nil, withSentinel(ErrNoCredentials, fmt.Sprintf("no TGT for %s in %s", st.principal, st.store.Name()), nil)
+	}
+	return st, tgt, nil
+}
+
+// renew renews the TGT, once however many goroutines ask, and writes it
+// to the cache as kinit -R does: the cache is initialized anew with the
+// renewed TGT alone (the service tickets in it were got with the old
+// session key; this source keeps its own in memory). While renewing fails
+// the TGT is used until it expires, and renewal is retried with a
+// backoff.
+func (s *CCacheSource) renew(ctx context.Context) (*kdc.Credential, error) {
+	return s.flight.do(ctx, tgtKey, func(ctx context.Context) (*kdc.Credential, error) {
+		st, tgt, err := s.currentTGT(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if s.fresh(tgt) || !s.renewable(tgt) {
+			if !s.valid(tgt) {
+				return nil, expiredError(st.principal.String(), tgt.EndTime)
+			}
+			return tgt, nil
+		}
+		if err := s.backingOff(tgtKey); err != nil {
+			return tgt, nil // renewable means valid
+		}
+		cred, err := s.kdc.Renew(ctx, tgt)
+		if err != nil {
+			s.failed(tgtKey, err, tgt)
+			if isContextErr(err) {
+				return nil, err
+			}
+			s.counts.refreshFailures.Add(1)
+			s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: TGT renewal failed, using the current TGT until it expires",
+				slog.String("cache", st.store.Name()), slog.String("client", st.principal.String()), slog.Time("end", tgt.EndTime), slog.Any("error", err))
+			return tgt, nil
+		}
+		s.succeeded(tgtKey)
+		s.counts.renewals.Add(1)
+		s.counts.refreshes.Add(1)
+		s.mu.Lock()
+		s.renewed = cred
+		s.mu.Unlock()
+		s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: TGT renewed",
+			slog.String("cache", st.store.Name()), slog.String("client", st.principal.String()), slog.Time("end", cred.EndTime), slog.Time("renew_till", cred.RenewTill))
+		if s.opts.writeBack {
+			s.writeRenewed(ctx, st, cred)
+		}
+		return cred, nil
+	})
+}
+
+// writeRenewed replaces the cache's content with the renewed TGT, as
+// kinit -R does. A failure is logged; the TGT is still used.
+func (s *CCacheSource) writeRenewed(ctx context.Context, st *ccState, cred *kdc.Credential) {
+	entry, err := ccache.FromTicket(toTicket(cred))
+	if err == nil {
+		err = st.store.Initialize(ctx, st.principal, []*ccache.Credential{entry})
+	}
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: renewed TGT not written to the cache",
+			slog.String("cache", st.store.Name()), slog.Any("error", err))
+		return
+	}
+	s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: renewed TGT written to the cache", slog.String("cache", st.store.Name()))
 }
 
 // stored looks key up in what was read. A cache without a change stamp is

@@ -55,11 +55,13 @@ type core struct {
 	opts   options
 	log    *slog.Logger
 	flight flight
+	counts counters
 
-	mu      sync.Mutex // guards tickets, dropped and gen
+	mu      sync.Mutex // guards tickets, dropped, retries and gen
 	tickets map[string]*kdc.Credential
-	dropped map[string]drop // by ticket key: the last ticket a server refused
-	gen     uint64          // bumped by reset, so work started before is not stored
+	dropped map[string]drop        // by ticket key: the last ticket a server refused
+	retries map[string]*retryState // by flight key: recent failures
+	gen     uint64                 // bumped by reset, so work started before is not stored
 }
 
 // drop records a service ticket a server refused (see DropTicket).
@@ -78,7 +80,7 @@ type drop struct {
 const RefusedHoldOff = time.Minute
 
 func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, error) {
-	o := options{refreshBefore: DefaultRefreshBefore, now: time.Now, writeBack: true}
+	o := options{refreshAt: DefaultRefreshFraction, now: time.Now, writeBack: true}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, nil, &Error{Op: "configure source", Err: err}
@@ -113,6 +115,7 @@ func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, erro
 		log:     log,
 		tickets: make(map[string]*kdc.Credential),
 		dropped: make(map[string]drop),
+		retries: make(map[string]*retryState),
 	}
 	return cfg, c, nil
 }
@@ -120,19 +123,9 @@ func newCore(cfg *krb5conf.Config, opts []Option) (*krb5conf.Config, *core, erro
 func (c *core) now() time.Time { return c.opts.now() }
 
 // fresh reports whether cred can be handed out without trying to replace
-// it: more than max(refreshBefore, lifetime/10) left.
+// it: it has not reached its refresh point (see WithRefreshFraction).
 func (c *core) fresh(cred *kdc.Credential) bool {
-	if cred == nil {
-		return false
-	}
-	var margin time.Duration
-	if !cred.StartTime.IsZero() {
-		margin = cred.EndTime.Sub(cred.StartTime) / 10
-	}
-	if margin < c.opts.refreshBefore {
-		margin = c.opts.refreshBefore
-	}
-	return c.now().Before(cred.EndTime.Add(-margin))
+	return cred != nil && c.now().Before(c.refreshAt(cred))
 }
 
 // valid reports whether cred has not expired yet.
@@ -160,6 +153,7 @@ func (c *core) reset() {
 	defer c.mu.Unlock()
 	c.tickets = make(map[string]*kdc.Credential)
 	c.dropped = make(map[string]drop)
+	c.retries = make(map[string]*retryState)
 	c.gen++
 }
 
@@ -243,6 +237,7 @@ func (c *core) dropTicket(ctx context.Context, spn string, tkt *ticket.Ticket) {
 		return
 	}
 	delete(c.tickets, key)
+	delete(c.retries, key) // a new reason to ask: no waiting for an earlier failure
 	c.dropped[key] = drop{at: c.now(), cipher: bytes.Clone(tkt.Ticket.EncPart.Cipher)}
 	c.log.LogAttrs(ctx, slog.LevelInfo, "credentials: dropped a service ticket the service refused",
 		slog.String("client", client), slog.String("spn", key), slog.Int("kvno", tkt.Ticket.EncPart.KVNO))
@@ -274,14 +269,17 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 		return t
 	}
 	if t, _ := c.lookup(key); c.usable(key, t) {
+		c.counts.cacheHits.Add(1)
 		return toTicket(t), nil
 	}
 	if t := stored(); c.usable(key, t) {
+		c.counts.cacheHits.Add(1)
 		return toTicket(t), nil
 	}
 	cred, err := c.flight.do(ctx, key, func(ctx context.Context) (*kdc.Credential, error) {
 		old, gen := c.lookup(key)
 		if c.usable(key, old) {
+			c.counts.cacheHits.Add(1)
 			return old, nil
 		}
 		if c.refused(key, old) {
@@ -289,18 +287,32 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 		}
 		// kinit or kvno may have put a fresh ticket in the cache file.
 		if s := stored(); c.usable(key, s) {
+			c.counts.cacheHits.Add(1)
 			return s, nil
 		} else if !c.valid(old) && c.valid(s) && !c.refused(key, s) {
 			old = s
 		}
+		if err := c.backingOff(key); err != nil {
+			if c.valid(old) {
+				c.counts.cacheHits.Add(1)
+				return old, nil
+			}
+			return nil, err
+		}
 		tgt, err := id.tgt(ctx)
 		if err == nil && c.valid(old) && !tgt.EndTime.After(old.EndTime) {
 			// A new ticket could not outlive the one we have.
+			c.counts.cacheHits.Add(1)
 			return old, nil
 		}
 		if err == nil {
 			var cred *kdc.Credential
 			if cred, err = c.kdc.ServiceTicket(ctx, tgt, target.name, target.realm, nil); err == nil {
+				c.succeeded(key)
+				c.counts.serviceTickets.Add(1)
+				if c.valid(old) {
+					c.counts.refreshes.Add(1)
+				}
 				c.store(key, cred, gen)
 				// Only a ticket just issued is written back: never one a
 				// server refused, which is never handed out again.
@@ -311,10 +323,21 @@ func (c *core) serviceTicket(ctx context.Context, id identity, spn string) (*tic
 					slog.String("client", client), slog.String("spn", key), slog.Time("end", cred.EndTime))
 				return cred, nil
 			}
+			// Only the TGS exchange is backed off here: a login is, by the
+			// source, and a cache without a valid TGT is no KDC failure
+			// (the user's next kinit must be used at once).
+			if !c.valid(old) {
+				old = nil
+			}
+			c.failed(key, err, old)
 		}
-		if c.valid(old) {
+		if !c.valid(old) {
+			old = nil
+		}
+		if old != nil {
+			c.counts.refreshFailures.Add(1)
 			c.log.LogAttrs(ctx, slog.LevelDebug, "credentials: refresh failed, using the current ticket until it expires",
-				slog.String("client", client), slog.String("spn", key), slog.Any("error", err))
+				slog.String("client", client), slog.String("spn", key), slog.Time("end", old.EndTime), slog.Any("error", err))
 			return old, nil
 		}
 		return nil, err

@@ -86,7 +86,7 @@ func TestNewDelegatedSourceErrors(t *testing.T) {
 	if _, err := NewDelegatedSource(f.cfg, svc); !errors.Is(err, ErrNotTGT) {
 		t.Errorf("service ticket: %v", err)
 	}
-	if _, err := NewDelegatedSource(f.cfg, f.delegate(t, "bob"), WithRefreshBefore(-1)); err == nil {
+	if _, err := NewDelegatedSource(f.cfg, f.delegate(t, "bob"), WithRefreshFraction(0)); err == nil {
 		t.Error("bad option accepted")
 	}
 }

@@ -21,8 +21,15 @@
 // delegated to a server, for the second hop). Each keeps the
 // service tickets it obtains in memory, keyed by service principal and
 // realm, makes one KDC request however many goroutines ask for the same
-// ticket at once, and replaces tickets before they expire (see
-// [DefaultRefreshBefore]). All also implement [Dropper]: a ticket a server
+// ticket at once, and replaces tickets once a fraction of their lifetime
+// has passed (see [DefaultRefreshFraction]). A failed KDC exchange is not
+// repeated at once: the ticket still valid stays in use, and the next
+// attempt waits a backoff (one second, doubling up to 30 seconds, while
+// the error is a [BackoffError]), so a KDC outage never becomes a storm
+// of logins. Password and keytab sources log in once at a time and renew
+// a renewable TGT until its renew-till before logging in again; cache
+// sources renew with [WithRenewal]. Every source counts its KDC traffic
+// ([Stats]). All also implement [Dropper]: a ticket a server
 // refused (its key was rotated) is dropped, and the next call gets a fresh
 // one, with a hold-off ([RefusedHoldOff]) for services that refuse every
 // ticket; a dropped ticket still in the credential cache is skipped there.

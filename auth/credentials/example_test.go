@@ -56,7 +56,7 @@ func ExampleNewPasswordSource() {
 	// Nothing is sent to the KDC before the first ServiceTicket call.
 	src, err := credentials.NewPasswordSource(cfg, "alice", "secret",
 		credentials.WithForwardable(true),
-		credentials.WithRefreshBefore(2*time.Minute))
+		credentials.WithRefreshFraction(0.8))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -24,6 +24,9 @@ type loginSource struct {
 	realm       string
 	secret      kdc.Secret
 	forwardable bool
+	// preauth remembers how the KDC wants pre-authentication, so a
+	// login after the first costs one AS exchange, not two.
+	preauth kdc.PreauthMemo
 
 	mu  sync.Mutex // guards tgt
 	cur *kdc.Credential
@@ -75,22 +78,68 @@ func (s *loginSource) tgt(ctx context.Context) (*kdc.Credential, error) {
 		if s.fresh(cur) {
 			return cur, nil
 		}
-		cred, err := s.kdc.Login(ctx, s.cname, s.realm, s.secret, kdc.LoginOptions{Forwardable: s.forwardable})
-		if err != nil {
-			if s.valid(cur) && !errors.Is(err, context.Canceled) {
-				s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: login failed, using the current TGT until it expires",
-					slog.String("client", ticket.PrincipalString(s.cname, s.realm)), slog.Any("error", err))
+		if !s.valid(cur) {
+			cur = nil
+		}
+		if err := s.backingOff(tgtKey); err != nil {
+			if cur != nil {
 				return cur, nil
 			}
 			return nil, err
 		}
-		s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: logged in",
-			slog.String("client", ticket.PrincipalString(s.cname, s.realm)), slog.Time("end", cred.EndTime), slog.Bool("forwardable", s.forwardable))
+		cred, err := s.renewOrLogin(ctx, cur)
+		if err != nil {
+			s.failed(tgtKey, err, cur)
+			if cur != nil && !isContextErr(err) {
+				s.counts.refreshFailures.Add(1)
+				s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: login failed, using the current TGT until it expires",
+					slog.String("client", ticket.PrincipalString(s.cname, s.realm)), slog.Time("end", cur.EndTime), slog.Any("error", err))
+				return cur, nil
+			}
+			return nil, err
+		}
+		s.succeeded(tgtKey)
+		if cur != nil {
+			s.counts.refreshes.Add(1)
+		}
 		s.mu.Lock()
 		s.cur = cred
 		s.mu.Unlock()
 		return cred, nil
 	})
+}
+
+// renewOrLogin replaces cur (nil: none): by a renewal while cur is
+// renewable far enough ahead, else by a login. A renewal the KDC refuses
+// (a policy, a revoked ticket) falls back to a login; one that did not
+// reach the KDC does not, as a login would not reach it either.
+func (s *loginSource) renewOrLogin(ctx context.Context, cur *kdc.Credential) (*kdc.Credential, error) {
+	client := ticket.PrincipalString(s.cname, s.realm)
+	if s.renewable(cur) {
+		cred, err := s.kdc.Renew(ctx, cur)
+		if err == nil {
+			s.counts.renewals.Add(1)
+			s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: TGT renewed",
+				slog.String("client", client), slog.Time("end", cred.EndTime), slog.Time("renew_till", cred.RenewTill))
+			return cred, nil
+		}
+		if errors.Is(err, ErrKDCUnreachable) || isContextErr(err) {
+			return nil, err
+		}
+		s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: TGT renewal refused, logging in again",
+			slog.String("client", client), slog.Any("error", err))
+	}
+	cred, err := s.kdc.Login(ctx, s.cname, s.realm, s.secret, kdc.LoginOptions{Forwardable: s.forwardable, Preauth: &s.preauth})
+	if err != nil {
+		if !isContextErr(err) {
+			s.counts.loginFailures.Add(1)
+		}
+		return nil, err
+	}
+	s.counts.logins.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelDebug, "credentials: logged in",
+		slog.String("client", client), slog.Time("end", cred.EndTime), slog.Time("renew_till", cred.RenewTill), slog.Bool("forwardable", s.forwardable))
+	return cred, nil
 }
 
 // ServiceTicket implements Source.

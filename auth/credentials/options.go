@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"time"
@@ -9,14 +10,15 @@ import (
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
 )
 
-// DefaultRefreshBefore is the least time before its end at which a ticket
-// is replaced. Sources replace a ticket when less than
-// max(refresh-before, 10% of the ticket's lifetime) is left, so that a
-// ticket handed out always has time to travel to the server and be
-// accepted despite some clock skew, and long tickets are renewed well
-// ahead. A ticket that cannot be replaced (KDC down, cache not refreshed)
-// is still handed out until it actually expires.
-const DefaultRefreshBefore = time.Minute
+// DefaultRefreshFraction is the part of a ticket's lifetime after which
+// sources replace it: a 10-hour ticket is replaced after 7.5 hours, a
+// 30-second one after 22.5 seconds. Being a fraction, the point moves with
+// the lifetime, so a short ticket is never replaced on every use however
+// short it is, and a long one is replaced well before it ends. While
+// replacing fails (KDC down), the ticket is still handed out until it
+// actually expires, and the replacement is retried with a backoff (see
+// [BackoffError]).
+const DefaultRefreshFraction = 0.75
 
 // An Option configures a source. The same options apply to every source;
 // where one makes no sense (WithForwardable on a cache source, whose TGT
@@ -24,14 +26,15 @@ const DefaultRefreshBefore = time.Minute
 type Option func(*options) error
 
 type options struct {
-	forwardable   *bool
-	logger        *slog.Logger
-	refreshBefore time.Duration
-	now           func() time.Time
-	kdcTimeout    time.Duration
-	transport     kdc.Transport
-	writeBack     bool
-	resolver      *net.Resolver
+	forwardable *bool
+	logger      *slog.Logger
+	refreshAt   float64
+	renewal     bool
+	now         func() time.Time
+	kdcTimeout  time.Duration
+	transport   kdc.Transport
+	writeBack   bool
+	resolver    *net.Resolver
 }
 
 // WithForwardable asks for a forwardable TGT on login (password and keytab
@@ -47,16 +50,32 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error { o.logger = l; return nil }
 }
 
-// WithRefreshBefore sets the least time before expiry at which tickets are
-// replaced (see DefaultRefreshBefore).
-func WithRefreshBefore(d time.Duration) Option {
+// WithRefreshFraction sets the part of a ticket's lifetime after which
+// it is replaced (see DefaultRefreshFraction): f must be more than 0 and
+// less than 1. A lower fraction leaves more of the old ticket to fall
+// back on while the KDC is unreachable, at the price of more KDC
+// requests.
+func WithRefreshFraction(f float64) Option {
 	return func(o *options) error {
-		if d < 0 {
-			return errors.New("refresh-before duration must not be negative")
+		if !(f > 0 && f < 1) {
+			return fmt.Errorf("refresh fraction %v is not between 0 and 1", f)
 		}
-		o.refreshBefore = d
+		o.refreshAt = f
 		return nil
 	}
+}
+
+// WithRenewal says whether a cache source renews the cache's TGT, as
+// kinit -R does, when the TGT has passed its refresh point (see
+// WithRefreshFraction) and is renewable (kinit -r, or renew_lifetime in
+// krb5.conf) until a time still ahead. The renewed TGT is written to the
+// cache the way kinit -R writes it (the cache then holds it alone), unless
+// WithWriteBack(false) keeps it in this process. The default is false: a
+// credential cache belongs to its user, who may not expect a program to
+// renew it. Password and keytab sources always renew their renewable TGTs
+// until renew-till, then log in again; delegated sources never renew.
+func WithRenewal(on bool) Option {
+	return func(o *options) error { o.renewal = on; return nil }
 }
 
 // WithClock replaces time.Now for expiry decisions (tests).

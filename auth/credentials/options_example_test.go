@@ -35,10 +35,23 @@ func ExampleWithLogger() {
 	// Output: <nil>
 }
 
-func ExampleWithRefreshBefore() {
-	// Replace tickets five minutes (or 10% of their life, if longer)
-	// before they expire.
-	fmt.Println(exampleSource(credentials.WithRefreshBefore(5 * time.Minute)))
+func ExampleWithRefreshFraction() {
+	// Replace tickets after half their lifetime: a 10-hour TGT after 5
+	// hours, leaving 5 hours of it to ride out a KDC outage.
+	fmt.Println(exampleSource(credentials.WithRefreshFraction(0.5)))
+	// Output: <nil>
+}
+
+func ExampleWithRenewal() {
+	// A long-running service using the TGT kinit -r left in a cache: the
+	// source renews it (kinit -R) until its renew-till.
+	cfg, err := krb5conf.Parse(exampleConf)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = credentials.NewCCacheSource(cfg, "FILE:/tmp/krb5cc_service", "", credentials.WithRenewal(true))
+	fmt.Println(err)
 	// Output: <nil>
 }
 

@@ -67,21 +67,21 @@ func TestPasswordSourceRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 10h tickets: refreshed when less than 1h (10%) is left.
-	f.clock.Advance(8 * time.Hour)
+	// 10h tickets: refreshed after 7.5h (DefaultRefreshFraction).
+	f.clock.Advance(7 * time.Hour)
 	if _, err := src.ServiceTicket(ctx, webSPN); err != nil {
 		t.Fatal(err)
 	}
 	if tgs := f.kdc.TGSCount(webSPN); tgs != 1 {
-		t.Fatalf("after 8h: %d TGS requests, want 1 (still fresh)", tgs)
+		t.Fatalf("after 7h: %d TGS requests, want 1 (still fresh)", tgs)
 	}
-	f.clock.Advance(90 * time.Minute)
+	f.clock.Advance(time.Hour)
 	second, err := src.ServiceTicket(ctx, webSPN)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if as, tgs := f.kdc.ASCount("alice"), f.kdc.TGSCount(webSPN); as != 2 || tgs != 2 {
-		t.Fatalf("after 9.5h: %d AS, %d TGS; want a new login and a new ticket", as, tgs)
+		t.Fatalf("after 8h: %d AS, %d TGS; want a new login and a new ticket", as, tgs)
 	}
 	if !second.EndTime.After(first.EndTime) {
 		t.Errorf("refreshed ticket ends %v, first %v", second.EndTime, first.EndTime)
@@ -128,7 +128,7 @@ func TestPasswordSourceErrors(t *testing.T) {
 	if _, err := NewPasswordSource(f.cfg, "alice", ""); !errors.Is(err, ErrNoCredentials) {
 		t.Fatalf("empty password: %v", err)
 	}
-	if _, err := NewPasswordSource(f.cfg, "alice", "x", WithRefreshBefore(-1)); err == nil {
+	if _, err := NewPasswordSource(f.cfg, "alice", "x", WithRefreshFraction(1.5)); err == nil {
 		t.Fatal("negative refresh accepted")
 	}
 }

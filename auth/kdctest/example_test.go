@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/krbhttp/krbhttp/auth/kdctest"
 )
@@ -53,5 +54,28 @@ func ExampleRealm_Login() {
 	}
 	out, _ := r.Klist("-c", cache)
 	fmt.Println(strings.Contains(out, "krbtgt/"+r.Realm))
+	// Output: true
+}
+
+// A realm with compressed time, for tests of ticket refresh and renewal:
+// 30-second TGTs, renewable for 10 minutes.
+func ExampleWithLifetimes() {
+	r, err := kdctest.NewTemp(kdctest.WithLifetimes(30*time.Second, 10*time.Minute))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	if err := r.AddPrincipal("alice", "a-password-1"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	cache := "FILE:" + filepath.Join(r.Dir, "alice.ccache")
+	if err := r.Login("alice", cache); err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := r.Klist("-c", cache)
+	fmt.Println(strings.Contains(out, "renew until"))
 	// Output: true
 }

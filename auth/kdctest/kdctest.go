@@ -42,6 +42,8 @@ type Realm struct {
 	LogPath    string // the KDC log, one line per request
 
 	bins map[string]string
+	// ticket lifetimes (WithLifetimes); zero: the defaults
+	maxLife, maxRenew time.Duration
 
 	mu        sync.Mutex // guards passwords, cmd, stopped, peers
 	passwords map[string]string
@@ -77,11 +79,24 @@ func findBinaries() (map[string]string, error) {
 // An Option adjusts the realm [New], [Start] and [NewTemp] make.
 type Option func(*options)
 
-type options struct{ realm string }
+type options struct {
+	realm             string
+	maxLife, maxRenew time.Duration
+}
 
 // WithRealm names the realm (default DefaultRealm), for a second realm
 // beside the first, to be joined by [Trust].
 func WithRealm(name string) Option { return func(o *options) { o.realm = name } }
+
+// WithLifetimes compresses ticket lifetimes, for tests of refresh and
+// renewal that cannot wait hours: the KDC issues tickets living at most
+// maxLife, renewable until at most maxRenew after their start (0: not
+// renewable), and clients are configured (ticket_lifetime,
+// renew_lifetime) to ask for those. Both are whole seconds. The default
+// is 10 hours, renewable for 7 days, with clients asking for neither.
+func WithLifetimes(maxLife, maxRenew time.Duration) Option {
+	return func(o *options) { o.maxLife, o.maxRenew = maxLife, maxRenew }
+}
 
 // Start creates a realm in a new temporary directory, starts its KDC and
 // stops it when the test ends. It fails the test (never skips) when the MIT
@@ -119,6 +134,8 @@ func New(dir string, opts ...Option) (*Realm, error) {
 			LogPath:    filepath.Join(dir, "kdc.log"),
 			bins:       bins,
 			passwords:  make(map[string]string),
+			maxLife:    o.maxLife,
+			maxRenew:   o.maxRenew,
 		}
 		port, err := freePort()
 		if err != nil {
@@ -170,16 +187,17 @@ func Trust(a, b *Realm) error {
 		if err := r.writeFiles(); err != nil {
 			return err
 		}
-		if err := r.restart(); err != nil {
+		if err := r.Restart(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// restart stops the KDC and starts it again on the same port, so that it
-// reads its configuration anew.
-func (r *Realm) restart() error {
+// Restart stops the KDC if it runs and starts it again on the same port
+// (it then reads its configuration anew): after Stop, it ends a simulated
+// KDC outage. The database and its keys are kept.
+func (r *Realm) Restart() error {
 	r.mu.Lock()
 	attached := r.cmd == nil
 	r.mu.Unlock()
@@ -255,11 +273,15 @@ func (r *Realm) writeFiles() error {
 	forwardable = true
 	default_ccache_name = FILE:%[2]s/krb5cc_default
 	default_client_keytab_name = FILE:%[2]s/client.keytab
-
+%[5]s
 [realms]
 %[3]s
 [domain_realm]
-%[4]s`, r.Realm, r.Dir, realms, domains)
+%[4]s`, r.Realm, r.Dir, realms, domains, r.clientLifetimes())
+	maxLife, maxRenew := "10h", "7d"
+	if r.maxLife > 0 {
+		maxLife, maxRenew = seconds(r.maxLife), seconds(r.maxRenew)
+	}
 	kdcconf := fmt.Sprintf(`[kdcdefaults]
 	kdc_listen = %[3]s
 	kdc_tcp_listen = %[3]s
@@ -271,8 +293,8 @@ func (r *Realm) writeFiles() error {
 		acl_file = %[2]s/kadm5.acl
 		kdc_listen = %[3]s
 		kdc_tcp_listen = %[3]s
-		max_life = 10h
-		max_renewable_life = 7d
+		max_life = %[4]s
+		max_renewable_life = %[5]s
 		supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
 		default_principal_flags = +preauth
 	}
@@ -286,7 +308,7 @@ func (r *Realm) writeFiles() error {
 	kdc = FILE:%[2]s/kdc.log
 	admin_server = FILE:%[2]s/kadmin.log
 	default = FILE:%[2]s/krb5lib.log
-`, r.Realm, r.Dir, r.KDCAddr)
+`, r.Realm, r.Dir, r.KDCAddr, maxLife, maxRenew)
 	for name, content := range map[string]string{
 		r.ConfigPath:                      krb5conf,
 		r.KDCProfile:                      kdcconf,
@@ -298,6 +320,21 @@ func (r *Realm) writeFiles() error {
 	}
 	return nil
 }
+
+// clientLifetimes is what krb5.conf's [libdefaults] asks for under
+// WithLifetimes.
+func (r *Realm) clientLifetimes() string {
+	if r.maxLife <= 0 {
+		return ""
+	}
+	s := "\tticket_lifetime = " + seconds(r.maxLife) + "\n"
+	if r.maxRenew > 0 {
+		s += "\trenew_lifetime = " + seconds(r.maxRenew) + "\n"
+	}
+	return s
+}
+
+func seconds(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + "s" }
 
 // Env is the environment for MIT programs working on this realm: the
 // process environment with KRB5_CONFIG, KRB5_KDC_PROFILE and a KRB5CCNAME
@@ -575,6 +612,14 @@ func (r *Realm) TGSCount(client, spn string) (int, error) {
 // ASCount counts the initial tickets (AS exchanges) the KDC issued to client.
 func (r *Realm) ASCount(client string) (int, error) {
 	re := regexp.MustCompile(`AS_REQ .*: ISSUE: .* ` + regexp.QuoteMeta(r.Principal(client)) + ` for krbtgt/`)
+	return r.countLog(re)
+}
+
+// PreauthRequiredCount counts the AS requests of client the KDC answered
+// by asking for pre-authentication (the first round of a login that did
+// not pre-authenticate at once), from its log.
+func (r *Realm) PreauthRequiredCount(client string) (int, error) {
+	re := regexp.MustCompile(`AS_REQ .*: NEEDED_PREAUTH: ` + regexp.QuoteMeta(r.Principal(client)) + ` for krbtgt/`)
 	return r.countLog(re)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
@@ -85,6 +86,39 @@ func (k keytabSecret) key(cname types.PrincipalName, realm string, etype int32, 
 type LoginOptions struct {
 	Forwardable bool          // ask for a forwardable TGT (needed for delegation)
 	Lifetime    time.Duration // 0: ticket_lifetime from krb5.conf
+	// Preauth, when not nil, remembers the pre-authentication hint of a
+	// login for the next ones of the same principal and secret.
+	Preauth *PreauthMemo
+}
+
+// PreauthMemo remembers the enctype, salt and string-to-key parameters
+// a KDC named (PA-ETYPE-INFO2) when it asked a client for
+// pre-authentication, so that the next login sends PA-ENC-TIMESTAMP at
+// once: one AS exchange instead of two. If the KDC refuses the guess (the
+// salt or enctypes changed), the memo is forgotten and the login starts
+// over as a first one would. Keep one per principal and secret; it is
+// safe for concurrent use.
+type PreauthMemo struct {
+	mu   sync.Mutex
+	hint *types.ETypeInfo2Entry
+}
+
+func (m *PreauthMemo) get() *types.ETypeInfo2Entry {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hint
+}
+
+func (m *PreauthMemo) set(h *types.ETypeInfo2Entry) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.hint = h
 }
 
 // Login gets a TGT for cname@realm with an AS exchange: first without
@@ -134,28 +168,62 @@ func (c *Client) login(ctx context.Context, cname types.PrincipalName, realm str
 		return nil, &wrapped{sentinel: ErrNoCredentials, msg: fmt.Sprintf("no key for %s@%s in any permitted enctype", cname.PrincipalNameString(), realm)}
 	}
 	var key *types.EncryptionKey
-	// Two rounds: without pre-authentication, then with it.
-	for range 2 {
+	var hint *types.ETypeInfo2Entry
+	// A memo of an earlier login: pre-authenticate at once.
+	guessed := false
+	if h := o.Preauth.get(); h != nil && slices.Contains(req.ReqBody.EType, h.EType) {
+		if k, err := c.addEncTimestamp(&req, []types.ETypeInfo2Entry{*h}, cname, realm, secret); err == nil {
+			key, hint, guessed = &k, h, true
+		}
+	}
+	// Two rounds: without pre-authentication, then with it; one more when
+	// the memo's guess was refused.
+	for range 3 {
 		reply, err := c.sendVia(ctx, exchange, realm, "AS-REQ", req.Marshal)
 		if err != nil {
 			return nil, err
 		}
 		switch reply[0] {
 		case tagASRep:
-			return c.finishAS(reply, &req, cname, realm, secret, key)
+			cred, err := c.finishAS(reply, &req, cname, realm, secret, key)
+			if err == nil && hint != nil {
+				o.Preauth.set(hint)
+			}
+			return cred, err
 		case tagKRBError:
 			ke, err := parseKRBError(reply)
 			if err != nil {
 				return nil, err
 			}
+			if guessed && (ke.ErrorCode == errorcode.KDC_ERR_PREAUTH_REQUIRED || ke.ErrorCode == errorcode.KDC_ERR_PREAUTH_FAILED ||
+				ke.ErrorCode == errorcode.KDC_ERR_ETYPE_NOSUPP) {
+				// The guess is stale: forget it, and follow the KDC's hints
+				// if it sent them, else start over without.
+				guessed, key, hint = false, nil, nil
+				o.Preauth.set(nil)
+				req.PAData = slices.DeleteFunc(req.PAData, func(pa types.PAData) bool { return pa.PADataType == patype.PA_ENC_TIMESTAMP })
+				if ke.ErrorCode != errorcode.KDC_ERR_PREAUTH_REQUIRED {
+					continue
+				}
+			}
 			if ke.ErrorCode != errorcode.KDC_ERR_PREAUTH_REQUIRED || key != nil {
 				return nil, krbError(ke, realm)
 			}
-			k, err := c.addEncTimestamp(&req, ke, cname, realm, secret)
+			hints, err := preauthHints(&req, ke)
+			if err != nil {
+				return nil, err
+			}
+			k, err := c.addEncTimestamp(&req, hints, cname, realm, secret)
 			if err != nil {
 				return nil, err
 			}
 			key = &k
+			for i := range hints {
+				if hints[i].EType == k.KeyType {
+					hint = &hints[i]
+					break
+				}
+			}
 			c.log.LogAttrs(ctx, slog.LevelDebug, "kdc: pre-authentication required", slog.String("realm", realm), slog.Int("etype", int(k.KeyType)))
 		default:
 			return nil, malformed(fmt.Sprintf("unexpected reply to AS-REQ (tag %#x)", reply[0]), nil)
@@ -200,18 +268,25 @@ func etypeInfo(pas types.PADataSequence) []types.ETypeInfo2Entry {
 	return info
 }
 
-func (c *Client) addEncTimestamp(req *messages.ASReq, ke *messages.KRBError, cname types.PrincipalName, realm string, secret Secret) (types.EncryptionKey, error) {
+// preauthHints returns the (enctype, salt) hints of a PREAUTH_REQUIRED
+// error; without any, the first requested enctype with the default salt.
+func preauthHints(req *messages.ASReq, ke *messages.KRBError) ([]types.ETypeInfo2Entry, error) {
 	var pas types.PADataSequence
 	if len(ke.EData) > 0 {
 		if err := safeUnmarshal(func() error { return pas.Unmarshal(ke.EData) }); err != nil {
-			return types.EncryptionKey{}, malformed("malformed pre-authentication hints from KDC", err)
+			return nil, malformed("malformed pre-authentication hints from KDC", err)
 		}
 	}
 	hints := etypeInfo(pas)
 	if len(hints) == 0 {
-		// No hint: the first requested enctype with the default salt.
 		hints = []types.ETypeInfo2Entry{{EType: req.ReqBody.EType[0]}}
 	}
+	return hints, nil
+}
+
+// addEncTimestamp sets PA-ENC-TIMESTAMP in req, encrypted in the key of
+// the first hint whose enctype was requested and the secret can give.
+func (c *Client) addEncTimestamp(req *messages.ASReq, hints []types.ETypeInfo2Entry, cname types.PrincipalName, realm string, secret Secret) (types.EncryptionKey, error) {
 	var key types.EncryptionKey
 	var kvno int
 	var lastErr error = &wrapped{sentinel: ErrNoCredentials, msg: "the KDC offered no enctype this client can use for pre-authentication"}

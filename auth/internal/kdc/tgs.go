@@ -122,6 +122,20 @@ func (c *Client) TGS(ctx context.Context, req TGSRequest) (*Credential, error) {
 	return newCredential(rep.KDCRepFields, enc), nil
 }
 
+// Renew renews tgt (a renewable TGT still valid) with a TGS exchange with
+// the RENEW option, as kinit -R does: the KDC issues the same ticket with a
+// new start and end time (its lifetime again, at most until its
+// renew-till).
+func (c *Client) Renew(ctx context.Context, tgt *Credential) (*Credential, error) {
+	if tgt == nil || !tgt.IsTGT() {
+		return nil, fmt.Errorf("renewal needs a TGT")
+	}
+	if !isFlagSet(tgt.Flags, flags.Renewable) {
+		return nil, fmt.Errorf("TGT of %s@%s is not renewable", tgt.Client.PrincipalNameString(), tgt.ClientRealm)
+	}
+	return c.TGS(ctx, TGSRequest{TGT: tgt, Server: tgt.Server, Options: []int{flags.Renew, flags.Renewable}})
+}
+
 // paTGSReq builds the PA-TGS-REQ: an AP-REQ with the TGT whose
 // authenticator checksums the request body (key usage 6).
 func paTGSReq(body messages.KDCReqBody, tgt *Credential) (types.PAData, error) {
