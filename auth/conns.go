@@ -18,31 +18,41 @@ const maxTrackedConns = 4096
 // connTracker remembers which keep-alive connections a server has mutually
 // authenticated, as IIS and HTTP.sys authenticate a connection once and
 // then answer later requests on it with neither challenge nor token.
+//
+// A connection is counted per origin: a connection to a plain-http proxy
+// carries requests to many servers, and one server authenticating it says
+// nothing about the others. (A proxy's own authentication is never
+// counted here: every request or tunnel through it carries its token.)
 type connTracker struct {
-	conns *lru[net.Conn, struct{}]
+	conns *lru[connKey, struct{}]
+}
+
+type connKey struct {
+	conn   net.Conn
+	origin string
 }
 
 func newConnTracker() *connTracker {
-	return &connTracker{conns: newLRU[net.Conn, struct{}](maxTrackedConns)}
+	return &connTracker{conns: newLRU[connKey, struct{}](maxTrackedConns)}
 }
 
-func (c *connTracker) authenticated(conn net.Conn) bool {
+func (c *connTracker) authenticated(conn net.Conn, origin string) bool {
 	if conn == nil {
 		return false
 	}
-	_, ok := c.conns.get(conn)
+	_, ok := c.conns.get(connKey{conn, origin})
 	return ok
 }
 
-func (c *connTracker) markAuthenticated(conn net.Conn) {
+func (c *connTracker) markAuthenticated(conn net.Conn, origin string) {
 	if conn != nil {
-		c.conns.put(conn, struct{}{})
+		c.conns.put(connKey{conn, origin}, struct{}{})
 	}
 }
 
 // forget drops a connection, used when a fresh (not reused) connection
 // shows up: whatever was recorded under it belongs to the past.
-func (c *connTracker) forget(conn net.Conn) { c.conns.remove(conn) }
+func (c *connTracker) forget(conn net.Conn, origin string) { c.conns.remove(connKey{conn, origin}) }
 
 // connProbe records the connection one round trip used.
 type connProbe struct {
@@ -58,12 +68,12 @@ func (p *connProbe) get() net.Conn {
 
 // withConnProbe adds a client trace that records the connection, composed
 // with any trace the caller already put in ctx.
-func (c *connTracker) withConnProbe(ctx context.Context) (context.Context, *connProbe) {
+func (c *connTracker) withConnProbe(ctx context.Context, origin string) (context.Context, *connProbe) {
 	p := &connProbe{}
 	trace := &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
 			if !info.Reused {
-				c.forget(info.Conn)
+				c.forget(info.Conn, origin)
 			}
 			p.mu.Lock()
 			p.conn = info.Conn

@@ -22,7 +22,13 @@ func urlHost(u *url.URL) string {
 // and with "fallback" the given name first and the canonical one when the
 // KDC does not know the first.
 func (t *Transport) spnCandidates(ctx context.Context, host string) []string {
-	service := t.cfg.service + "/"
+	return t.spnCandidatesFor(ctx, t.cfg.service, host)
+}
+
+// spnCandidatesFor is spnCandidates for another service class (a proxy's
+// is always HTTP).
+func (t *Transport) spnCandidatesFor(ctx context.Context, class, host string) []string {
+	service := class + "/"
 	mode := krb5conf.CanonicalizeFalse
 	rdns := false
 	if kc := t.krb5conf(); kc != nil {

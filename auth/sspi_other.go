@@ -17,6 +17,6 @@ const hasSSPI = false
 type platformCredentials struct{}
 
 // start is never called where hasSSPI is false.
-func (*platformCredentials) start(context.Context, *Transport, []string, gss.Format, *x509.Certificate, bool) (secContext, []byte, string, error) {
+func (*platformCredentials) start(context.Context, *Transport, []string, gss.Format, *x509.Certificate, bool, bool) (secContext, []byte, string, error) {
 	return nil, nil, "", errors.New("auth: SSPI exists only on Windows")
 }

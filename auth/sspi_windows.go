@@ -49,17 +49,17 @@ func (p *platformCredentials) credentials(format gss.Format) (*sspi.Credentials,
 // (the per-request mode, as for the pure-Go path), delegation follows the
 // transport's option, and cert (nil when no channel binding applies)
 // gives the tls-server-end-point bindings.
-// Delegation (either policy) asks for ISC_REQ_DELEGATE; Windows then
+// Delegation (either policy; delegate false for a proxy's token) asks for ISC_REQ_DELEGATE; Windows then
 // forwards the TGT only to services trusted for delegation, which is
 // DelegatePolicy's rule, whatever the policy says.
-func (p *platformCredentials) start(ctx context.Context, t *Transport, spns []string, format gss.Format, cert *x509.Certificate, mutual bool) (secContext, []byte, string, error) {
+func (p *platformCredentials) start(ctx context.Context, t *Transport, spns []string, format gss.Format, cert *x509.Certificate, mutual, delegate bool) (secContext, []byte, string, error) {
 	creds, err := p.credentials(format)
 	if err != nil {
 		return nil, nil, "", &NegotiateError{SPN: spns[0], Err: err}
 	}
 	r := sspi.Request{
 		Mutual:   mutual,
-		Delegate: t.cfg.delegation != DelegateNever,
+		Delegate: delegate && t.cfg.delegation != DelegateNever,
 	}
 	if cert != nil {
 		r.Bindings = gss.TLSServerEndPoint(cert)

@@ -39,6 +39,7 @@ type Transport struct {
 	initOnce   sync.Once
 	configured bool // made by NewTransport: cfg holds the options
 	base       http.RoundTripper
+	given      http.RoundTripper // base as the caller gave it (see connectBase)
 	cfg        config
 	conns      *connTracker
 
@@ -58,6 +59,8 @@ type Transport struct {
 	src   credentials.Source
 
 	platform platformCredentials // SSPI's credentials on Windows (sspi_windows.go)
+
+	proxyAuth proxies // proxies that asked for Negotiate (proxy.go)
 
 	confOnce sync.Once
 	conf     *krb5conf.Config
@@ -98,7 +101,12 @@ func (t *Transport) init() {
 			t.cfg = defaultConfig()
 		}
 		if t.base == nil {
-			t.base = http1Transport()
+			tr := http1Transport()
+			installConnectHooks(tr) // ours: no clone needed
+			t.base, t.given = tr, tr
+		} else {
+			t.given = t.base
+			t.base = connectBase(t.base)
 		}
 		t.conns = newConnTracker()
 		t.negotiateHosts = newLRU[string, struct{}](maxOrigins)
@@ -126,18 +134,25 @@ func http1Transport() *http.Transport {
 	return tr
 }
 
-// WrappedRoundTripper returns the base transport.
+// WrappedRoundTripper returns the base transport, as it was given to
+// NewTransport (see [ProxyConnectTransport] for the clone requests go
+// through when it uses a proxy).
 func (t *Transport) WrappedRoundTripper() http.RoundTripper {
 	t.init()
-	return t.base
+	return t.given
 }
 
 // CloseIdleConnections forwards to the base transport when it has the
 // method.
 func (t *Transport) CloseIdleConnections() {
 	t.init()
-	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
+	for _, rt := range []http.RoundTripper{t.base, t.given} {
+		if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			c.CloseIdleConnections()
+		}
+		if t.given == t.base {
+			break
+		}
 	}
 }
 
@@ -252,6 +267,7 @@ type exchange struct {
 	getBody  func() (io.ReadCloser, error) // GetBody, or the empty body; nil with tracker
 	tracker  *bodyTracker                  // the caller's body when it has no GetBody
 	tokenErr error                         // a token could not be built; do not try again
+	proxy    proxyExchange                 // towards a plain-http proxy (proxy.go)
 }
 
 // token is what one Authorization value was built from.
@@ -279,7 +295,17 @@ func (x *exchange) run() (*http.Response, error) {
 	// Each round answers a challenge and sets answered or replaced, or
 	// ends the loop: three sends at most.
 	var answered, replaced bool
-	for resp.StatusCode == http.StatusUnauthorized && x.challenged(resp) {
+	for {
+		if x.proxyChallenged(resp) {
+			// Bounded: answerProxy sends at most once per exchange.
+			if resp, err = x.answerProxy(resp, sent); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusUnauthorized || !x.challenged(resp) {
+			break
+		}
 		t.negotiateHosts.put(x.origin, struct{}{})
 		if err := x.interrupted(); err != nil {
 			discard(resp)
@@ -321,6 +347,11 @@ func (x *exchange) run() (*http.Response, error) {
 			return nil, err
 		}
 		sent = next
+	}
+	if resp.StatusCode == http.StatusProxyAuthRequired {
+		// The proxy's, not the server's, and not a challenge this
+		// transport answers (Basic only, or no proxy configured).
+		return resp, nil
 	}
 	var init secContext
 	if sent != nil {
@@ -373,7 +404,7 @@ func (x *exchange) expectContinue(tokenUpFront bool) http.Header {
 // send clones the caller's request with the given body, headers and token
 // and sends it, recording the connection used.
 func (x *exchange) send(body io.ReadCloser, tok *token, h http.Header) (*http.Response, net.Conn, error) {
-	ctx, probe := x.t.conns.withConnProbe(x.ctx)
+	ctx, probe := x.t.conns.withConnProbe(withConnectState(x.ctx, x.t), x.origin)
 	r := x.req.Clone(ctx)
 	r.Header = h.Clone()
 	if r.Header == nil {
@@ -384,8 +415,25 @@ func (x *exchange) send(body io.ReadCloser, tok *token, h http.Header) (*http.Re
 	if tok != nil {
 		r.Header.Set(headerAuthorize, tok.header)
 	}
+	if err := x.authorizeProxy(r); err != nil {
+		if body != nil {
+			_ = body.Close()
+		}
+		return nil, nil, err
+	}
 	resp, err := x.t.base.RoundTrip(r)
 	if err != nil {
+		if x.retryConnect(err) {
+			// The proxy asked for Negotiate on CONNECT: the tunnel
+			// failed before anything was sent in it, server token
+			// included.
+			if body, rerr := x.replayBody(); rerr == nil {
+				return x.send(body, tok, h)
+			}
+		}
+		return nil, nil, err
+	}
+	if err := x.checkProxyReply(resp); err != nil {
 		return nil, nil, err
 	}
 	if leaf := leafCert(resp); leaf != nil {
@@ -464,7 +512,6 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	if t.cfg.hostOverride != "" {
 		host = t.cfg.hostOverride
 	}
-	spns := t.spnCandidates(ctx, host)
 	if !t.cfg.channelBinding || !strings.EqualFold(req.URL.Scheme, "https") {
 		cert = nil
 	}
@@ -472,13 +519,35 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	if t.cfg.scheme == SchemeKerberos {
 		format = gss.FormatKRB5
 	}
-	mutual := t.mutualMode(req) != MutualDisabled
+	return t.buildToken(ctx, tokenSpec{
+		spns:     t.spnCandidates(ctx, host),
+		scheme:   t.cfg.scheme,
+		format:   format,
+		cert:     cert,
+		mutual:   t.mutualMode(req) != MutualDisabled,
+		delegate: true,
+	})
+}
+
+// tokenSpec says what one token is built for: the server's (newToken) or
+// a proxy's (proxyToken).
+type tokenSpec struct {
+	spns     []string // candidates, in order
+	scheme   Scheme
+	format   gss.Format
+	cert     *x509.Certificate // channel bindings; nil for none
+	mutual   bool
+	delegate bool // apply the delegation policy
+}
+
+func (t *Transport) buildToken(ctx context.Context, s tokenSpec) (*token, error) {
+	spns, format, cert, mutual := s.spns, s.format, s.cert, s.mutual
 	if t.useSSPI() {
-		sc, raw, spn, err := t.platform.start(ctx, t, spns, format, cert, mutual)
+		sc, raw, spn, err := t.platform.start(ctx, t, spns, format, cert, mutual, s.delegate)
 		if err != nil {
 			return nil, err
 		}
-		return &token{init: sc, header: encodeToken(t.cfg.scheme, raw), spn: spn, cert: cert}, nil
+		return &token{init: sc, header: encodeToken(s.scheme, raw), spn: spn, cert: cert}, nil
 	}
 	src, err := t.source()
 	if err != nil {
@@ -506,9 +575,11 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	if cert != nil {
 		bindings = gss.TLSServerEndPoint(cert)
 	}
-	deleg, err := t.delegation(ctx, src, tkt)
-	if err != nil {
-		return nil, &NegotiateError{SPN: spn, Err: err}
+	var deleg []byte
+	if s.delegate {
+		if deleg, err = t.delegation(ctx, src, tkt); err != nil {
+			return nil, &NegotiateError{SPN: spn, Err: err}
+		}
 	}
 	if deleg != nil {
 		flags |= gss.FlagDelegate
@@ -525,7 +596,7 @@ func (t *Transport) newToken(ctx context.Context, req *http.Request, host string
 	}
 	return &token{
 		init:   init,
-		header: encodeToken(t.cfg.scheme, raw),
+		header: encodeToken(s.scheme, raw),
 		spn:    spn,
 		ticket: tkt,
 		cert:   cert,
@@ -544,6 +615,10 @@ func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Resp
 	if resp.ProtoMajor >= 2 {
 		conn = nil
 	}
+	var connOrigin string
+	if resp.Request != nil && resp.Request.URL != nil {
+		connOrigin = origin(resp.Request)
+	}
 	if mode == MutualDisabled {
 		if init != nil {
 			t.established(ctx, init, conn)
@@ -553,7 +628,7 @@ func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Resp
 	value, _ := findChallenge(resp.Header, headerChallenge, string(t.cfg.scheme))
 	if value == "" {
 		switch {
-		case t.conns.authenticated(conn):
+		case t.conns.authenticated(conn, connOrigin):
 			markAuthenticated(ctx)
 			return resp, nil
 		case mode == MutualOptional:
@@ -575,7 +650,7 @@ func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Resp
 		return nil, refuse(resp, "the response carries no "+string(t.cfg.scheme)+" token", nil)
 	}
 	if init == nil {
-		if t.conns.authenticated(conn) {
+		if t.conns.authenticated(conn, connOrigin) {
 			markAuthenticated(ctx)
 			return resp, nil
 		}
@@ -588,7 +663,7 @@ func (t *Transport) verify(ctx context.Context, mode MutualMode, resp *http.Resp
 	if err != nil {
 		return nil, refuse(resp, "the server's token does not verify", err)
 	}
-	t.conns.markAuthenticated(conn)
+	t.conns.markAuthenticated(conn, connOrigin)
 	markAuthenticated(ctx)
 	t.log(ctx, slog.LevelDebug, "negotiate: server authenticated", "status", resp.StatusCode)
 	t.established(ctx, init, conn)

@@ -4,13 +4,14 @@
 # scripts/test.sh covers the same suite against host processes):
 #   1. the base image (made once, cached), the Go binaries and the images
 #      (integration/docker/prepare.sh: no registry, no pulls);
-#   2. docker-compose up kdc, redis, iis and iis2, on ports published on
+#   2. docker-compose up kdc, redis, iis, iis2 and proxy, on ports published on
 #      127.0.0.1;
 #   3. the client service: the whole integration suite inside the compose
 #      network, attached to the lab's realm, reaching HTTP/iis.example.test;
 #   4. from the host, through the published ports, the compose tests with
 #      the KDC container stopped mid-run (docker-compose stop/start kdc),
-#      then the redis container (docker-compose stop/start redis);
+#      then the redis container (docker-compose stop/start redis), and
+#      through the proxy container (Squid requiring Negotiate);
 #   5. docker-compose down -v, always.
 # Every wait is bounded. KRBHTTP_LAB_PEERS=1 bakes Apache and
 # requests-kerberos into the base image so the client also runs those
@@ -51,7 +52,8 @@ KRBHTTP_IIS_TLS_PORT=$(lab_free_port)
 KRBHTTP_IIS2_PORT=$(lab_free_port)
 KRBHTTP_PARTNER_PORT=$(lab_free_port)
 KRBHTTP_KDCPROXY_PORT=$(lab_free_port)
-export KRBHTTP_KDC_PORT KRBHTTP_IIS_PORT KRBHTTP_IIS_TLS_PORT KRBHTTP_IIS2_PORT KRBHTTP_PARTNER_PORT KRBHTTP_KDCPROXY_PORT
+KRBHTTP_PROXY_PORT=$(lab_free_port)
+export KRBHTTP_KDC_PORT KRBHTTP_IIS_PORT KRBHTTP_IIS_TLS_PORT KRBHTTP_IIS2_PORT KRBHTTP_PARTNER_PORT KRBHTTP_KDCPROXY_PORT KRBHTTP_PROXY_PORT
 work=$(mktemp -d "${TMPDIR:-/tmp}/krbhttp-compose.XXXXXX")
 
 cleanup() {
@@ -61,6 +63,7 @@ cleanup() {
     timeout 60 "${compose[@]}" logs --no-color --tail=40 iis iis2 2>&1 || true
     timeout 60 "${compose[@]}" logs --no-color --tail=10 redis 2>&1 || true
     timeout 60 "${compose[@]}" logs --no-color --tail=10 kdc 2>&1 || true
+    timeout 60 "${compose[@]}" logs --no-color --tail=10 proxy 2>&1 || true
   fi
   timeout 120 "${compose[@]}" --profile test down -v --remove-orphans >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -70,18 +73,18 @@ trap cleanup EXIT
 # Interrupted: exit through the EXIT trap, so the lab is torn down.
 trap 'exit 130' INT TERM
 
-step "up kdc redis iis iis2 (project $COMPOSE_PROJECT_NAME)"
-timeout 120 "${compose[@]}" up -d --no-build kdc redis iis iis2
+step "up kdc redis iis iis2 proxy (project $COMPOSE_PROJECT_NAME)"
+timeout 120 "${compose[@]}" up -d --no-build kdc redis iis iis2 proxy
 
 healthy() {
   local id state
-  for svc in kdc redis iis iis2; do
+  for svc in kdc redis iis iis2 proxy; do
     id=$("${compose[@]}" ps -q "$svc")
     state=$(docker inspect -f '{{.State.Health.Status}}' "$id" 2>/dev/null) || return 1
     [[ $state == healthy ]] || return 1
   done
 }
-lab_wait 90 "kdc, redis, iis and iis2 healthy" healthy
+lab_wait 90 "kdc, redis, iis, iis2 and proxy healthy" healthy
 step "lab up"
 
 step "client: the integration suite on the compose network"
@@ -113,6 +116,9 @@ timeout 60 "${compose[@]}" exec -T iis cat /lab/tls/ca.pem >"$work/ca.pem"
     KRBHTTP_LAB_KDC_START="${compose[*]} start kdc" \
     KRBHTTP_LAB_REDIS_STOP="${compose[*]} stop redis" \
     KRBHTTP_LAB_REDIS_START="${compose[*]} start redis" \
+    KRBHTTP_LAB_PROXY=http://proxy.example.test:3128 \
+    KRBHTTP_LAB_PROXY_ADDR=127.0.0.1:$KRBHTTP_PROXY_PORT \
+    KRBHTTP_LAB_PROXY_LOG_CMD="${compose[*]} exec -T proxy cat /lab/squid/access.log" \
     go test -count=1 -v -timeout 5m -run '^TestCompose' .
 )
 

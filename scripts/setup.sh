@@ -5,6 +5,7 @@
 # gssapi and pywinrm, sssd-kcm (the KCM cache daemon) and keyutils (keyctl,
 # for KEYRING caches), python3-kdcproxy (the reference KDC proxy), dnsmasq
 # (a DNS server for the discovery tests), Redis (the shared replay cache),
+# Squid (a forward proxy requiring Negotiate, with negotiate_kerberos_auth),
 # Wine and the MinGW-w64 cross compiler (for the Windows tests), and
 # staticcheck. Idempotent: a
 # machine that has everything installs nothing. Services are never started
@@ -13,7 +14,7 @@ set -euo pipefail
 
 packages=(krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi
   curl python3-requests-kerberos python3-gssapi python3-winrm openssl sssd-kcm keyutils
-  python3-kdcproxy krb5-k5tls dnsmasq-base redis-server)
+  python3-kdcproxy krb5-k5tls dnsmasq-base redis-server squid)
 
 # Host-only test tools, in a list of their own: integration/docker/base.sh
 # bakes "packages" above into the compose base image and must not get

@@ -148,6 +148,9 @@ func NewClient(endpoint string, opts ...Option) (*Client, error) {
 		c.send = &plainSender{rt: tr, target: u.String(), maxBody: maxBody}
 		return c, nil
 	}
+	// Encrypted connections clone base: with the hooks, their CONNECTs answer a
+	// proxy's Negotiate as the Kerberos transport's own would.
+	base = auth.ProxyConnectTransport(base)
 	tr, err := c.authTransport(sessionRouter{base: base}, auth.PreemptiveAlways)
 	if err != nil {
 		return nil, err

@@ -21,10 +21,14 @@ func Explain(err error) string {
 	var (
 		kdcErr *credentials.KDCError
 		mutual *auth.MutualAuthenticationError
+		proxy  *auth.ProxyAuthError
 	)
 	switch {
 	case err == nil, errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return ""
+	case errors.As(err, &proxy) && errors.Is(err, auth.ErrMutualAuthentication):
+		return "the proxy's reply token does not verify: it is not the proxy its name says, or its keytab is wrong; " +
+			"check the proxy URL (-x/--proxy, HTTP_PROXY, HTTPS_PROXY)"
 	case errors.As(err, &mutual):
 		return "the server did not prove its identity; for a server known not to authenticate itself, " +
 			"--mutual=optional accepts responses without a token"

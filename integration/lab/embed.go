@@ -9,3 +9,9 @@ import _ "embed"
 //
 //go:embed kdcproxy-serve.py
 var KDCProxyServe string
+
+// SquidConf is squid.conf.tmpl: Squid's configuration with placeholders,
+// which squid.sh and the tests' Squid fill in.
+//
+//go:embed squid.conf.tmpl
+var SquidConf string

@@ -25,6 +25,7 @@
 #                    (expiry tests)
 #   HTTP/<iis>@R     +ok_as_delegate, and HTTP/nodeleg.<domain>@R without it,
 #                    both in keytabs/iis.keytab (the IIS-like server's)
+#   HTTP/proxy.<domain>@R  keytabs/proxy.keytab (the lab's Squid, squid.sh)
 # Every ticket may be forwardable (krb5.conf asks for forwardable ones).
 #
 # A second realm, PARTNER.TEST (LAB_PARTNER_REALM), served by the same KDC
@@ -169,6 +170,8 @@ kadmin "addprinc -pw labshort-secret-1 -maxlife \"1 minute\" labshort@$realm"
 kadmin "addprinc -randkey +ok_as_delegate HTTP/$iis_host@$realm"
 kadmin "addprinc -randkey HTTP/$nodeleg_host@$realm"
 kadmin "ktadd -k $dir/keytabs/iis.keytab HTTP/$iis_host@$realm HTTP/$nodeleg_host@$realm"
+kadmin "addprinc -randkey HTTP/proxy.$domain@$realm"
+kadmin "ktadd -k $dir/keytabs/proxy.keytab HTTP/proxy.$domain@$realm"
 # The trust: each cross-realm key in both databases, the same password.
 for tgs in "krbtgt/$partner@$realm" "krbtgt/$realm@$partner"; do
   pw="lab-cross-$RANDOM$RANDOM$RANDOM"

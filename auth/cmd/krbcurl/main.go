@@ -43,6 +43,7 @@ type options struct {
 	include, follow      bool
 	fail                 bool
 	maxTime              float64
+	proxy, noProxy       string
 	auth                 *authflag.Flags
 }
 
@@ -58,6 +59,11 @@ func parse(args []string, stderr io.Writer) (*options, string, error) {
 	fs.BoolVar(&o.follow, "L", false, "follow redirects")
 	fs.Float64Var(&o.maxTime, "m", 0, "maximum time in seconds for the whole request")
 	fs.BoolVar(&o.fail, "fail", false, "exit 22 when the HTTP status is 400 or above")
+	proxyUsage := "proxy URL for every request, e.g. http://proxy.example.com:3128 (default: HTTP_PROXY, HTTPS_PROXY, NO_PROXY); " +
+		"Negotiate to the proxy (407) is answered with a token for HTTP/<proxy host>"
+	fs.StringVar(&o.proxy, "x", "", proxyUsage)
+	fs.StringVar(&o.proxy, "proxy", "", proxyUsage)
+	fs.StringVar(&o.noProxy, "noproxy", "", "comma-separated hosts (and their subdomains, IP addresses, CIDR ranges) reached without the proxy; * for all")
 	o.auth = authflag.Register(fs)
 	if err := fs.Parse(authflag.Reorder(fs, args)); err != nil {
 		return nil, "", err
@@ -141,6 +147,9 @@ func (o *options) client(logger *slog.Logger) (*http.Client, error) {
 	}
 	base, err := o.auth.BaseTransport()
 	if err != nil {
+		return nil, err
+	}
+	if base.Proxy, err = authflag.ProxyFunc(o.proxy, o.noProxy); err != nil {
 		return nil, err
 	}
 	tr, err := auth.NewTransport(base, opts...)
@@ -258,8 +267,17 @@ func explainHTTPToTLS(ctx context.Context, stderr io.Writer, req *http.Request, 
 }
 
 func failure(ctx context.Context, stderr io.Writer, err error) int {
-	var mutual *auth.MutualAuthenticationError
+	var (
+		mutual *auth.MutualAuthenticationError
+		proxy  *auth.ProxyAuthError
+	)
 	switch {
+	case errors.As(err, &proxy):
+		// Before the mutual case: a proxy token that does not verify is
+		// both, and the proxy is what the user must look at.
+		fmt.Fprintln(stderr, "krbcurl: kerberos:", proxy.Error())
+		hint(stderr, err)
+		return exitKerberos
 	case errors.As(err, &mutual):
 		fmt.Fprintln(stderr, "krbcurl: mutual authentication failed:", mutual.Error())
 		hint(stderr, err)

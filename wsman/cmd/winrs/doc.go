@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	winrs -r URL [--cacert PEM] [--encryption auto|always|never]
+//	winrs -r URL [--cacert PEM] [--encryption auto|always|never] [--proxy URL]
 //	      [--workdir DIR] [--env K=V]...
 //	      [--operation-timeout DUR] [--codepage N] [--no-profile] [--no-stdin] [-v]
 //	      [--mutual required|optional|disabled] [--no-sanitize]
@@ -18,6 +18,9 @@
 // https://host:5986/wsman. Over http the messages are encrypted with the
 // Kerberos session (--encryption auto, the default); over https TLS
 // protects them and the Kerberos token is bound to the TLS channel.
+// --proxy sends the messages through a proxy (default: HTTP_PROXY,
+// HTTPS_PROXY, NO_PROXY), which gets a Kerberos token for
+// HTTP/<proxy host> when it asks for Negotiate (407).
 // COMMAND and ARGS are joined with spaces into the command line, as
 // Windows' winrs does; quoting is the remote shell's business.
 //

@@ -48,6 +48,7 @@ type options struct {
 	shell                wsman.ShellOptions
 	operationTimeout     time.Duration
 	noStdin              bool
+	proxy                string
 	auth                 *authflag.Flags
 	command              []string
 }
@@ -64,6 +65,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.shell.Codepage, "codepage", 65001, "console code page of the output: 65001 (UTF-8) or 437")
 	fs.BoolVar(&o.shell.NoProfile, "no-profile", false, "do not load the user profile")
 	fs.BoolVar(&o.noStdin, "no-stdin", false, "do not forward standard input (the command's stdin is closed)")
+	fs.StringVar(&o.proxy, "proxy", "", "proxy URL, e.g. http://proxy.example.com:3128 (default: HTTP_PROXY, HTTPS_PROXY, NO_PROXY); "+
+		"Negotiate to the proxy (407) is answered with a token for HTTP/<proxy host>")
 	o.auth = authflag.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -89,6 +92,9 @@ func (o *options) client(logger *slog.Logger) (*wsman.Client, error) {
 	}
 	base, err := o.auth.BaseTransport()
 	if err != nil {
+		return nil, err
+	}
+	if base.Proxy, err = authflag.ProxyFunc(o.proxy, ""); err != nil {
 		return nil, err
 	}
 	opts := []wsman.Option{
