@@ -16,18 +16,27 @@ lab_tcp_open() {
   timeout 2 bash -c ': <>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
 }
 
-# lab_free_port: a loopback port nothing accepts TCP connections on, picked
-# at random in 20000-59999 so that two labs on one host rarely collide. A
-# port can still be taken before it is bound: callers retry on a bind
-# failure.
+# lab_free_port: a loopback port nothing has bound, for TCP or UDP, picked
+# at random below the kernel's ephemeral range (ip_local_port_range), so
+# that two labs on one host rarely collide and a port is never one that an
+# outgoing connection, or one in TIME_WAIT, already holds: a busy test run
+# leaves thousands of those in the ephemeral range, and a daemon binding
+# one of them fails with "Address already in use". A port can still be
+# taken before it is bound: callers retry on a bind failure.
 lab_free_port() {
-  local port
+  local port low=20000 high=32767 range
+  if read -r range _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((range > low + 1000)); then
+    high=$((range - 1))
+  fi
   for _ in {1..50}; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    if ! lab_tcp_open 127.0.0.1 "$port"; then
-      echo "$port"
-      return 0
+    port=$((low + (RANDOM * 32768 + RANDOM) % (high - low + 1)))
+    if command -v ss >/dev/null; then
+      [[ -z $(ss -Htuan "( sport = :$port )" 2>/dev/null) ]] || continue
+    elif lab_tcp_open 127.0.0.1 "$port"; then
+      continue
     fi
+    echo "$port"
+    return 0
   done
   echo "$lab_name: no free loopback port found" >&2
   return 1
