@@ -114,14 +114,7 @@ func (e *DelegationError) Unwrap() error { return e.Err }
 // request that produced resp (typically a *NegotiateError wrapping a
 // credentials error), or nil when it did not fail.
 func ResponseError(resp *http.Response) error {
-	if resp == nil || resp.Request == nil {
-		return nil
-	}
-	slot, _ := resp.Request.Context().Value(errorSlotKey{}).(*errorSlot)
-	if slot == nil {
-		return nil
-	}
-	return slot.get()
+	return stateOf(resp).err
 }
 
 type errorSlotKey struct{}
@@ -130,7 +123,13 @@ type errorSlotKey struct{}
 // holds the response: the response's Request is the clone we sent, and its
 // context holds the slot.
 type errorSlot struct {
-	mu  sync.Mutex
+	mu    sync.Mutex
+	state exchangeState
+}
+
+// exchangeState is what RoundTrip leaves for the functions that read a
+// response after the fact.
+type exchangeState struct {
 	err error
 	// authenticated: the response verified the server (see
 	// MutuallyAuthenticated in mutualpolicy.go).
@@ -142,14 +141,33 @@ type errorSlot struct {
 
 func (s *errorSlot) set(err error) {
 	s.mu.Lock()
-	s.err = err
+	s.state.err = err
 	s.mu.Unlock()
 }
 
-func (s *errorSlot) get() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
+// stateOf returns the state of the exchange that produced resp; the zero
+// state for a response that did not come from a Transport.
+func stateOf(resp *http.Response) exchangeState {
+	if resp == nil || resp.Request == nil {
+		return exchangeState{}
+	}
+	slot, _ := resp.Request.Context().Value(errorSlotKey{}).(*errorSlot)
+	if slot == nil {
+		return exchangeState{}
+	}
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	return slot.state
+}
+
+// updateState changes, under its lock, the state of the exchange whose
+// context is ctx.
+func updateState(ctx context.Context, change func(*exchangeState)) {
+	if slot, _ := ctx.Value(errorSlotKey{}).(*errorSlot); slot != nil {
+		slot.mu.Lock()
+		change(&slot.state)
+		slot.mu.Unlock()
+	}
 }
 
 func withErrorSlot(ctx context.Context) (context.Context, *errorSlot) {

@@ -67,24 +67,11 @@ func (t *Transport) mutualMode(req *http.Request) MutualMode {
 // passed unverified under [MutualOptional] or [MutualDisabled], for a 401,
 // and for a response that did not come from a Transport.
 func MutuallyAuthenticated(resp *http.Response) bool {
-	if resp == nil || resp.Request == nil {
-		return false
-	}
-	slot, _ := resp.Request.Context().Value(errorSlotKey{}).(*errorSlot)
-	if slot == nil {
-		return false
-	}
-	slot.mu.Lock()
-	defer slot.mu.Unlock()
-	return slot.authenticated
+	return stateOf(resp).authenticated
 }
 
 // markAuthenticated records, for [MutuallyAuthenticated], that the
 // response of the exchange whose context is ctx authenticated the server.
 func markAuthenticated(ctx context.Context) {
-	if slot, _ := ctx.Value(errorSlotKey{}).(*errorSlot); slot != nil {
-		slot.mu.Lock()
-		slot.authenticated = true
-		slot.mu.Unlock()
-	}
+	updateState(ctx, func(s *exchangeState) { s.authenticated = true })
 }
