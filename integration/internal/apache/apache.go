@@ -3,7 +3,6 @@ package apache
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/krbhttp/krbhttp/integration/internal/harness"
 	"github.com/krbhttp/krbhttp/integration/internal/procgroup"
 )
 
@@ -117,11 +117,11 @@ func start(dir string, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	keytab := filepath.Join(dir, "http.keytab")
-	if err := copyFile(cfg.Keytab, keytab); err != nil {
+	if err := harness.CopyPrivate(cfg.Keytab, keytab); err != nil {
 		return nil, err
 	}
 	krb5conf := filepath.Join(dir, "krb5.conf")
-	if err := copyFile(cfg.Krb5Config, krb5conf); err != nil {
+	if err := harness.CopyPrivate(cfg.Krb5Config, krb5conf); err != nil {
 		return nil, err
 	}
 	if err := shareWithWorkers(keytab, krb5conf); err != nil {
@@ -152,7 +152,7 @@ func start(dir string, cfg Config) (*Server, error) {
 
 	var lastErr error
 	for range 3 {
-		port, err := freePort()
+		port, err := harness.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -256,23 +256,6 @@ func waitUp(port int, limit time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("timed out waiting for the port")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func copyFile(from, to string) error {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(to, b, 0o600)
 }
 
 // shareWithWorkers makes files readable by the www-data group, which

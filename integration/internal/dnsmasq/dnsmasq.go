@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/krbhttp/krbhttp/integration/internal/harness"
 )
 
 // Packages lists the Debian packages this harness needs.
@@ -98,7 +100,7 @@ func Start(t testing.TB, records ...Record) *Server {
 	var lastErr string
 	// A port found free may be taken before dnsmasq binds it: try again.
 	for range 3 {
-		port, err := freePort()
+		port, err := harness.FreePortTCPUDP()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,21 +176,4 @@ func up(addr string, exited <-chan struct{}) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return false
-}
-
-func freePort() (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		_ = l.Close()
-		if err == nil {
-			_ = u.Close()
-			return port, nil
-		}
-	}
-	return 0, fmt.Errorf("dnsmasq: no free loopback port")
 }

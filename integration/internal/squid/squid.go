@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/krbhttp/krbhttp/integration/internal/harness"
 	"github.com/krbhttp/krbhttp/integration/internal/procgroup"
 	"github.com/krbhttp/krbhttp/integration/lab"
 )
@@ -89,11 +90,11 @@ func New(cfg Config) (*Proxy, error) {
 
 func start(dir string, cfg Config) (*Proxy, error) {
 	keytab := filepath.Join(dir, "proxy.keytab")
-	if err := copyFile(cfg.Keytab, keytab); err != nil {
+	if err := harness.CopyPrivate(cfg.Keytab, keytab); err != nil {
 		return nil, err
 	}
 	krb5conf := filepath.Join(dir, "krb5.conf")
-	if err := copyFile(cfg.Krb5Config, krb5conf); err != nil {
+	if err := harness.CopyPrivate(cfg.Krb5Config, krb5conf); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "rcache"), 0o700); err != nil {
@@ -110,7 +111,7 @@ func start(dir string, cfg Config) (*Proxy, error) {
 	}
 	var lastErr error
 	for range 3 {
-		port, err := freePort()
+		port, err := harness.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -221,23 +222,6 @@ func waitUp(port int, limit time.Duration) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return errors.New("timed out waiting for the port")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func copyFile(from, to string) error {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(to, b, 0o600)
 }
 
 // giveToProxyUser hands dir and what it holds to the proxy user when
