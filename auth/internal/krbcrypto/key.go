@@ -95,19 +95,19 @@ func (k *Key) Usage(usage uint32) *UsageKey {
 func (k *Key) derive(usage uint32) *UsageKey {
 	p := k.p
 	u := &UsageKey{p: p, usage: usage, key: k}
-	// Ke lives only until its cipher is made; Ki in the UsageKey.
-	var keBuf [maxDerived]byte
-	var ke []byte
+	// kiBuf holds Ke until its cipher is made, then Ki.
 	if p.rfc8009 {
-		ke = kdfHMACSHA2(keBuf[:0], p, k.base, usageLabel(usage, kindEncrypt), p.keLen)
+		ke := kdfHMACSHA2(u.kiBuf[:0], p, k.base, usageLabel(usage, kindEncrypt), p.keLen)
+		u.ke, _ = aes.NewCipher(ke)
+		clear(ke)
 		u.ki = kdfHMACSHA2(u.kiBuf[:0], p, k.base, usageLabel(usage, kindIntegrity), p.kiLen)
 	} else {
 		blk := k.baseBlock()
-		ke = dk(keBuf[:0], blk, usageConstant(usage, kindEncrypt), p.keLen)
+		ke := dk(u.kiBuf[:0], blk, usageConstant(usage, kindEncrypt), p.keLen)
+		u.ke, _ = aes.NewCipher(ke)
+		clear(ke)
 		u.ki = dk(u.kiBuf[:0], blk, usageConstant(usage, kindIntegrity), p.kiLen)
 	}
-	u.ke, _ = aes.NewCipher(ke)
-	clear(ke)
 	return u
 }
 
@@ -143,11 +143,16 @@ const maxDerived = 32
 // output block encrypted again, until n bytes are produced. They are
 // appended to dst.
 func dk(dst []byte, blk cipher.Block, folded [16]byte, n int) []byte {
+	// Each block is encrypted where it lies in dst: a block on the stack
+	// would escape through the cipher.Block interface.
 	start := len(dst)
-	b := folded
-	for len(dst)-start < n {
-		blk.Encrypt(b[:], b[:])
-		dst = append(dst, b[:]...)
+	for i := start; i-start < n; i += aes.BlockSize {
+		if i == start {
+			dst = append(dst, folded[:]...)
+		} else {
+			dst = append(dst, dst[i-aes.BlockSize:i]...)
+		}
+		blk.Encrypt(dst[i:i+aes.BlockSize], dst[i:i+aes.BlockSize])
 	}
 	return dst[:start+n]
 }
