@@ -314,9 +314,26 @@ func (a *Authenticator) authenticate(r *http.Request, values []string) (id *Iden
 		id.Credentials = a.delegatedSource(r.Context(), accepted.DelegatedTicket, id.Principal)
 	}
 	if accepted.ReplyToken != nil {
-		reply = scheme + " " + base64.StdEncoding.EncodeToString(accepted.ReplyToken)
+		reply = replyHeader(scheme, accepted.ReplyToken)
 	}
 	return id, http.StatusOK, reply, ""
+}
+
+// replyHeader writes "<scheme> <base64 token>" in one allocation.
+func replyHeader(scheme string, token []byte) string {
+	enc := base64.StdEncoding
+	var b strings.Builder
+	b.Grow(len(scheme) + 1 + enc.EncodedLen(len(token)))
+	b.WriteString(scheme)
+	b.WriteByte(' ')
+	var out [4 * 128]byte
+	for len(token) > 0 {
+		n := min(len(token), 3*128) // a multiple of 3: no padding until the end
+		enc.Encode(out[:], token[:n])
+		b.Write(out[:enc.EncodedLen(n)])
+		token = token[n:]
+	}
+	return b.String()
 }
 
 // parseAuthorization splits "Negotiate <token>" (or the Kerberos scheme
