@@ -424,7 +424,7 @@ func (a *Acceptor) decryptAuthenticator(apReq *messages.APReq, etp *messages.Enc
 	if err != nil {
 		return nil, fmt.Errorf("%w: authenticator does not decrypt with the ticket session key: %v", ErrIntegrity, err)
 	}
-	auth, err := parseAuthenticator(pt)
+	auth, err := parseAuthenticatorFor(pt, etp.CName, etp.CRealm)
 	if err != nil {
 		return nil, err
 	}
