@@ -14,9 +14,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/krbhttp/krbhttp/auth/credentials"
 	"github.com/krbhttp/krbhttp/auth/gss"
@@ -108,6 +110,27 @@ type Authenticator struct {
 	confOnce sync.Once
 	conf     *krb5conf.Config // for delegated credentials; set by confOnce
 	confErr  error
+
+	// service is the last service name written for an Identity: a server
+	// usually has one, and its requests share the string.
+	service atomic.Pointer[serviceName]
+}
+
+type serviceName struct {
+	name  types.PrincipalName
+	realm string
+	s     string
+}
+
+// serviceString returns ticket.PrincipalString(name, realm), reusing the
+// last one written when it is for the same name.
+func (a *Authenticator) serviceString(name types.PrincipalName, realm string) string {
+	if last := a.service.Load(); last != nil && last.realm == realm && last.name.Equal(name) {
+		return last.s
+	}
+	last := &serviceName{name: name, realm: realm, s: ticket.PrincipalString(name, realm)}
+	a.service.Store(last)
+	return last.s
 }
 
 // New returns an Authenticator that verifies tokens with the service keys
@@ -303,7 +326,7 @@ func (a *Authenticator) authenticate(r *http.Request, values []string) (id *Iden
 	id = &Identity{
 		Principal:           accepted.Principal,
 		Realm:               accepted.ClientRealm,
-		Service:             ticket.PrincipalString(accepted.Service, accepted.Ticket.Realm),
+		Service:             a.serviceString(accepted.Service, accepted.Ticket.Realm),
 		Flags:               accepted.Flags,
 		Delegated:           accepted.DelegatedTicket != nil,
 		ChannelBindingsSent: accepted.BindingsPresent,
@@ -314,9 +337,26 @@ func (a *Authenticator) authenticate(r *http.Request, values []string) (id *Iden
 		id.Credentials = a.delegatedSource(r.Context(), accepted.DelegatedTicket, id.Principal)
 	}
 	if accepted.ReplyToken != nil {
-		reply = scheme + " " + base64.StdEncoding.EncodeToString(accepted.ReplyToken)
+		reply = replyHeader(scheme, accepted.ReplyToken)
 	}
 	return id, http.StatusOK, reply, ""
+}
+
+// replyHeader writes "<scheme> <base64 token>" in one allocation.
+func replyHeader(scheme string, token []byte) string {
+	enc := base64.StdEncoding
+	var b strings.Builder
+	b.Grow(len(scheme) + 1 + enc.EncodedLen(len(token)))
+	b.WriteString(scheme)
+	b.WriteByte(' ')
+	var out [4 * 128]byte
+	for len(token) > 0 {
+		n := min(len(token), 3*128) // a multiple of 3: no padding until the end
+		enc.Encode(out[:], token[:n])
+		b.Write(out[:enc.EncodedLen(n)])
+		token = token[n:]
+	}
+	return b.String()
 }
 
 // parseAuthorization splits "Negotiate <token>" (or the Kerberos scheme

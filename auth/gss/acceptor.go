@@ -371,13 +371,14 @@ func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart,
 	if len(tkt.SName.NameString) == 0 {
 		return nil, nil, malformed("ticket without sname")
 	}
-	sname := ticket.PrincipalString(tkt.SName, tkt.Realm)
+	// The name is written only for an error: on success it is not needed.
+	sname := func() string { return ticket.PrincipalString(tkt.SName, tkt.Realm) }
 	if !a.serves(tkt.SName, tkt.Realm) {
-		return nil, nil, fmt.Errorf("%w: ticket for %s", ErrUnknownService, sname)
+		return nil, nil, fmt.Errorf("%w: ticket for %s", ErrUnknownService, sname())
 	}
 	key, _, err := a.kt.GetEncryptionKey(tkt.SName, tkt.Realm, tkt.EncPart.KVNO, tkt.EncPart.EType)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: no key for %s kvno %d enctype %d in the keytab", ErrUnknownService, sname, tkt.EncPart.KVNO, tkt.EncPart.EType)
+		return nil, nil, fmt.Errorf("%w: no key for %s kvno %d enctype %d in the keytab", ErrUnknownService, sname(), tkt.EncPart.KVNO, tkt.EncPart.EType)
 	}
 	ck, err := a.serviceKey(key)
 	var pt []byte
@@ -385,7 +386,7 @@ func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart,
 		pt, err = ck.decrypt(tkt.EncPart, keyusage.KDC_REP_TICKET)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: ticket for %s does not decrypt with the keytab key (stale keytab?): %v", ErrIntegrity, sname, err)
+		return nil, nil, fmt.Errorf("%w: ticket for %s does not decrypt with the keytab key (stale keytab?): %v", ErrIntegrity, sname(), err)
 	}
 	if tkt.DecryptedEncPart, err = parseEncTicketPart(pt); err != nil {
 		return nil, nil, err
@@ -423,7 +424,7 @@ func (a *Acceptor) decryptAuthenticator(apReq *messages.APReq, etp *messages.Enc
 	if err != nil {
 		return nil, fmt.Errorf("%w: authenticator does not decrypt with the ticket session key: %v", ErrIntegrity, err)
 	}
-	auth, err := parseAuthenticator(pt)
+	auth, err := parseAuthenticatorFor(pt, etp.CName, etp.CRealm)
 	if err != nil {
 		return nil, err
 	}

@@ -99,12 +99,20 @@ func (f *derFields) int32(n int) (int32, error) {
 }
 
 func (f *derFields) string(n int) (string, error) {
+	return f.stringLike(n, "")
+}
+
+// stringLike is string returning like itself when the field spells it.
+func (f *derFields) stringLike(n int, like string) (string, error) {
 	el, err := f.need(n)
 	if err != nil {
 		return "", err
 	}
 	if el.tag != tagGeneralString {
 		return "", malformed("%s: field [%d] is not a GeneralString", f.what, n)
+	}
+	if like != "" && string(el.content) == like {
+		return like, nil
 	}
 	return string(el.content), nil
 }
@@ -213,6 +221,13 @@ func derSequenceOf(el derElement, what string, f func(i int, e derElement) error
 }
 
 func derPrincipalName(el derElement) (types.PrincipalName, error) {
+	return derPrincipalNameLike(el, nil)
+}
+
+// derPrincipalNameLike is derPrincipalName sharing like's components
+// when the name spells them (the authenticator's client, which must be
+// the ticket's), instead of allocating copies.
+func derPrincipalNameLike(el derElement, like []string) (types.PrincipalName, error) {
 	var pn types.PrincipalName
 	f, err := readFields(el.full, -1, "PrincipalName", false)
 	if err != nil {
@@ -228,6 +243,23 @@ func derPrincipalName(el derElement) (types.PrincipalName, error) {
 	n, err := derSequenceOf(names, "PrincipalName", nil)
 	if err != nil {
 		return pn, err
+	}
+	if n > 0 && n == len(like) {
+		same := true
+		_, err = derSequenceOf(names, "PrincipalName", func(i int, e derElement) error {
+			if e.tag != tagGeneralString {
+				return malformed("PrincipalName: name component is not a GeneralString")
+			}
+			same = same && string(e.content) == like[i]
+			return nil
+		})
+		if err != nil {
+			return pn, err
+		}
+		if same {
+			pn.NameString = like
+			return pn, nil
+		}
 	}
 	pn.NameString = make([]string, n)
 	_, err = derSequenceOf(names, "PrincipalName", func(i int, e derElement) error {
@@ -447,6 +479,13 @@ func parseEncTicketPart(pt []byte) (messages.EncTicketPart, error) {
 // parseAuthenticator decodes Authenticator ::= [APPLICATION 2] SEQUENCE
 // from a decrypted authenticator.
 func parseAuthenticator(pt []byte) (types.Authenticator, error) {
+	return parseAuthenticatorFor(pt, types.PrincipalName{}, "")
+}
+
+// parseAuthenticatorFor is parseAuthenticator sharing the strings of the
+// ticket's client (cname, crealm) where the authenticator names the same:
+// it must, and the acceptor checks it after.
+func parseAuthenticatorFor(pt []byte, cname types.PrincipalName, crealm string) (types.Authenticator, error) {
 	var a types.Authenticator
 	f, err := readFields(pt, asnAppTag.Authenticator, "Authenticator", true)
 	if err != nil {
@@ -457,14 +496,14 @@ func parseAuthenticator(pt []byte) (types.Authenticator, error) {
 		return a, err
 	}
 	a.AVNO = int(vno)
-	if a.CRealm, err = f.string(1); err != nil {
+	if a.CRealm, err = f.stringLike(1, crealm); err != nil {
 		return a, err
 	}
 	el, err := f.need(2)
 	if err != nil {
 		return a, err
 	}
-	if a.CName, err = derPrincipalName(el); err != nil {
+	if a.CName, err = derPrincipalNameLike(el, cname.NameString); err != nil {
 		return a, err
 	}
 	if f.has(3) {

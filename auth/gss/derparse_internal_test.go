@@ -85,6 +85,20 @@ func parsersAgree(t *testing.T, tok []byte, kt *keytab.Keytab) (ticketEType, ses
 	if !reflect.DeepEqual(gotA, wantA) {
 		t.Fatalf("Authenticator:\n got %+v\nwant %+v", gotA, wantA)
 	}
+	// Given the ticket's client, the decoder shares its strings and still
+	// agrees; given another client, it decodes the authenticator's own.
+	for _, like := range []types.PrincipalName{wantE.CName, {NameString: []string{"mallory"}}} {
+		gotA, err = parseAuthenticatorFor(apt, like, wantE.CRealm+"x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(gotA, wantA) {
+			t.Fatalf("Authenticator like %v:\n got %+v\nwant %+v", like, gotA, wantA)
+		}
+	}
+	if gotA, err = parseAuthenticatorFor(apt, wantE.CName, wantE.CRealm); err != nil || !reflect.DeepEqual(gotA, wantA) {
+		t.Fatalf("Authenticator like the ticket's client: %v\n got %+v\nwant %+v", err, gotA, wantA)
+	}
 	return want.Ticket.EncPart.EType, wantE.Key.KeyType
 }
 

@@ -118,7 +118,14 @@ func ParseSPN(spn string) (types.PrincipalName, string, error) {
 // inside components and realm escaped, so that [ParsePrincipal] gives the
 // name back.
 func PrincipalString(name types.PrincipalName, realm string) string {
+	// One allocation: the common name has nothing to escape, and the
+	// acceptor writes names on every request.
+	n := len(name.NameString) + len(realm)
+	for _, c := range name.NameString {
+		n += len(c)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for i, c := range name.NameString {
 		if i > 0 {
 			b.WriteByte('/')

@@ -24,9 +24,13 @@ var (
 // Key is a protocol key. Its derived keys are computed once per usage and
 // kept (see Usage); a Key is safe for concurrent use.
 type Key struct {
-	p      *profile
-	base   []byte
-	usages atomic.Pointer[[]*UsageKey] // copy-on-write list, few entries
+	p    *profile
+	base []byte
+	// first is the first usage derived: a per-request session key's
+	// usages live here and in a one-entry list, without a list of their
+	// own to allocate for the first.
+	first  atomic.Pointer[UsageKey]
+	usages atomic.Pointer[[]*UsageKey] // copy-on-write list of the others, few entries
 	mu     sync.Mutex                  // serializes additions to usages
 	blk    cipher.Block                // AES over base (RFC 3962 DK); guarded by mu
 }
@@ -50,6 +54,9 @@ func (k *Key) EType() int32 { return k.p.etype }
 // Usage returns the derived keys for a key usage, deriving them on first
 // use.
 func (k *Key) Usage(usage uint32) *UsageKey {
+	if u := k.first.Load(); u != nil && u.usage == usage {
+		return u
+	}
 	if l := k.usages.Load(); l != nil {
 		for _, u := range *l {
 			if u.usage == usage {
@@ -59,6 +66,10 @@ func (k *Key) Usage(usage uint32) *UsageKey {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	f := k.first.Load()
+	if f != nil && f.usage == usage {
+		return f
+	}
 	var old []*UsageKey
 	if l := k.usages.Load(); l != nil {
 		old = *l
@@ -69,6 +80,10 @@ func (k *Key) Usage(usage uint32) *UsageKey {
 		}
 	}
 	u := k.derive(usage)
+	if f == nil {
+		k.first.Store(u)
+		return u
+	}
 	l := append(append(make([]*UsageKey, 0, len(old)+1), old...), u)
 	k.usages.Store(&l)
 	return u
@@ -80,17 +95,19 @@ func (k *Key) Usage(usage uint32) *UsageKey {
 func (k *Key) derive(usage uint32) *UsageKey {
 	p := k.p
 	u := &UsageKey{p: p, usage: usage, key: k}
-	var ke []byte
+	// kiBuf holds Ke until its cipher is made, then Ki.
 	if p.rfc8009 {
-		ke = kdfHMACSHA2(p, k.base, usageLabel(usage, kindEncrypt), p.keLen)
-		u.ki = kdfHMACSHA2(p, k.base, usageLabel(usage, kindIntegrity), p.kiLen)
+		ke := kdfHMACSHA2(u.kiBuf[:0], p, k.base, usageLabel(usage, kindEncrypt), p.keLen)
+		u.ke, _ = aes.NewCipher(ke)
+		clear(ke)
+		u.ki = kdfHMACSHA2(u.kiBuf[:0], p, k.base, usageLabel(usage, kindIntegrity), p.kiLen)
 	} else {
 		blk := k.baseBlock()
-		ke = dk(blk, usageConstant(usage, kindEncrypt), p.keLen)
-		u.ki = dk(blk, usageConstant(usage, kindIntegrity), p.kiLen)
+		ke := dk(u.kiBuf[:0], blk, usageConstant(usage, kindEncrypt), p.keLen)
+		u.ke, _ = aes.NewCipher(ke)
+		clear(ke)
+		u.ki = dk(u.kiBuf[:0], blk, usageConstant(usage, kindIntegrity), p.kiLen)
 	}
-	u.ke, _ = aes.NewCipher(ke)
-	clear(ke)
 	return u
 }
 
@@ -108,26 +125,36 @@ func (u *UsageKey) kcKey() []byte {
 	u.kcOnce.Do(func() {
 		k, p := u.key, u.p
 		if p.rfc8009 {
-			u.kc = kdfHMACSHA2(p, k.base, usageLabel(u.usage, kindChecksum), p.kiLen)
+			u.kc = kdfHMACSHA2(u.kcBuf[:0], p, k.base, usageLabel(u.usage, kindChecksum), p.kiLen)
 			return
 		}
 		k.mu.Lock()
 		defer k.mu.Unlock()
-		u.kc = dk(k.baseBlock(), usageConstant(u.usage, kindChecksum), p.kiLen)
+		u.kc = dk(u.kcBuf[:0], k.baseBlock(), usageConstant(u.usage, kindChecksum), p.kiLen)
 	})
 	return u.kc
 }
 
+// maxDerived is the longest derived key: 32 bytes (AES-256 Ke, and Ki
+// of aes256-cts-hmac-sha1-96).
+const maxDerived = 32
+
 // dk is RFC 3961 DK for AES: the folded constant encrypted, then the
-// output block encrypted again, until n bytes are produced.
-func dk(blk cipher.Block, folded [16]byte, n int) []byte {
-	out := make([]byte, 0, n+aes.BlockSize)
-	b := folded
-	for len(out) < n {
-		blk.Encrypt(b[:], b[:])
-		out = append(out, b[:]...)
+// output block encrypted again, until n bytes are produced. They are
+// appended to dst.
+func dk(dst []byte, blk cipher.Block, folded [16]byte, n int) []byte {
+	// Each block is encrypted where it lies in dst: a block on the stack
+	// would escape through the cipher.Block interface.
+	start := len(dst)
+	for i := start; i-start < n; i += aes.BlockSize {
+		if i == start {
+			dst = append(dst, folded[:]...)
+		} else {
+			dst = append(dst, dst[i-aes.BlockSize:i]...)
+		}
+		blk.Encrypt(dst[i:i+aes.BlockSize], dst[i:i+aes.BlockSize])
 	}
-	return out[:n]
+	return dst[:start+n]
 }
 
 func usageLabel(usage uint32, kind byte) []byte {
@@ -137,17 +164,18 @@ func usageLabel(usage uint32, kind byte) []byte {
 
 // kdfHMACSHA2 is KDF-HMAC-SHA2 of RFC 8009 3 (SP 800-108 counter mode with
 // one iteration): HMAC(key, 00000001 | label | 00 | bits(n)) truncated to
-// n bytes.
-func kdfHMACSHA2(p *profile, key, label []byte, n int) []byte {
+// n bytes, appended to dst.
+func kdfHMACSHA2(dst []byte, p *profile, key, label []byte, n int) []byte {
 	m := hmac.New(p.hash, key)
 	var b [4]byte
 	binary.BigEndian.PutUint32(b[:], 1)
 	m.Write(b[:])
 	m.Write(label)
-	m.Write([]byte{0})
+	m.Write(b[:1]) // zero, written after the counter 00000001
 	binary.BigEndian.PutUint32(b[:], uint32(n*8))
 	m.Write(b[:])
-	return m.Sum(nil)[:n]
+	var sum [64]byte
+	return append(dst, m.Sum(sum[:0])[:n]...)
 }
 
 // UsageKey is a key's derived keys for one usage: Ke as an AES cipher, Ki
@@ -157,9 +185,11 @@ type UsageKey struct {
 	usage  uint32
 	key    *Key // for Kc, derived on first use
 	ke     cipher.Block
-	ki     []byte
+	ki     []byte // in kiBuf
+	kiBuf  [maxDerived]byte
 	kcOnce sync.Once
-	kc     []byte // set by kcOnce
+	kc     []byte // set by kcOnce, in kcBuf
+	kcBuf  [maxDerived]byte
 	// spare is one idle state, so that a key used once or by one
 	// goroutine at a time never touches pool: a sync.Pool's first use
 	// allocates its per-P arrays under a process-wide lock, which an

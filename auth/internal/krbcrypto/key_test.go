@@ -110,7 +110,7 @@ func TestRFC8009Vectors(t *testing.T) {
 			if got := hex.EncodeToString(u.ki); got != v.ki {
 				t.Errorf("Ki %s, want %s", got, v.ki)
 			}
-			ke := kdfHMACSHA2(k.p, k.base, usageLabel(2, kindEncrypt), k.p.keLen)
+			ke := kdfHMACSHA2(nil, k.p, k.base, usageLabel(2, kindEncrypt), k.p.keLen)
 			if got := hex.EncodeToString(ke); got != v.ke {
 				t.Errorf("Ke %s, want %s", got, v.ke)
 			}
@@ -215,7 +215,7 @@ func TestDeriveMIT(t *testing.T) {
 			kind byte
 			want string
 		}{{kindChecksum, v.kc}, {kindEncrypt, v.ke}, {kindIntegrity, v.ki}} {
-			if got := hex.EncodeToString(dk(blk, usageConstant(2, c.kind), k.p.keLen)); got != c.want {
+			if got := hex.EncodeToString(dk(nil, blk, usageConstant(2, c.kind), k.p.keLen)); got != c.want {
 				t.Errorf("enctype %d kind %#x: %s, want %s", v.etype, c.kind, got, c.want)
 			}
 		}
