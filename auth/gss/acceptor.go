@@ -75,6 +75,7 @@ type Acceptor struct {
 	// with its derived keys, so that a ticket's decryption derives
 	// nothing.
 	serviceKeys map[int32]map[string]*cryptoKey
+	tickets     *ticketCache
 }
 
 // NewAcceptor checks cfg and returns an Acceptor.
@@ -82,7 +83,8 @@ func NewAcceptor(cfg AcceptorConfig) (*Acceptor, error) {
 	if cfg.Keytab == nil || len(cfg.Keytab.Entries) == 0 {
 		return nil, errors.New("gss: AcceptorConfig.Keytab is nil or empty")
 	}
-	a := &Acceptor{kt: cfg.Keytab, maxSkew: cfg.MaxSkew, replays: cfg.ReplayStore, now: cfg.Now}
+	a := &Acceptor{kt: cfg.Keytab, maxSkew: cfg.MaxSkew, replays: cfg.ReplayStore, now: cfg.Now,
+		tickets: newTicketCache(ticketCacheMaxBytes)}
 	if a.maxSkew == 0 {
 		a.maxSkew = defaultMaxSkew
 	}
@@ -183,8 +185,13 @@ type Accepted struct {
 	// authenticated client; whether it is a usable TGT is for the caller
 	// to find out (package credentials: NewDelegatedSource).
 	DelegatedTicket *ticket.Ticket
-	Ticket          messages.Ticket // with DecryptedEncPart filled in
-	Context         *SecurityContext
+	// Ticket is the client's ticket with DecryptedEncPart filled in. It
+	// is read-only: the decrypted part's slices (names, authorization
+	// data, addresses) are shared with every Accepted for the same ticket,
+	// whose decryption the Acceptor keeps until the ticket expires; the
+	// session key's bytes are this Accepted's own.
+	Ticket  messages.Ticket
+	Context *SecurityContext
 }
 
 // Accept verifies an initial context token (binary): a SPNEGO NegTokenInit
@@ -215,7 +222,7 @@ func (a *Acceptor) AcceptContext(ctx context.Context, token []byte) (*Accepted, 
 	if err := checkAPReqFields(in.krb5.msg); err != nil {
 		return nil, err
 	}
-	apReq, err := parseAPReq(in.krb5.msg)
+	apReq, ticketDER, err := parseAPReqTicket(in.krb5.msg)
 	if err != nil {
 		return nil, err
 	}
@@ -226,11 +233,11 @@ func (a *Acceptor) AcceptContext(ctx context.Context, token []byte) (*Accepted, 
 		return nil, fmt.Errorf("%w: user-to-user AP-REQ", ErrUnsupported)
 	}
 	tkt := apReq.Ticket
-	etp, sk, err := a.decryptTicket(&tkt)
+	now := a.now()
+	etp, sk, err := a.decryptTicket(&tkt, ticketDER, now)
 	if err != nil {
 		return nil, err
 	}
-	now := a.now()
 	if err := a.checkTicketTimes(etp, now); err != nil {
 		return nil, err
 	}
@@ -366,8 +373,16 @@ func checkAPReqFields(msg []byte) error {
 	return err
 }
 
-// decryptTicket finds the service key and decrypts the ticket in place.
-func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart, *cryptoKey, error) {
+// decryptTicket finds the service key and decrypts the ticket in place,
+// or takes the outcome from the ticket cache when the same encoding (der)
+// decrypted before. The session key's bytes are copied for each request:
+// they reach the caller in Accepted and its SecurityContext.
+func (a *Acceptor) decryptTicket(tkt *messages.Ticket, der []byte, now time.Time) (*messages.EncTicketPart, *cryptoKey, error) {
+	if d := a.tickets.get(der); d != nil {
+		tkt.DecryptedEncPart = d.etp
+		tkt.DecryptedEncPart.Key.KeyValue = slices.Clone(d.etp.Key.KeyValue)
+		return &tkt.DecryptedEncPart, d.sk, nil
+	}
 	if len(tkt.SName.NameString) == 0 {
 		return nil, nil, malformed("ticket without sname")
 	}
@@ -392,11 +407,13 @@ func (a *Acceptor) decryptTicket(tkt *messages.Ticket) (*messages.EncTicketPart,
 		return nil, nil, err
 	}
 	etp := &tkt.DecryptedEncPart
-	sk, err := newCryptoKey(etp.Key)
-	if err != nil {
+	shared := &decryptedTicket{etp: *etp}
+	shared.etp.Key.KeyValue = slices.Clone(etp.Key.KeyValue)
+	if shared.sk, err = newCryptoKey(shared.etp.Key); err != nil {
 		return nil, nil, malformed("ticket session key: %v", err)
 	}
-	return etp, sk, nil
+	a.tickets.add(der, shared, now.Add(-a.maxSkew))
+	return etp, shared.sk, nil
 }
 
 // checkTicketTimes applies RFC 4120 3.2.3 with the skew allowance.
@@ -512,7 +529,7 @@ func announcesCBT(ad types.AuthorizationData) bool {
 // reply builds the security context and the reply token: an AP-REP when
 // the client asked for mutual authentication, framed as the input was.
 func (a *Acceptor) reply(acc *Accepted, in initialToken, sk *cryptoKey, auth *types.Authenticator) error {
-	sessionKey := sk.raw
+	sessionKey := acc.Ticket.DecryptedEncPart.Key // this request's copy
 	seq := seqFromASN1(auth.SeqNumber)
 	acc.Context = &SecurityContext{
 		Flags:           acc.Flags,

@@ -372,43 +372,50 @@ func parseTicket(el derElement) (messages.Ticket, error) {
 // parseAPReq decodes AP-REQ ::= [APPLICATION 14] SEQUENCE, as
 // messages.APReq.Unmarshal does (the msg-type must be KRB_AP_REQ).
 func parseAPReq(msg []byte) (messages.APReq, error) {
-	var r messages.APReq
+	r, _, err := parseAPReqTicket(msg)
+	return r, err
+}
+
+// parseAPReqTicket is parseAPReq that also returns the ticket's encoding,
+// the key of the acceptor's ticket cache.
+func parseAPReqTicket(msg []byte) (r messages.APReq, ticketDER []byte, err error) {
 	f, err := readFields(msg, asnAppTag.APREQ, "AP-REQ", false)
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
 	pvno, err := f.int(0, 64)
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
 	mt, err := f.int(1, 64)
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
 	if mt != msgtype.KRB_AP_REQ {
-		return r, malformed("AP-REQ msg-type %d", mt)
+		return r, nil, malformed("AP-REQ msg-type %d", mt)
 	}
 	r.PVNO, r.MsgType = int(pvno), int(mt)
 	opts, err := f.need(2)
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
 	if r.APOptions, err = derBitString(opts, "AP-REQ"); err != nil {
-		return r, err
+		return r, nil, err
 	}
 	tkt, err := f.need(3)
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
+	ticketDER = tkt.full
 	if r.Ticket, err = parseTicket(tkt); err != nil {
-		return r, err
+		return r, nil, err
 	}
 	auth, err := f.need(4)
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
 	r.EncryptedAuthenticator, err = derEncryptedData(auth)
-	return r, err
+	return r, ticketDER, err
 }
 
 // parseEncTicketPart decodes EncTicketPart ::= [APPLICATION 3] SEQUENCE
