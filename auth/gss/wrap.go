@@ -167,10 +167,13 @@ func (c *SecurityContext) appendWrap(dst []byte, u *krbcrypto.UsageKey, plaintex
 	start := len(dst)
 	dst = slices.Grow(dst, wrapHeaderLen+rotate+ctLen)
 	tok := dst[start : start+wrapHeaderLen+rotate+ctLen]
-	clear(tok)
 	ct := tok[wrapHeaderLen+rotate:]
 	msg := ct[:ctLen-u.MACLen()]
-	copy(msg[krbcrypto.ConfounderLen:], plaintext)
+	// Every byte of tok is written below but the EC filler's: clearing
+	// only that spares a second pass over a large message (the confounder
+	// and MAC come from EncryptInPlace, the front from the rotation).
+	n := copy(msg[krbcrypto.ConfounderLen:], plaintext)
+	clear(msg[krbcrypto.ConfounderLen+n : len(msg)-wrapHeaderLen])
 	copy(msg[len(msg)-wrapHeaderLen:], hdr[:])
 	if err := u.EncryptInPlace(msg, ct[len(msg):]); err != nil {
 		return dst[:start], fmt.Errorf("gss: wrap: %w", err)
