@@ -8,7 +8,8 @@
 //   - what a token costs the client (token up front against a server that
 //     ignores it, minus the same requests without one);
 //   - acceptors: Apache mod_auth_gssapi and auth/acceptor, each against
-//     the same server unauthenticated;
+//     the same server unauthenticated, with tokens made per request and
+//     with tokens made before the run (the server's cost alone);
 //   - WinRM: wsman against pywinrm, whole runs and commands in one shell,
 //     and 200 concurrent runs from one process;
 //   - optionally the Go benchmarks' medians (-gobench FILE, the output of

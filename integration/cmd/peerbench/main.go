@@ -93,7 +93,9 @@ func run(o options) error {
 
 	r := &report{reps: o.reps, n: o.n, winrmN: o.winrm}
 	s := &suite{reps: o.reps}
-	l.httpScenarios(s, o.n)
+	if err := l.httpScenarios(s, o.n); err != nil {
+		return err
+	}
 	var w *winrmLab
 	if o.winrm > 0 {
 		if w, err = l.startWinRM(); err != nil {
