@@ -226,18 +226,18 @@ func (a *Acceptor) AcceptContext(ctx context.Context, token []byte) (*Accepted, 
 	if err != nil {
 		return nil, err
 	}
-	if apReq.PVNO != iana.PVNO || apReq.Ticket.TktVNO != iana.PVNO {
-		return nil, malformed("AP-REQ pvno %d tkt-vno %d", apReq.PVNO, apReq.Ticket.TktVNO)
+	if apReq.PVNO != iana.PVNO {
+		return nil, malformed("AP-REQ pvno %d", apReq.PVNO)
 	}
 	if isFlagSet(apReq.APOptions, flags.APOptionUseSessionKey) {
 		return nil, fmt.Errorf("%w: user-to-user AP-REQ", ErrUnsupported)
 	}
-	tkt := apReq.Ticket
 	now := a.now()
-	etp, sk, err := a.decryptTicket(&tkt, ticketDER, now)
+	tkt, sk, err := a.ticket(ticketDER.full, now)
 	if err != nil {
 		return nil, err
 	}
+	etp := &tkt.DecryptedEncPart
 	if err := a.checkTicketTimes(etp, now); err != nil {
 		return nil, err
 	}
@@ -373,27 +373,52 @@ func checkAPReqFields(msg []byte) error {
 	return err
 }
 
-// decryptTicket finds the service key and decrypts the ticket in place,
-// or takes the outcome from the ticket cache when the same encoding (der)
-// decrypted before. The session key's bytes are copied for each request:
-// they reach the caller in Accepted and its SecurityContext.
-func (a *Acceptor) decryptTicket(tkt *messages.Ticket, der []byte, now time.Time) (*messages.EncTicketPart, *cryptoKey, error) {
+// ticket returns the AP-REQ's ticket, decoded and decrypted, and its
+// session key: from the ticket cache when the same encoding (der) was
+// accepted before, else decoded and decrypted now and added to it. The
+// session key's bytes are copied for each request: they reach the caller
+// in Accepted and its SecurityContext.
+func (a *Acceptor) ticket(der []byte, now time.Time) (messages.Ticket, *cryptoKey, error) {
 	if d := a.tickets.get(der); d != nil {
-		tkt.DecryptedEncPart = d.etp
-		tkt.DecryptedEncPart.Key.KeyValue = slices.Clone(d.etp.Key.KeyValue)
-		return &tkt.DecryptedEncPart, d.sk, nil
+		tkt := d.tkt
+		tkt.DecryptedEncPart.Key.KeyValue = slices.Clone(d.tkt.DecryptedEncPart.Key.KeyValue)
+		return tkt, d.sk, nil
 	}
+	// The cache keeps what is decoded from these bytes: they must be its
+	// own, not the caller's token buffer.
+	own := slices.Clone(der)
+	tkt, err := parseTicket(derElement{full: own})
+	if err != nil {
+		return tkt, nil, err
+	}
+	if tkt.TktVNO != iana.PVNO {
+		return tkt, nil, malformed("tkt-vno %d", tkt.TktVNO)
+	}
+	if err := a.decryptTicket(&tkt); err != nil {
+		return tkt, nil, err
+	}
+	shared := &decryptedTicket{tkt: tkt}
+	shared.tkt.DecryptedEncPart.Key.KeyValue = slices.Clone(tkt.DecryptedEncPart.Key.KeyValue)
+	if shared.sk, err = newCryptoKey(shared.tkt.DecryptedEncPart.Key); err != nil {
+		return tkt, nil, malformed("ticket session key: %v", err)
+	}
+	a.tickets.add(der, shared, now.Add(-a.maxSkew))
+	return tkt, shared.sk, nil
+}
+
+// decryptTicket finds the service key and decrypts the ticket in place.
+func (a *Acceptor) decryptTicket(tkt *messages.Ticket) error {
 	if len(tkt.SName.NameString) == 0 {
-		return nil, nil, malformed("ticket without sname")
+		return malformed("ticket without sname")
 	}
 	// The name is written only for an error: on success it is not needed.
 	sname := func() string { return ticket.PrincipalString(tkt.SName, tkt.Realm) }
 	if !a.serves(tkt.SName, tkt.Realm) {
-		return nil, nil, fmt.Errorf("%w: ticket for %s", ErrUnknownService, sname())
+		return fmt.Errorf("%w: ticket for %s", ErrUnknownService, sname())
 	}
 	key, _, err := a.kt.GetEncryptionKey(tkt.SName, tkt.Realm, tkt.EncPart.KVNO, tkt.EncPart.EType)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: no key for %s kvno %d enctype %d in the keytab", ErrUnknownService, sname(), tkt.EncPart.KVNO, tkt.EncPart.EType)
+		return fmt.Errorf("%w: no key for %s kvno %d enctype %d in the keytab", ErrUnknownService, sname(), tkt.EncPart.KVNO, tkt.EncPart.EType)
 	}
 	ck, err := a.serviceKey(key)
 	var pt []byte
@@ -401,19 +426,10 @@ func (a *Acceptor) decryptTicket(tkt *messages.Ticket, der []byte, now time.Time
 		pt, err = ck.decrypt(tkt.EncPart, keyusage.KDC_REP_TICKET)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: ticket for %s does not decrypt with the keytab key (stale keytab?): %v", ErrIntegrity, sname(), err)
+		return fmt.Errorf("%w: ticket for %s does not decrypt with the keytab key (stale keytab?): %v", ErrIntegrity, sname(), err)
 	}
-	if tkt.DecryptedEncPart, err = parseEncTicketPart(pt); err != nil {
-		return nil, nil, err
-	}
-	etp := &tkt.DecryptedEncPart
-	shared := &decryptedTicket{etp: *etp}
-	shared.etp.Key.KeyValue = slices.Clone(etp.Key.KeyValue)
-	if shared.sk, err = newCryptoKey(shared.etp.Key); err != nil {
-		return nil, nil, malformed("ticket session key: %v", err)
-	}
-	a.tickets.add(der, shared, now.Add(-a.maxSkew))
-	return etp, shared.sk, nil
+	tkt.DecryptedEncPart, err = parseEncTicketPart(pt)
+	return err
 }
 
 // checkTicketTimes applies RFC 4120 3.2.3 with the skew allowance.

@@ -372,50 +372,48 @@ func parseTicket(el derElement) (messages.Ticket, error) {
 // parseAPReq decodes AP-REQ ::= [APPLICATION 14] SEQUENCE, as
 // messages.APReq.Unmarshal does (the msg-type must be KRB_AP_REQ).
 func parseAPReq(msg []byte) (messages.APReq, error) {
-	r, _, err := parseAPReqTicket(msg)
+	r, tkt, err := parseAPReqTicket(msg)
+	if err == nil {
+		r.Ticket, err = parseTicket(tkt)
+	}
 	return r, err
 }
 
-// parseAPReqTicket is parseAPReq that also returns the ticket's encoding,
-// the key of the acceptor's ticket cache.
-func parseAPReqTicket(msg []byte) (r messages.APReq, ticketDER []byte, err error) {
+// parseAPReqTicket is parseAPReq leaving the ticket undecoded: the
+// acceptor looks its encoding up in its ticket cache first.
+func parseAPReqTicket(msg []byte) (r messages.APReq, tkt derElement, err error) {
 	f, err := readFields(msg, asnAppTag.APREQ, "AP-REQ", false)
 	if err != nil {
-		return r, nil, err
+		return r, tkt, err
 	}
 	pvno, err := f.int(0, 64)
 	if err != nil {
-		return r, nil, err
+		return r, tkt, err
 	}
 	mt, err := f.int(1, 64)
 	if err != nil {
-		return r, nil, err
+		return r, tkt, err
 	}
 	if mt != msgtype.KRB_AP_REQ {
-		return r, nil, malformed("AP-REQ msg-type %d", mt)
+		return r, tkt, malformed("AP-REQ msg-type %d", mt)
 	}
 	r.PVNO, r.MsgType = int(pvno), int(mt)
 	opts, err := f.need(2)
 	if err != nil {
-		return r, nil, err
+		return r, tkt, err
 	}
 	if r.APOptions, err = derBitString(opts, "AP-REQ"); err != nil {
-		return r, nil, err
+		return r, tkt, err
 	}
-	tkt, err := f.need(3)
-	if err != nil {
-		return r, nil, err
-	}
-	ticketDER = tkt.full
-	if r.Ticket, err = parseTicket(tkt); err != nil {
-		return r, nil, err
+	if tkt, err = f.need(3); err != nil {
+		return r, tkt, err
 	}
 	auth, err := f.need(4)
 	if err != nil {
-		return r, nil, err
+		return r, tkt, err
 	}
 	r.EncryptedAuthenticator, err = derEncryptedData(auth)
-	return r, ticketDER, err
+	return r, tkt, err
 }
 
 // parseEncTicketPart decodes EncTicketPart ::= [APPLICATION 3] SEQUENCE

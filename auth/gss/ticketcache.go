@@ -16,7 +16,8 @@ import (
 // (AcceptorConfig.Keytab must not be modified), and since the service name,
 // realm, kvno and enctype are part of the key, a ticket relabelled for
 // another service is a miss and goes through the full checks. Only tickets
-// that decrypted are kept, so input that fails costs the cache nothing.
+// that decrypted are kept, so input that fails costs the cache nothing; a
+// hit skips the ticket's decoding as well.
 // Everything checked against the clock (validity, skew) is still checked
 // on every request.
 const (
@@ -29,10 +30,11 @@ const (
 	ticketCacheMaxTicket = 64 << 10
 )
 
-// decryptedTicket is what decryptTicket found for one ticket encoding. It
-// is shared by every request that presents the ticket and never modified.
+// decryptedTicket is a ticket accepted once, decoded and decrypted, with
+// its session key. It is shared by every request that presents the ticket
+// and never modified.
 type decryptedTicket struct {
-	etp  messages.EncTicketPart
+	tkt  messages.Ticket
 	sk   *cryptoKey
 	size int
 }
@@ -59,7 +61,7 @@ func (c *ticketCache) get(der []byte) *decryptedTicket {
 // before expiredBefore go first, then arbitrary others: map iteration
 // order is random, so no client can arrange to stay or to evict another.
 func (c *ticketCache) add(der []byte, d *decryptedTicket, expiredBefore time.Time) {
-	d.size = 2*len(der) + len(d.etp.Key.KeyValue)
+	d.size = 3 * len(der) // the key, the decoded copy, the decrypted part
 	if d.size > ticketCacheMaxTicket || d.size > c.maxBytes {
 		return
 	}
@@ -70,7 +72,7 @@ func (c *ticketCache) add(der []byte, d *decryptedTicket, expiredBefore time.Tim
 	}
 	if c.bytes+d.size > c.maxBytes {
 		for k, e := range c.m {
-			if e.etp.EndTime.Before(expiredBefore) {
+			if e.tkt.DecryptedEncPart.EndTime.Before(expiredBefore) {
 				c.remove(k, e)
 			}
 		}

@@ -15,16 +15,16 @@ func TestTicketCacheBound(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	entry := func(end time.Time) *decryptedTicket {
-		return &decryptedTicket{etp: messages.EncTicketPart{EndTime: end}}
+		return &decryptedTicket{tkt: messages.Ticket{DecryptedEncPart: messages.EncTicketPart{EndTime: end}}}
 	}
-	der := func(i int) []byte { return fmt.Appendf(make([]byte, 0, 100), "%0100d", i) } // 100 bytes: 200 counted
-	c := newTicketCache(1000)                                                           // room for 5
+	der := func(i int) []byte { return fmt.Appendf(make([]byte, 0, 100), "%0100d", i) } // 100 bytes: 300 counted
+	c := newTicketCache(1500)                                                           // room for 5
 	for i := range 4 {
 		c.add(der(i), entry(now.Add(time.Hour)), now)
 	}
 	c.add(der(4), entry(now.Add(-time.Minute)), now) // ended
-	if c.len() != 5 || c.bytes != 1000 {
-		t.Fatalf("%d entries, %d bytes; want 5, 1000", c.len(), c.bytes)
+	if c.len() != 5 || c.bytes != 1500 {
+		t.Fatalf("%d entries, %d bytes; want 5, 1500", c.len(), c.bytes)
 	}
 	c.add(der(5), entry(now.Add(time.Hour)), now)
 	if c.get(der(4)) != nil {
