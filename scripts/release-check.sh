@@ -5,8 +5,9 @@
 # module proxy on the file system at the version their siblings require
 # (read from wsman/go.mod), then builds, vets and tests an outside module
 # that requires auth, wsman, sdk and mocks at that version: GOWORK=off, no
-# replace directives, and no network (third-party modules come from this
-# machine's module cache, served as a second file-system proxy). A sibling
+# replace directives, and no network for the outside module (third-party
+# modules come from this machine's module cache, filled first through the
+# configured GOPROXY and served as a second file-system proxy). A sibling
 # requirement at a version the proxy does not serve, a replace that only
 # works inside the repository, or a package the outside build cannot reach
 # fails it. See RELEASING.md.
@@ -103,6 +104,14 @@ func TestMockRunner(t *testing.T) {
 GO
 
 cache=$(go env GOMODCACHE)
+# The outside module's go mod tidy also wants the modules that the
+# dependencies' own tests import (testify, for one), which building this
+# repository never downloads: fetch the whole build list of every library
+# into the machine's cache first, through the configured GOPROXY, so the
+# offline part below finds them on a fresh machine too.
+for m in "${libs[@]}"; do
+  (cd "$root/$m" && GOWORK=off GOFLAGS=-mod=mod go mod download all)
+done
 (
   cd "$work/outside"
   # A module cache of its own: the served version must not stay in the
