@@ -109,8 +109,14 @@ cache=$(go env GOMODCACHE)
 # repository never downloads: fetch the whole build list of every library
 # into the machine's cache first, through the configured GOPROXY, so the
 # offline part below finds them on a fresh machine too.
+# (In copies of the go.mod files, laid out as the repository is for their
+# replace directives: download would add lines to the go.sum files.)
 for m in "${libs[@]}"; do
-  (cd "$root/$m" && GOWORK=off GOFLAGS=-mod=mod go mod download all)
+  mkdir -p "$work/dl/$m"
+  cp "$root/$m/go.mod" "$root/$m/go.sum" "$work/dl/$m/"
+done
+for m in "${libs[@]}"; do
+  (cd "$work/dl/$m" && GOWORK=off GOFLAGS=-mod=mod go mod download all)
 done
 (
   cd "$work/outside"
