@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/krbhttp/krbhttp/auth/internal/ccache/keyring"
 	"github.com/krbhttp/krbhttp/auth/internal/kdc"
 	"github.com/krbhttp/krbhttp/auth/kdctest"
 )
@@ -274,56 +276,94 @@ func TestRealRenewal(t *testing.T) {
 
 // TestRealCCacheRenewal: with WithRenewal(true), a cache source renews the
 // TGT kinit -r left and writes it to the cache as kinit -R does (klist
-// shows the renewed TGT); without it, the TGT is used as it is.
+// shows the renewed TGT); without it, the TGT is used as it is. In each
+// cache type MIT writes and reads on Linux: FILE, a real sssd_kcm's KCM
+// collection, and a KEYRING collection.
 func TestRealCCacheRenewal(t *testing.T) {
-	r := lifetimeRealm(t, time.Minute)
-	for _, renew := range []bool{true, false} {
-		cc := "FILE:" + filepath.Join(t.TempDir(), "cc")
-		start := time.Now()
-		r.Kinit(t, "alice", cc, "-r", "60s")
-		src, err := NewCCacheSource(realConfig(t, r), cc, "", WithRenewal(renew))
-		if err != nil {
-			t.Fatal(err)
-		}
-		first, err := src.TGT(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitRefresh(start)
-		if _, err := src.ServiceTicket(t.Context(), realSPN); err != nil {
-			t.Fatal(err)
-		}
-		second, err := src.TGT(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := r.Klist("-c", cc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := src.Stats()
-		t.Logf("WithRenewal(%v): stats %+v; klist:\n%s", renew, s, out)
-		if !renew {
-			if !second.EndTime.Equal(first.EndTime) || s.Renewals != 0 {
-				t.Fatalf("without WithRenewal: TGT ends %v (first %v), stats %+v; want it untouched", second.EndTime, first.EndTime, s)
+	for _, kind := range []string{"FILE", "KCM", "KEYRING"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			r := lifetimeRealm(t, time.Minute)
+			cache := func() string { return "FILE:" + filepath.Join(t.TempDir(), "cc") }
+			switch kind {
+			case "KCM":
+				if err := kdctest.StartKCM(t).Configure(r); err != nil {
+					t.Fatal(err)
+				}
+				// kinit reinitializes alice's cache in the collection.
+				cache = func() string { return "KCM:" }
+			case "KEYRING":
+				cache = func() string {
+					residual := "session:renewal-" + strings.ToLower(rand.Text()[:10])
+					n, err := keyring.ParseName(residual)
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { _ = keyring.NewCollection(n).Destroy(context.Background()) })
+					return "KEYRING:" + residual
+				}
 			}
-			continue
+			for _, renew := range []bool{true, false} {
+				checkCCacheRenewal(t, r, cache(), renew)
+			}
+		})
+	}
+}
+
+func checkCCacheRenewal(t *testing.T, r *kdctest.Realm, cc string, renew bool) {
+	t.Helper()
+	start := time.Now()
+	r.Kinit(t, "alice", cc, "-r", "60s")
+	src, err := NewCCacheSource(realConfig(t, r), cc, "", WithRenewal(renew))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := src.TGT(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRefresh(start)
+	if _, err := src.ServiceTicket(t.Context(), realSPN); err != nil {
+		t.Fatal(err)
+	}
+	second, err := src.TGT(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Klist("-c", cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := src.Stats()
+	t.Logf("%s, WithRenewal(%v): stats %+v; klist:\n%s", cc, renew, s, out)
+	if !renew {
+		if !second.EndTime.Equal(first.EndTime) || s.Renewals != 0 {
+			t.Fatalf("without WithRenewal: TGT ends %v (first %v), stats %+v; want it untouched", second.EndTime, first.EndTime, s)
 		}
-		if !second.EndTime.After(first.EndTime) || s.Renewals != 1 {
-			t.Fatalf("WithRenewal(true): TGT ends %v (first %v), stats %+v; want one renewal", second.EndTime, first.EndTime, s)
-		}
-		// kinit -R leaves the renewed TGT alone in the cache; the service
-		// ticket got with it is written back after it.
-		again, err := NewCCacheSource(realConfig(t, r), cc, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		reread, err := again.TGT(t.Context())
-		if err != nil || !reread.EndTime.Equal(second.EndTime) {
-			t.Fatalf("the cache holds a TGT ending %v (%v); want the renewed one, ending %v", reread.EndTime, err, second.EndTime)
-		}
-		if !strings.Contains(out, realSPN) {
-			t.Errorf("klist does not list the service ticket written back after the renewal:\n%s", out)
+		return
+	}
+	if !second.EndTime.After(first.EndTime) || s.Renewals != 1 {
+		t.Fatalf("WithRenewal(true): TGT ends %v (first %v), stats %+v; want one renewal", second.EndTime, first.EndTime, s)
+	}
+	// kinit -R leaves the renewed TGT alone in the cache; the service
+	// ticket got with it is written back after it.
+	again, err := NewCCacheSource(realConfig(t, r), cc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reread, err := again.TGT(t.Context())
+	if err != nil || !reread.EndTime.Equal(second.EndTime) {
+		t.Fatalf("the cache holds a TGT ending %v (%v); want the renewed one, ending %v", reread.EndTime, err, second.EndTime)
+	}
+	if !strings.Contains(out, realSPN) {
+		t.Errorf("klist does not list the service ticket written back after the renewal:\n%s", out)
+	}
+	// MIT reads the renewed TGT from the cache: klist's line for it shows
+	// the renewed end (to the second, as klist prints it).
+	want := second.EndTime.Local().Format("15:04:05")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "krbtgt/") && !strings.Contains(line, want) {
+			t.Errorf("klist's TGT line does not show the renewed end %s:\n%s", want, out)
 		}
 	}
 }
