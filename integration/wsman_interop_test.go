@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -157,5 +158,20 @@ func TestWinrsCommand(t *testing.T) {
 	code, _, stderr = winrs(t, cc, "", "--", "true")
 	if code != 125 || !strings.Contains(stderr, "-r URL is required") {
 		t.Fatalf("no endpoint: exit %d, stderr %q", code, stderr)
+	}
+	// Failures a user can fix are explained with winrs's own flags.
+	for _, c := range []struct {
+		name, cc string
+		args     []string
+		advice   string
+	}{
+		{"no ticket", "FILE:" + filepath.Join(t.TempDir(), "none"), nil, "no Kerberos ticket: run kinit, or log in with --principal and --password-file or --keytab"},
+		{"service unknown to the KDC", cc, []string{"--hostname-override", "nosuch.example.test"}, "give the host name the service is registered under with --hostname-override"},
+		{"ticket the server has no key for", cc, []string{"--hostname-override", "127.0.0.1"} /* in the realm, not in this server's keytab */, "its keytab may lack the service's current key"},
+	} {
+		code, _, stderr := winrs(t, c.cc, "", append(append([]string{"-r", httpEP.URL}, c.args...), "--", "true")...)
+		if code != 125 || !strings.Contains(stderr, c.advice) {
+			t.Errorf("%s: exit %d, stderr %q; want 125 and advice naming %q", c.name, code, stderr, c.advice)
+		}
 	}
 }
