@@ -22,32 +22,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 tag=krbhttp/base:bookworm
 # The Debian mirror: DEBIAN_MIRROR, else the one this machine's apt uses
-# for Debian's main archive (behind a corporate mirror, that is the one
-# that answers), read from one-line ("deb URL SUITE ...") and deb822
-# ("URIs:" and "Suites:") sources. No host is assumed.
-apt_mirror() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -r $f ]] || continue
-    # deb [options] URL SUITE COMPONENTS...: the suite of the release
-    # itself, not its -security or -updates companions.
-    awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-      if ($(i + 1) !~ /-(security|updates|backports)$/) { print $i; exit } }' "$f"
-  done
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -r $f ]] || continue
-    # Stanzas separated by blank lines; the first whose Suites include a
-    # plain release name.
-    awk 'BEGIN { RS = ""; FS = "\n" }
-      { uri = ""; ok = 0; deb = 0
-        for (i = 1; i <= NF; i++) {
-          if ($i ~ /^Types:/ && $i ~ /[ \t]deb([ \t]|$)/) deb = 1
-          if ($i ~ /^URIs:/) { split($i, u, /[ \t]+/); uri = u[2] }
-          if ($i ~ /^Suites:/) { n = split($i, s, /[ \t]+/); for (j = 2; j <= n; j++) if (s[j] !~ /-/) ok = 1 }
-        }
-        if (deb && ok && uri != "") { print uri; exit } }' "$f"
-  done
-}
+# (apt-mirror.sh).
+# shellcheck source=apt-mirror.sh
+source "$here/apt-mirror.sh"
 mirror=${DEBIAN_MIRROR:-$(apt_mirror | head -n 1)}
 if [[ -z $mirror ]]; then
   echo "base.sh: no Debian mirror in this machine's apt sources: set DEBIAN_MIRROR (e.g. http://mirror.example/debian)" >&2
