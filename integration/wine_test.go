@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -356,4 +357,42 @@ func TestWineExplicitCredentials(t *testing.T) {
 			t.Fatalf("%v: exit %d, stdout %q, stderr %q", login, code, out, errOut)
 		}
 	}
+}
+
+// TestWineKrbcurlThroughSquid: krbcurl.exe answers an authenticating
+// proxy's 407 with SSPI's token, as on a Windows workstation behind a
+// corporate proxy: through Squid requiring Negotiate to a Kerberized
+// site over http (407 then 401, both answered) and over https (CONNECT),
+// and Squid's access log names the user.
+func TestWineKrbcurlThroughSquid(t *testing.T) {
+	t.Parallel()
+	exe := windowsTool(t, "github.com/krbhttp/krbhttp/auth/cmd/krbcurl")
+	p := startWine(t)
+	cc := wineCache(t, "FILE")
+	squidProxy := startSquid(t, false)
+	site := startProxiedSite(t)
+	user := "alice@" + env.realm.Realm
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"http", []string{"-v", "-x", squidProxy.URL, site.http + "/whoami?wine-x"}},
+		{"https through CONNECT", []string{"-v", "-x", squidProxy.URL, "--cacert", winePath(site.caFile), site.https + "/whoami?wine-connect"}},
+	} {
+		code, out, errOut := runWine(t, p, cc, exe, c.args...)
+		if code != 0 || !strings.Contains(out, `"principal":"`+user+`"`) {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q\n%s", c.name, code, out, errOut, squidProxy.Logs())
+		}
+		// Both tokens from SSPI: the proxy's (HTTP/127.0.0.1, as
+		// Squid's URL names it) and the site's.
+		for _, spn := range []string{"spn=HTTP/127.0.0.1", "spn=HTTP/" + proxiedHost} {
+			if !slices.ContainsFunc(strings.Split(errOut, "\n"), func(l string) bool {
+				return strings.Contains(l, "token from SSPI") && strings.Contains(l, spn)
+			}) {
+				t.Errorf("%s: no token from SSPI for %s:\n%s", c.name, spn, errOut)
+			}
+		}
+	}
+	accessLogHas(t, squidProxy, "GET "+site.http+"/whoami?wine-x", user)
+	accessLogHas(t, squidProxy, "TCP_TUNNEL/200", "CONNECT "+strings.TrimPrefix(site.https, "https://"), user)
 }
