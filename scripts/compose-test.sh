@@ -7,7 +7,8 @@
 #   2. docker-compose up kdc, redis, iis, iis2 and proxy, on ports published on
 #      127.0.0.1;
 #   3. the client service: the whole integration suite inside the compose
-#      network, attached to the lab's realm, reaching HTTP/iis.example.test;
+#      network, attached to the lab's realm, reaching HTTP/iis.example.test
+#      (and through the proxy container);
 #   4. from the host, through the published ports, the compose tests with
 #      the KDC container stopped mid-run (docker-compose stop/start kdc),
 #      then the redis container (docker-compose stop/start redis), and
@@ -64,6 +65,8 @@ cleanup() {
     timeout 60 "${compose[@]}" logs --no-color --tail=10 redis 2>&1 || true
     timeout 60 "${compose[@]}" logs --no-color --tail=10 kdc 2>&1 || true
     timeout 60 "${compose[@]}" logs --no-color --tail=10 proxy 2>&1 || true
+    echo "== the proxy's cache.log (Squid and its negotiate_kerberos_auth helper):"
+    timeout 60 "${compose[@]}" exec -T proxy tail -n 30 /lab/squid/cache.log 2>&1 || true
   fi
   timeout 120 "${compose[@]}" --profile test down -v --remove-orphans >/dev/null 2>&1 || true
   rm -rf "$work"

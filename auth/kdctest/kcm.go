@@ -178,6 +178,12 @@ func (k *KCM) Configure(r *Realm) error {
 	if err != nil {
 		return err
 	}
+	// The new file keeps the old one's mode: in a shared lab, services
+	// running as other users (Squid's helper runs as proxy) read it too.
+	fi, err := os.Stat(r.ConfigPath)
+	if err != nil {
+		return err
+	}
 	var out []string
 	for _, line := range strings.SplitAfter(string(b), "\n") {
 		if name, _, ok := strings.Cut(strings.TrimSpace(line), "="); ok && strings.TrimSpace(name) == "kcm_socket" {
@@ -189,7 +195,11 @@ func (k *KCM) Configure(r *Realm) error {
 	// Renamed into place: a program reading krb5.conf meanwhile sees the
 	// old file or the new one.
 	tmp := r.ConfigPath + ".kcm"
-	if err := os.WriteFile(tmp, []byte(conf), 0o600); err != nil {
+	if err := os.WriteFile(tmp, []byte(conf), fi.Mode().Perm()); err != nil {
+		return err
+	}
+	// WriteFile's mode is filtered by the umask; the old file's is not.
+	if err := os.Chmod(tmp, fi.Mode().Perm()); err != nil {
 		return err
 	}
 	return os.Rename(tmp, r.ConfigPath)

@@ -1,6 +1,7 @@
 package kdctest_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -15,8 +16,20 @@ func TestKCM(t *testing.T) {
 		t.Fatal(err)
 	}
 	one, two := kdctest.StartKCM(t), kdctest.StartKCM(t)
+	// A lab's krb5.conf is read by services running as other users:
+	// Configure keeps its mode.
+	if err := os.Chmod(r.ConfigPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := one.Configure(r); err != nil {
 		t.Fatal(err)
+	}
+	fi, err := os.Stat(r.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o644 {
+		t.Fatalf("krb5.conf after Configure: mode %v, want 0644", fi.Mode())
 	}
 	r.Kinit(t, "alice", "KCM:")
 	out, err := r.Klist("-c", "KCM:")
