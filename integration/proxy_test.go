@@ -394,23 +394,33 @@ func TestComposeProxy(t *testing.T) {
 		}
 		return string(out)
 	}
+	// On the host lab the https server has a port of its own.
+	tlsTarget := getenv("KRBHTTP_LAB_PROXY_TLS_TARGET", target)
 	for _, scheme := range []string{"http", "https"} {
-		resp, err := c.Get(scheme + "://" + target + "/whoami?through-the-lab-proxy")
+		to := target
+		if scheme == "https" {
+			to = tlsTarget
+		}
+		resp, err := c.Get(scheme + "://" + to + "/whoami?through-the-lab-proxy")
 		if err != nil {
 			t.Fatalf("through %s: %v\n%s", proxy, err, accessLog())
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(string(body), `"principal":"`+user+`"`) {
-			t.Fatalf("GET %s://%s through %s: %s %q", scheme, target, proxy, resp.Status, body)
+			t.Fatalf("GET %s://%s through %s: %s %q", scheme, to, proxy, resp.Status, body)
 		}
 	}
 	tr.CloseIdleConnections() // Squid logs a tunnel when it closes
+	tunnel := tlsTarget
+	if _, _, err := net.SplitHostPort(tunnel); err != nil {
+		tunnel += ":443"
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		log := accessLog()
 		if strings.Contains(log, "GET http://"+target+"/whoami?through-the-lab-proxy "+user) &&
-			strings.Contains(log, "CONNECT "+target+":443 "+user) {
+			strings.Contains(log, "CONNECT "+tunnel+" "+user) {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -2,13 +2,14 @@
 # lab.sh up|env|down [DIR]: the whole lab on a host, without Docker: the
 # realm and KDC (kdc.sh), a Redis server (redis.sh), the IIS-like servers
 # (iis.sh: HTTP, HTTPS and a second HTTP replica, sharing their replay
-# cache on that Redis; the partner realm's server; python3-kdcproxy) and a
-# KCM daemon (kcm.sh, sssd_kcm), everything in one directory, on loopback
-# ports and a socket in the directory, stopped by pid.
+# cache on that Redis; the partner realm's server; python3-kdcproxy), a
+# Squid proxy requiring Negotiate (squid.sh) and a KCM daemon (kcm.sh,
+# sssd_kcm), everything in one directory (Squid's files in one of its
+# own), on loopback ports and a socket in the directory, stopped by pid.
 #
 #   up [DIR]   makes DIR (default: a new temporary directory), builds
 #              iislike into DIR/bin unless IISLIKE names one, starts the
-#              KDC, Redis, the servers and sssd_kcm, and prints
+#              KDC, Redis, the servers, Squid and sssd_kcm, and prints
 #              "lab.sh env DIR".
 #   env DIR    prints the environment (shell exports) that points the
 #              integration tests and MIT tools at the lab: KRB5_CONFIG,
@@ -60,6 +61,15 @@ env_of() {
     [KRBHTTP_LAB_REDIS_START]="bash $(printf %q "$here/redis.sh") start $(printf %q "$d")"
   )
   if [[ -f $d/kcm.socket ]]; then vars[KRBHTTP_KCM_SOCKET]=$(<"$d/kcm.socket"); fi
+  if [[ -f $d/squid.env ]]; then
+    source "$d/squid.env"
+    # The proxy is named as its principal says; the tests dial the port.
+    vars[KRBHTTP_LAB_PROXY]=http://proxy.${LAB_IIS_HOST#*.}:$LAB_PROXY_PORT
+    vars[KRBHTTP_LAB_PROXY_ADDR]=127.0.0.1:$LAB_PROXY_PORT
+    vars[KRBHTTP_LAB_PROXY_TARGET]=$LAB_IIS_HOST:$LAB_IIS_HTTP_PORT
+    vars[KRBHTTP_LAB_PROXY_TLS_TARGET]=$LAB_IIS_HOST:$LAB_IIS_HTTPS_PORT
+    vars[KRBHTTP_LAB_PROXY_LOG_CMD]="cat $(printf %q "$LAB_PROXY_DATA/access.log")"
+  fi
   local k
   for k in "${!vars[@]}"; do
     printf 'export %s=%q\n' "$k" "${vars[$k]}"
@@ -68,6 +78,7 @@ env_of() {
 
 down() {
   local d=$1
+  bash "$here/squid.sh" stop "$d" || true
   bash "$here/iis.sh" stop "$d" || true
   bash "$here/kcm.sh" stop "$d" || true
   bash "$here/redis.sh" stop "$d" || true
@@ -96,6 +107,7 @@ up)
   bash "$here/kdc.sh" start "$dir"
   bash "$here/redis.sh" start "$dir"
   bash "$here/iis.sh" start "$dir"
+  bash "$here/squid.sh" start "$dir"
   bash "$here/kcm.sh" start "$dir"
   trap - EXIT
   echo "lab: $dir"
