@@ -11,12 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+# Each step says when it started, in seconds since this script did, so a
+# slow run shows where its time went.
+step() { echo; echo "== $* (${SECONDS} s)"; }
+step "setup: the packages and tools every step needs"
 bash scripts/setup.sh
 export PATH="$(go env GOPATH)/bin:$PATH"
 
 modules=(auth redisstore sdk wsman mocks tools integration)
 status=0
-step() { echo; echo "== $*"; }
 
 step gofmt
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -68,5 +71,5 @@ done
 rm -f "$bench_log"
 
 echo
-if ((status)); then echo "FAILED"; else echo "all checks passed"; fi
+if ((status)); then echo "FAILED (${SECONDS} s)"; else echo "all checks passed (${SECONDS} s)"; fi
 exit $status
